@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private declarations of libprocwait. Nothing here is exported: internal
+ * names carry the pw__ prefix and the library is built with hidden
+ * visibility, so only PROCWAIT_EXTERN symbols leave the .so.
+ */
+#ifndef PROCWAIT_INTERNAL_H
+#define PROCWAIT_INTERNAL_H
+
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include <procwait/procwait.h>
+
+/* Public boundary check: a bad argument is an error code, never an abort. */
+#define pw__check_arg(cond) do { if (!(cond)) return -EINVAL; } while (0)
+
+/* The fallback backoff: 0.1 ms doubling to a 40 ms cap (DESIGN.md §4). */
+#define PW_BACKOFF_MIN_NS  100000LL
+#define PW_BACKOFF_MAX_NS  40000000LL
+
+/* ---- time -------------------------------------------------------------- */
+
+/* One absolute CLOCK_MONOTONIC deadline per wait. */
+typedef struct pw__deadline {
+	int64_t at_ns;  /* absolute deadline; meaningless when forever */
+	int forever;
+} pw__deadline;
+
+int64_t pw__now_ns(void);
+void pw__deadline_init(pw__deadline *d, int timeout_ms);
+/* Remaining time in ms, rounded up, capped to INT_MAX; -1 when forever, 0
+ * when the deadline has passed. */
+int pw__deadline_ms(const pw__deadline *d);
+/* Remaining time in ns; INT64_MAX when forever, 0 when passed. */
+int64_t pw__deadline_ns(const pw__deadline *d);
+/* Sleep for ns nanoseconds, but not past the deadline; EINTR ends the sleep
+ * early (the caller loops and recomputes). */
+void pw__sleep_ns(int64_t ns, const pw__deadline *d);
+
+/* ---- errno classes and fallback bookkeeping --------------------------- */
+
+enum pw__errclass {
+	PW_ERR_PERMANENT,   /* ENOSYS, EPERM, EACCES: latch the fallback */
+	PW_ERR_TEMPORARY,   /* EMFILE, ENFILE, ENOMEM: fall back for this call */
+	PW_ERR_MAYBE_GONE,  /* ESRCH, EINVAL: check the process at once */
+	PW_ERR_OTHER        /* anything else: fall back for this call */
+};
+enum pw__errclass pw__errclass(int err);
+
+/* Record, for this thread, that a call fell back because of -err from
+ * syscall (procwait_last_fallback() reports it). */
+void pw__fallback_note(int err, const char *syscall);
+/* The same, and when the error is of the permanent class, latch the
+ * fallback for the whole process. */
+void pw__fallback(int err, const char *syscall);
+
+/* ---- backends ------------------------------------------------------------ */
+
+struct pw__backend {
+	const char *name;
+	const char *attach_call;   /* system call behind attach, for reports */
+	/* 0 when the backend can be used here, else -errno and the name of
+	 * the system call that failed in *syscall. */
+	int (*probe)(const char **syscall);
+	/* Give a fresh handle (pid and child already set) its event source,
+	 * e.g. a pidfd in p->fd. -errno on failure, classified by the caller. */
+	int (*attach)(procwait_proc *p);
+	/* Block until the handle's event source is ready or timeout_ms
+	 * passes: 1 ready, 0 timed out, -EINTR, or -errno. NULL for a backend
+	 * without event source: the front end runs the backoff loop. */
+	int (*block)(const procwait_proc *p, int timeout_ms);
+	/* waitid(2) on this handle's process: 0 or -errno. */
+	int (*waitid)(const procwait_proc *p, siginfo_t *si, int options);
+	/* Send a signal: 0 or -errno. */
+	int (*signal)(const procwait_proc *p, int signo);
+	/* Release the event source. */
+	void (*detach)(procwait_proc *p);
+};
+
+extern const struct pw__backend pw__backend_pidfd;
+extern const struct pw__backend pw__backend_poll;
+
+/* The backend new handles use: probed once and latched (atomic). */
+const struct pw__backend *pw__backend_get(void);
+
+/* ---- process handles ----------------------------------------------------- */
+
+enum pw__child { PW_CHILD_UNKNOWN, PW_CHILD_YES, PW_CHILD_NO };
+
+struct procwait_proc {
+	pid_t pid;
+	int fd;                         /* pidfd, or -1 */
+	const struct pw__backend *be;   /* what serves this handle */
+	int child;                      /* enum pw__child */
+	int reaped;                     /* status handed out: -ECHILD after */
+	uint64_t starttime;             /* /proc start time (pid-only handles), 0 unknown */
+	pthread_mutex_t lock;           /* serialises check-and-reap, signal */
+	/* wait-set membership, owned by the set */
+	procwait_waitset *set;
+	void *set_data;
+	int set_polled;                 /* index in set->polled, or -1 */
+	procwait_proc *set_prev, *set_next;   /* the set's member list */
+};
+
+/* Initialise a handle for pid (no event source yet); pw__proc_fini()
+ * releases what it holds. alloc/free do the same on the heap. */
+void pw__proc_init(procwait_proc *p, pid_t pid, int child);
+void pw__proc_fini(procwait_proc *p);
+procwait_proc *pw__proc_alloc(pid_t pid, int child);   /* NULL on ENOMEM */
+/* Give p an event source with the current backend; on failure classify
+ * the error and fall back to the pid-only poll backend where that is right.
+ * Returns 0 or -errno (only for a process that is gone or invalid). */
+int pw__proc_attach(procwait_proc *p);
+void pw__proc_free(procwait_proc *p);
+/* Learn whether p is a child of ours, through its own backend. */
+void pw__proc_detect_child(procwait_proc *p);
+
+/* Check once, without blocking: 1 exited (st filled, child reaped unless
+ * NOREAP), 0 still running, or -ECHILD when already reaped through p. */
+int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st);
+
+/* The wait loop shared by procwait_wait_pid() and procwait_proc_wait(). */
+int pw__proc_wait(procwait_proc *p, const pw__deadline *d, unsigned flags,
+                  procwait_status *st);
+
+/* Linux /proc helpers (procstate-linux.c): the state letter of pid from
+ * /proc/PID/stat (and its start time in *starttime when not NULL), or
+ * -errno; the thread-group id of a task, or -errno. */
+int pw__proc_stat(pid_t pid, uint64_t *starttime);
+int pw__proc_tgid(pid_t pid);
+
+/* ---- wait sets: the readiness notifier (notify-epoll.c) ---------------- */
+
+int pw__notify_open(void);
+int pw__notify_add(int nfd, procwait_proc *p);
+int pw__notify_del(int nfd, procwait_proc *p);
+/* Wait up to timeout_ms for ready members; fills ready[] with up to max
+ * handles. Returns the count, 0 on timeout, -EINTR or -errno. */
+int pw__notify_wait(int nfd, procwait_proc **ready, int max, int timeout_ms);
+
+/* ---- system call wrappers (sys-linux.c) -------------------------------- */
+
+int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
+int pw__pidfd_send_signal(int pidfd, int signo);  /* 0 or -errno */
+
+#endif /* PROCWAIT_INTERNAL_H */
