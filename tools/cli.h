@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared bits of the procwait command-line tool. */
+#ifndef PROCWAIT_CLI_H
+#define PROCWAIT_CLI_H
+
+#include <procwait/procwait.h>
+
+/* Exit codes of the tool, as timeout(1) and friends use them. */
+#define CLI_EXIT_OK       0
+#define CLI_EXIT_FAILURE  1
+#define CLI_EXIT_USAGE    2
+#define CLI_EXIT_TIMEOUT  124
+
+extern const char *cli_progname;
+
+int cmd_wait(int argc, char **argv);
+void cli_usage_wait(FILE *out);
+
+/* "SIGTERM", "SIGRTMIN+3", or NULL for a number that is no signal. */
+const char *cli_signame(int signo, char *buf, size_t size);
+/* Parse a pid: decimal digits only, > 0, fits pid_t. 0 or -EINVAL. */
+int cli_parse_pid(const char *s, pid_t *out);
+/* Parse seconds ("2", "0.5", "1e3"): finite and >= 0, into whole
+ * milliseconds rounded up and capped at INT_MAX. 0 or -EINVAL. */
+int cli_parse_seconds(const char *s, int *ms_out);
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* procwait: the command-line face of the library. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *cli_progname = "procwait";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: %s COMMAND [OPTION]... [ARG]...\n"
+	        "\n"
+	        "Commands:\n"
+	        "  wait [--timeout SECONDS] [--any] [--stats] PID...\n"
+	        "        wait until every PID (with --any: one of them) has exited\n"
+	        "\n"
+	        "Options:\n"
+	        "  -h, --help     show this help\n"
+	        "  -V, --version  show the version and the backend in use\n"
+	        "\n"
+	        "Exit status: 0 done, 1 failure, 2 usage error, 124 timeout.\n",
+	        cli_progname);
+}
+
+const char *cli_signame(int signo, char *buf, size_t size)
+{
+	static const struct { int no; const char *name; } tab[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+		{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+		{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+		{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" }, { SIGSYS, "SIGSYS" },
+#ifdef SIGSTKFLT
+		{ SIGSTKFLT, "SIGSTKFLT" },
+#endif
+#ifdef SIGPWR
+		{ SIGPWR, "SIGPWR" },
+#endif
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].no == signo)
+			return tab[i].name;
+#ifdef SIGRTMIN
+	if (signo >= SIGRTMIN && signo <= SIGRTMAX) {
+		snprintf(buf, size, "SIGRTMIN+%d", signo - SIGRTMIN);
+		return buf;
+	}
+#endif
+	(void)buf;
+	(void)size;
+	return NULL;
+}
+
+int cli_parse_pid(const char *s, pid_t *out)
+{
+	long long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return -EINVAL;
+	}
+	if (v <= 0)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+int cli_parse_seconds(const char *s, int *ms_out)
+{
+	char *end;
+	double sec, ms;
+	const char *c;
+
+	/* Plain decimal only: strtod alone would take " 1", "0x10",
+	 * "inf" and "nan". */
+	if (!(*s >= '0' && *s <= '9') && !(*s == '.' && s[1] >= '0' && s[1] <= '9'))
+		return -EINVAL;
+	for (c = s; *c; c++)
+		if (*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P')
+			return -EINVAL;
+	errno = 0;
+	sec = strtod(s, &end);
+	/* An underflow (1e-400) is a zero timeout; an overflow is no number. */
+	if (*end || (errno == ERANGE && sec > 1.0) || !isfinite(sec) || sec < 0)
+		return -EINVAL;
+	ms = ceil(sec * 1000.0);
+	*ms_out = ms >= (double)INT_MAX ? INT_MAX : (int)ms;
+	return 0;
+}
+
+void cli_usage_wait(FILE *out)
+{
+	fprintf(out,
+	        "Usage: %s wait [--timeout SECONDS] [--any] [--stats] PID...\n"
+	        "\n"
+	        "Wait until every PID has exited (with --any: until one has), like\n"
+	        "pidwait(1) or tail --pid, event-driven where the system allows. For each\n"
+	        "exited PID one line: 'PID exited CODE', 'PID killed by SIGNAME' (and\n"
+	        "' (core dumped)'), or 'PID exited (status unknown)' for a process that is\n"
+	        "not our child.\n"
+	        "\n"
+	        "  -t, --timeout SECONDS  give up after SECONDS (fractions allowed)\n"
+	        "  -a, --any              return when the first PID exits\n"
+	        "      --stats            report the wait's context switches and CPU time\n"
+	        "                         (getrusage) on stderr\n"
+	        "  -h, --help             show this help\n"
+	        "\n"
+	        "Exit status: 0 when the wait completed, 124 on timeout, 2 on a usage\n"
+	        "error (bad option, bad or nonexistent PID), 1 on another failure.\n",
+	        cli_progname);
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+
+	/* An ignored SIGCHLD, inherited from whoever started us, would make
+	 * the kernel discard the statuses of our children (we may have
+	 * some, after an exec): take the default disposition back. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("procwait %s (library %s, backend %s)\n", PACKAGE_VERSION,
+		       procwait_version_string(), procwait_backend_name());
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "wait"))
+		return cmd_wait(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'\n", cli_progname, argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}
