@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/* Process handles: open, from a pidfd, spawn, fork, signal, accessors. Run
+ * once per backend (tests/run-backend.sh). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+static int fast(void)
+{
+	return strcmp(procwait_backend_name(), "pidfd") == 0;
+}
+
+/* Read all of fd into buf (NUL-terminated). */
+static size_t slurp(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got + 1 < size && (n = read(fd, buf + got, size - 1 - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static void assert_no_children(void)
+{
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+START_TEST(test_open_child)
+{
+	procwait_proc *p = NULL;
+	procwait_status st;
+	pid_t pid = pwt_child_exit(100, 31);
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(procwait_proc_pid(p), pid);
+	if (fast())
+		ck_assert_int_ge(procwait_proc_fd(p), 0);
+	else
+		ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
+	ck_assert_int_eq(procwait_proc_signal(p, 0), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 31);
+	/* the status is handed out once */
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), -ECHILD);
+	/* and the handle will not signal whatever has the pid now */
+	ck_assert_int_eq(procwait_proc_signal(p, SIGTERM), -ESRCH);
+	procwait_proc_close(p);
+	assert_no_children();
+}
+END_TEST
+
+START_TEST(test_open_invalid)
+{
+	procwait_proc *p = (procwait_proc *)&p;
+	pid_t gone = pwt_child_exit(0, 0);
+
+	pwt_reap(gone);
+	ck_assert_int_eq(procwait_proc_open(gone, 0, &p), -ESRCH);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(procwait_proc_open(0, 0, &p), -EINVAL);
+	ck_assert_int_eq(procwait_proc_open(-4, 0, &p), -EINVAL);
+	ck_assert_int_eq(procwait_proc_open(getpid(), 1, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(procwait_proc_open(getpid(), 0, NULL), -EINVAL);
+	ck_assert_int_eq(procwait_proc_pid(NULL), -EINVAL);
+	ck_assert_int_eq(procwait_proc_fd(NULL), -EINVAL);
+	ck_assert_int_eq(procwait_proc_signal(NULL, 0), -EINVAL);
+	procwait_proc_close(NULL);
+}
+END_TEST
+
+/* A handle on ourselves: signal 0 works, a forever wait is refused. */
+START_TEST(test_open_self)
+{
+	procwait_proc *p;
+	procwait_status st;
+
+	ck_assert_int_eq(procwait_proc_open(getpid(), 0, &p), 0);
+	ck_assert_int_eq(procwait_proc_signal(p, 0), 0);
+	ck_assert_int_eq(procwait_proc_signal(p, -1), -EINVAL);
+	ck_assert_int_eq(procwait_proc_signal(p, 100000), -EINVAL);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), -EDEADLK);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ETIMEDOUT);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0x40, &st), -EINVAL);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, NULL), -EINVAL);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* NOREAP through a handle: reported again and again, then reaped once. */
+START_TEST(test_handle_noreap)
+{
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid = pwt_child_exit(20, 66);
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, PROCWAIT_WAIT_NOREAP, &st), 0);
+	ck_assert_int_eq(st.code, 66);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, PROCWAIT_WAIT_NOREAP, &st), 0);
+	ck_assert_int_eq(st.code, 66);
+	ck_assert_int_eq(procwait_proc_signal(p, 0), 0);   /* a zombie still */
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), 0);
+	ck_assert_int_eq(st.code, 66);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
+	procwait_proc_close(p);
+	assert_no_children();
+}
+END_TEST
+
+/* ---- from a pidfd ---------------------------------------------------------- */
+
+static int raw_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+START_TEST(test_from_pidfd)
+{
+	procwait_proc *p = NULL;
+	procwait_status st;
+	pid_t pid = pwt_child_exit(100, 12);
+	int fd = raw_pidfd_open(pid), pfd[2];
+
+	if (fd < 0) {
+		ck_assert_int_eq(errno, ENOSYS);
+		ck_assert_int_eq(procwait_proc_from_pidfd(0, 0, &p), -EINVAL);
+		pwt_reap(pid);
+		return;
+	}
+	ck_assert_int_eq(procwait_proc_from_pidfd(fd, 0, &p), 0);
+	ck_assert_int_eq(procwait_proc_pid(p), pid);
+	ck_assert_int_ge(procwait_proc_fd(p), 0);
+	ck_assert_int_ne(procwait_proc_fd(p), fd);   /* its own duplicate */
+	ck_assert_int_eq(fcntl(procwait_proc_fd(p), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 12);
+	procwait_proc_close(p);
+	/* the caller's descriptor is untouched */
+	ck_assert_int_ge(fcntl(fd, F_GETFD), 0);
+	/* a pidfd whose process was reaped */
+	ck_assert_int_eq(procwait_proc_from_pidfd(fd, 0, &p), -ESRCH);
+	close(fd);
+
+	/* not a pidfd, not open, bad arguments */
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(procwait_proc_from_pidfd(pfd[0], 0, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+	close(pfd[0]);
+	ck_assert_int_eq(procwait_proc_from_pidfd(pfd[0], 0, &p), -EBADF);
+	close(pfd[1]);
+	ck_assert_int_eq(procwait_proc_from_pidfd(-1, 0, &p), -EBADF);
+	ck_assert_int_eq(procwait_proc_from_pidfd(0, 7, &p), -EINVAL);
+	ck_assert_int_eq(procwait_proc_from_pidfd(0, 0, NULL), -EINVAL);
+}
+END_TEST
+
+/* ---- spawn --------------------------------------------------------------- */
+
+static int spawn_capture(procwait_spawn_options *o, char *out, size_t size, procwait_status *st)
+{
+	procwait_proc *p;
+	int pfd[2], r;
+
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	o->stdout_fd = pfd[1];
+	r = procwait_spawn(o, &p);
+	close(pfd[1]);
+	if (r < 0) {
+		close(pfd[0]);
+		return r;
+	}
+	slurp(pfd[0], out, size);
+	close(pfd[0]);
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, st), 0);
+	procwait_proc_close(p);
+	return 0;
+}
+
+/* argv with spaces, a full environment, a working directory, stdout. */
+START_TEST(test_spawn_args_env_cwd)
+{
+	char *argv[] = { "sh", "-c", "printf '%s|%s|%s|%s' \"$FOO\" \"$(pwd)\" \"$1\" \"$#\"; exit 5",
+	                 "sh", "a b", "", NULL };
+	char *envp[] = { "FOO=bar baz", "PATH=/usr/bin:/bin", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_status st;
+	char out[256];
+
+	o.file = "/bin/sh";
+	o.argv = argv;
+	o.envp = envp;
+	o.cwd = "/tmp";
+	ck_assert_int_eq(spawn_capture(&o, out, sizeof(out), &st), 0);
+	ck_assert_str_eq(out, "bar baz|/tmp|a b|2");
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 5);
+	assert_no_children();
+}
+END_TEST
+
+/* envp NULL inherits the caller's environment; SEARCH_PATH finds sh. */
+START_TEST(test_spawn_inherit_env_path)
+{
+	char *argv[] = { "sh", "-c", "printf %s \"$PWT_MARK\"", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_status st;
+	char out[64];
+
+	setenv("PWT_MARK", "inherited", 1);
+	o.argv = argv;
+	o.flags = PROCWAIT_SPAWN_SEARCH_PATH;
+	ck_assert_int_eq(spawn_capture(&o, out, sizeof(out), &st), 0);
+	ck_assert_str_eq(out, "inherited");
+	ck_assert_int_eq(st.code, 0);
+}
+END_TEST
+
+/* stdin from a pipe reaches the child; EOF ends it. */
+START_TEST(test_spawn_stdin)
+{
+	char *argv[] = { "/bin/cat", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_proc *p;
+	procwait_status st;
+	int in[2], outp[2];
+	char buf[64];
+
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(outp, O_CLOEXEC), 0);
+	o.argv = argv;
+	o.stdin_fd = in[0];
+	o.stdout_fd = outp[1];
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	close(in[0]);
+	close(outp[1]);
+	ck_assert_int_eq(write(in[1], "hello\n", 6), 6);
+	close(in[1]);
+	slurp(outp[0], buf, sizeof(buf));
+	close(outp[0]);
+	ck_assert_str_eq(buf, "hello\n");
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+	ck_assert_int_eq(st.code, 0);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* A stdio fd that already is its target keeps working even when it is
+ * close-on-exec in the parent (dup2 onto itself would not clear it). */
+START_TEST(test_spawn_stdio_same_fd)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo same", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_proc *p;
+	procwait_status st;
+	int pfd[2], saved = dup(1);
+	char buf[32];
+
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	ck_assert_int_eq(dup2(pfd[1], 1), 1);
+	ck_assert_int_eq(fcntl(1, F_SETFD, FD_CLOEXEC), 0);
+	close(pfd[1]);
+	o.argv = argv;
+	o.stdout_fd = 1;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	dup2(saved, 1);
+	close(saved);
+	slurp(pfd[0], buf, sizeof(buf));
+	close(pfd[0]);
+	ck_assert_str_eq(buf, "same\n");
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+	procwait_proc_close(p);
+
+	/* swapped: the child's stdout is our fd 0's pipe, and vice versa */
+	{
+		char *argv2[] = { "/bin/sh", "-c", "read x; echo \"got $x\" >&2; echo out", NULL };
+		int a[2], b[2], s0 = dup(0), s2 = dup(2);
+		char bout[32], berr[32];
+
+		ck_assert_int_eq(pipe2(a, O_CLOEXEC), 0);   /* child's stdin source */
+		ck_assert_int_eq(pipe2(b, O_CLOEXEC), 0);   /* child's stdout */
+		/* put the stdin source on fd 2 and the stdout sink on fd 0 */
+		ck_assert_int_eq(dup2(a[0], 2), 2);
+		ck_assert_int_eq(dup2(b[1], 0), 0);
+		o = (procwait_spawn_options)PROCWAIT_SPAWN_OPTIONS_INIT;
+		o.argv = argv2;
+		o.stdin_fd = 2;
+		o.stdout_fd = 0;
+		o.stderr_fd = 0;
+		ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+		dup2(s0, 0);
+		dup2(s2, 2);
+		close(s0);
+		close(s2);
+		close(a[0]);
+		close(b[1]);
+		ck_assert_int_eq(write(a[1], "x1\n", 3), 3);
+		close(a[1]);
+		slurp(b[0], bout, sizeof(bout));
+		close(b[0]);
+		ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+		ck_assert_int_eq(st.code, 0);
+		ck_assert_str_eq(bout, "got x1\nout\n");
+		(void)berr;
+		procwait_proc_close(p);
+	}
+}
+END_TEST
+
+/* Caught signals are reset to default in the child, the mask is kept,
+ * ignored signals stay ignored (as posix_spawn does). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+START_TEST(test_spawn_signals_reset)
+{
+	char *argv[] = { "/bin/cat", "/proc/self/status", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	struct sigaction sa;
+	procwait_status st;
+	sigset_t set;
+	char out[8192], *line;
+	unsigned long long cgt = ~0ULL, blk = 0, ign = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	o.argv = argv;
+	ck_assert_int_eq(spawn_capture(&o, out, sizeof(out), &st), 0);
+	ck_assert_int_eq(st.code, 0);
+	line = strstr(out, "SigCgt:");
+	ck_assert_ptr_nonnull(line);
+	cgt = strtoull(line + 7, NULL, 16);
+	line = strstr(out, "SigBlk:");
+	ck_assert_ptr_nonnull(line);
+	blk = strtoull(line + 7, NULL, 16);
+	line = strstr(out, "SigIgn:");
+	ck_assert_ptr_nonnull(line);
+	ign = strtoull(line + 7, NULL, 16);
+	ck_assert_uint_eq(cgt & (1ULL << (SIGUSR1 - 1)), 0);
+	ck_assert_uint_ne(blk & (1ULL << (SIGUSR2 - 1)), 0);
+	ck_assert_uint_ne(ign & (1ULL << (SIGPIPE - 1)), 0);
+}
+END_TEST
+
+START_TEST(test_spawn_session_group)
+{
+	char *argv[] = { "/bin/sleep", "10", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid;
+
+	o.argv = argv;
+	o.flags = PROCWAIT_SPAWN_SETSID;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	pid = procwait_proc_pid(p);
+	ck_assert_int_eq(getsid(pid), pid);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+	ck_assert_int_eq(st.signo, SIGKILL);
+	procwait_proc_close(p);
+
+	o.flags = PROCWAIT_SPAWN_SETPGID;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	pid = procwait_proc_pid(p);
+	ck_assert_int_eq(getpgid(pid), pid);
+	ck_assert_int_ne(getsid(pid), pid);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGTERM), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGTERM);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* Failures are reported as the child's errno, and leave nothing behind. */
+START_TEST(test_spawn_errors)
+{
+	char *missing[] = { "/nonexistent/prog", NULL };
+	char *bare[] = { "no-such-program-procwait", NULL };
+	char plainpath[] = "/tmp/pwt-noexec-XXXXXX";
+	char *plain[] = { plainpath, NULL };
+	char *ok[] = { "/bin/true", NULL };
+	char *empty[] = { NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_proc *p = (procwait_proc *)&p;
+
+	o.argv = missing;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -ENOENT);
+	ck_assert_ptr_null(p);
+	o.argv = bare;
+	o.flags = PROCWAIT_SPAWN_SEARCH_PATH;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -ENOENT);
+	o.flags = 0;
+	o.argv = plain;   /* exists, no execute bit (root too gets EACCES) */
+	{
+		int fd = mkstemp(plain[0]);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "#!/bin/sh\n", 10), 10);
+		close(fd);
+		chmod(plain[0], 0644);
+		ck_assert_int_eq(procwait_spawn(&o, &p), -EACCES);
+		/* with the bit but not a valid executable format */
+		chmod(plain[0], 0755);
+		fd = open(plain[0], O_WRONLY | O_TRUNC);
+		ck_assert_int_eq(write(fd, "\x7f""ELFjunk", 7), 7);
+		close(fd);
+		ck_assert_int_eq(procwait_spawn(&o, &p), -ENOEXEC);
+		unlink(plain[0]);
+	}
+	o.argv = ok;
+	o.cwd = "/nonexistent-dir";
+	ck_assert_int_eq(procwait_spawn(&o, &p), -ENOENT);
+	o.cwd = NULL;
+	o.stdin_fd = 1000;   /* not open */
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EBADF);
+	o.stdin_fd = -2;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EINVAL);
+	o.stdin_fd = -1;
+	o.flags = 0x100;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EINVAL);
+	o.flags = 0;
+	o.size = sizeof(o) - 1;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EINVAL);
+	o.size = sizeof(o);
+	o.argv = empty;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EINVAL);
+	o.argv = NULL;
+	ck_assert_int_eq(procwait_spawn(&o, &p), -EINVAL);
+	ck_assert_int_eq(procwait_spawn(NULL, &p), -EINVAL);
+	o.argv = ok;
+	ck_assert_int_eq(procwait_spawn(&o, NULL), -EINVAL);
+	assert_no_children();
+}
+END_TEST
+
+/* ---- fork ---------------------------------------------------------------- */
+
+START_TEST(test_fork)
+{
+	procwait_proc *p = (procwait_proc *)&p;
+	procwait_status st;
+	int r = procwait_fork(0, &p);
+
+	if (r == 0) {
+		_exit(p == NULL ? 12 : 99);
+	}
+	ck_assert_int_gt(r, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(procwait_proc_pid(p), r);
+	if (fast())
+		ck_assert_int_ge(procwait_proc_fd(p), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 12);
+	procwait_proc_close(p);
+	ck_assert_int_eq(procwait_fork(1, &p), -EINVAL);
+	ck_assert_int_eq(procwait_fork(0, NULL), -EINVAL);
+	assert_no_children();
+}
+END_TEST
+
+/* A child that exits at once while SIGCHLD is ignored is reaped by the
+ * kernel: the handle still reports an exit (unknown status), never an
+ * error or a hang. */
+START_TEST(test_fork_autoreap)
+{
+	procwait_proc *p;
+	procwait_status st;
+	struct sigaction sa;
+	int r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGCHLD, &sa, NULL);
+	r = procwait_fork(0, &p);
+	if (r == 0)
+		_exit(3);
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert_int_eq(procwait_proc_signal(p, 0), -ESRCH);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* ---- signals --------------------------------------------------------------- */
+
+START_TEST(test_signal_through_handle)
+{
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid = pwt_child_sleep_forever();
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ETIMEDOUT);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGUSR1), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGUSR1);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), -ESRCH);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* A handle on a non-child: waits report unknown status each time. */
+START_TEST(test_nonchild_handle)
+{
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid = pwt_nonchild(200);
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ETIMEDOUT);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	procwait_proc_close(p);
+}
+END_TEST
+
+static Suite *proc_suite(void)
+{
+	Suite *s = suite_create("proc");
+	TCase *tc;
+
+	tc = tcase_create("handle");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_open_child);
+	tcase_add_test(tc, test_open_invalid);
+	tcase_add_test(tc, test_open_self);
+	tcase_add_test(tc, test_handle_noreap);
+	tcase_add_test(tc, test_from_pidfd);
+	tcase_add_test(tc, test_signal_through_handle);
+	tcase_add_test(tc, test_nonchild_handle);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("spawn");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_spawn_args_env_cwd);
+	tcase_add_test(tc, test_spawn_inherit_env_path);
+	tcase_add_test(tc, test_spawn_stdin);
+	tcase_add_test(tc, test_spawn_stdio_same_fd);
+	tcase_add_test(tc, test_spawn_signals_reset);
+	tcase_add_test(tc, test_spawn_session_group);
+	tcase_add_test(tc, test_spawn_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fork");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fork);
+	tcase_add_test(tc, test_fork_autoreap);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return pwt_run(proc_suite());
+}

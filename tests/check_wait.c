@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/* Single waits: statuses, timeouts, EINTR, non-children, SIGCHLD ignored,
+ * fallbacks by errno class. Run once per backend (tests/run-backend.sh). */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+static int is_backend(const char *name)
+{
+	return strcmp(procwait_backend_name(), name) == 0;
+}
+
+/* ---- statuses ------------------------------------------------------------ */
+
+/* An exit code comes back exactly, and the child is reaped. */
+START_TEST(test_exit_codes)
+{
+	static const int codes[] = { 0, 1, 42, 255 };
+	procwait_status st;
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		pid_t pid = pwt_child_exit(20, codes[i]);
+
+		ck_assert_int_eq(procwait_wait_pid(pid, -1, 0, &st), 0);
+		ck_assert_int_eq(st.pid, pid);
+		ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+		ck_assert_int_eq(st.code, codes[i]);
+		ck_assert_int_eq(st.signo, 0);
+		ck_assert_int_eq(st.core, 0);
+		ck_assert_int_eq(procwait_status_shell(&st), codes[i]);
+		/* reaped: nothing left to wait for */
+		ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);
+		ck_assert_int_eq(errno, ECHILD);
+	}
+}
+END_TEST
+
+/* A signal death is a signal death: never folded into an exit code. */
+START_TEST(test_signal_status)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_signal(20, SIGTERM, 0);
+
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGTERM);
+	ck_assert_int_eq(st.core, 0);
+	ck_assert_int_eq(st.code, 0);
+	ck_assert_int_eq(procwait_status_shell(&st), 128 + SIGTERM);
+
+	pid = pwt_child_sleep_forever();
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(procwait_wait_pid(pid, 5000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGKILL);
+}
+END_TEST
+
+/* The core flag is what the kernel says: compared with waitpid's own
+ * WCOREDUMP on the same zombie (NOREAP first, then waitpid). */
+START_TEST(test_core_flag)
+{
+	procwait_status st;
+	struct rlimit rl;
+	char path[64];
+	pid_t pid;
+	int raw;
+
+	pid = pwt_child_signal(10, SIGQUIT, 1);
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, PROCWAIT_WAIT_NOREAP, &st), 0);
+	raw = pwt_reap(pid);
+	ck_assert(WIFSIGNALED(raw));
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGQUIT);
+	ck_assert_int_eq(st.core, WCOREDUMP(raw) ? 1 : 0);
+	getrlimit(RLIMIT_CORE, &rl);
+	if (rl.rlim_max != 0)   /* a core was allowed: it must be reported */
+		ck_assert_int_eq(st.core, 1);
+	snprintf(path, sizeof(path), "/tmp/core.%d", (int)pid);
+	unlink(path);
+	unlink("/tmp/core");
+
+	/* and through a reaping wait */
+	pid = pwt_child_signal(10, SIGABRT, 1);
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGABRT);
+	if (rl.rlim_max != 0)
+		ck_assert_int_eq(st.core, 1);
+	snprintf(path, sizeof(path), "/tmp/core.%d", (int)pid);
+	unlink(path);
+	unlink("/tmp/core");
+}
+END_TEST
+
+/* NOREAP leaves the zombie and reports the same status again. */
+START_TEST(test_noreap)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_exit(10, 9);
+	int raw;
+
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, PROCWAIT_WAIT_NOREAP, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 9);
+	ck_assert_int_eq(procwait_wait_pid(pid, 0, PROCWAIT_WAIT_NOREAP, &st), 0);
+	ck_assert_int_eq(st.code, 9);
+	ck_assert_int_eq(waitpid(pid, &raw, WNOHANG), pid);
+	ck_assert(WIFEXITED(raw));
+	ck_assert_int_eq(WEXITSTATUS(raw), 9);
+}
+END_TEST
+
+/* ---- timeouts -------------------------------------------------------------- */
+
+START_TEST(test_timeout_zero)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_sleep_forever();
+	long long t0 = pwt_now_ms();
+
+	ck_assert_int_eq(procwait_wait_pid(pid, 0, 0, &st), -ETIMEDOUT);
+	ck_assert_int_lt(pwt_now_ms() - t0, 1000);
+	/* timeout 0 on an exited child reports the exit */
+	kill(pid, SIGKILL);
+	while (procwait_wait_pid(pid, 0, 0, &st) == -ETIMEDOUT)
+		usleep(1000);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGKILL);
+}
+END_TEST
+
+START_TEST(test_timeout_short)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_sleep_forever();
+	long long t0 = pwt_now_ms(), dt;
+
+	ck_assert_int_eq(procwait_wait_pid(pid, 200, 0, &st), -ETIMEDOUT);
+	dt = pwt_now_ms() - t0;
+	ck_assert_int_ge(dt, 199);
+	ck_assert_int_lt(dt, 10000);
+	ck_assert(pwt_exists(pid));   /* a timeout touches nothing */
+	kill(pid, SIGKILL);
+	pwt_reap(pid);
+}
+END_TEST
+
+START_TEST(test_timeout_forever)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_exit(300, 17);
+	long long t0 = pwt_now_ms();
+
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, 0, &st), 0);
+	ck_assert_int_ge(pwt_now_ms() - t0, 290);
+	ck_assert_int_eq(st.code, 17);
+}
+END_TEST
+
+/* INT_MAX ms must not overflow into an instant timeout. */
+START_TEST(test_timeout_huge)
+{
+	procwait_status st;
+	pid_t pid = pwt_child_exit(150, 8);
+	long long t0 = pwt_now_ms();
+
+	ck_assert_int_eq(procwait_wait_pid(pid, INT_MAX, 0, &st), 0);
+	ck_assert_int_ge(pwt_now_ms() - t0, 140);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 8);
+
+	pid = pwt_child_signal(150, SIGKILL, 0);
+	ck_assert_int_eq(procwait_wait_pid(pid, INT_MAX - 1, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGKILL);
+}
+END_TEST
+
+/* ---- EINTR ----------------------------------------------------------------- */
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void start_alarms(void)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;   /* no SA_RESTART: syscalls see EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+	it.it_interval.tv_sec = 0;
+	it.it_interval.tv_usec = 20000;
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A handler running in the waiter neither ends the wait early nor
+ * stretches the deadline. */
+START_TEST(test_eintr)
+{
+	procwait_status st;
+	pid_t pid;
+	long long t0, dt;
+
+	start_alarms();
+	pid = pwt_child_exit(500, 23);
+	t0 = pwt_now_ms();
+	ck_assert_int_eq(procwait_wait_pid(pid, -1, 0, &st), 0);
+	ck_assert_int_ge(pwt_now_ms() - t0, 490);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 23);
+	ck_assert_int_ge(alarms, 5);
+
+	pid = pwt_child_sleep_forever();
+	t0 = pwt_now_ms();
+	ck_assert_int_eq(procwait_wait_pid(pid, 300, 0, &st), -ETIMEDOUT);
+	dt = pwt_now_ms() - t0;
+	ck_assert_int_ge(dt, 299);
+	ck_assert_int_lt(dt, 5000);
+	kill(pid, SIGKILL);
+	pwt_reap(pid);
+}
+END_TEST
+
+/* ---- not our children -------------------------------------------------- */
+
+START_TEST(test_nonchild)
+{
+	procwait_status st;
+	pid_t pid = pwt_nonchild(300);
+	long long t0 = pwt_now_ms();
+
+	memset(&st, 0x55, sizeof(st));
+	ck_assert_int_eq(procwait_wait_pid(pid, 10000, 0, &st), 0);
+	ck_assert_int_ge(pwt_now_ms() - t0, 200);
+	ck_assert_int_eq(st.pid, pid);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert_int_eq(st.code, 0);
+	ck_assert_int_eq(st.signo, 0);
+	ck_assert_int_eq(procwait_status_shell(&st), -ENODATA);
+}
+END_TEST
+
+/* A zombie that is not ours has exited: reported at once, status unknown. */
+START_TEST(test_nonchild_zombie)
+{
+	procwait_status st;
+	pid_t parent, pid = pwt_nonchild_zombie(&parent);
+	long long t0 = pwt_now_ms();
+
+	ck_assert_int_eq(procwait_wait_pid(pid, 5000, 0, &st), 0);
+	ck_assert_int_lt(pwt_now_ms() - t0, 4000);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert(pwt_exists(pid));   /* not ours to reap: still there */
+	pwt_release_zombie(parent);
+}
+END_TEST
+
+/* SIGCHLD ignored: the kernel reaps; the status is unknown, never 0. */
+START_TEST(test_sigchld_ignored)
+{
+	procwait_status st;
+	struct sigaction sa;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGCHLD, &sa, NULL);
+	pid = pwt_child_exit(100, 3);
+	ck_assert_int_eq(procwait_wait_pid(pid, 5000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert_int_eq(st.code, 0);
+
+	/* the same through SA_NOCLDWAIT */
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, NULL);
+	pid = pwt_child_exit(100, 0);
+	ck_assert_int_eq(procwait_wait_pid(pid, 5000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+}
+END_TEST
+
+/* The process exits between opening the handle and waiting on it. */
+START_TEST(test_exit_before_wait)
+{
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid = pwt_child_sleep_forever();
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	kill(pid, SIGKILL);
+	usleep(100000);
+	ck_assert_int_eq(procwait_proc_wait(p, 5000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGKILL);
+	procwait_proc_close(p);
+
+	/* a child that is already a zombie when we first look */
+	pid = pwt_child_exit(0, 44);
+	usleep(100000);
+	ck_assert_int_eq(procwait_wait_pid(pid, 0, 0, &st), 0);
+	ck_assert_int_eq(st.code, 44);
+}
+END_TEST
+
+/* A tracer holds the exit: the pidfd turns readable before the parent
+ * can reap. The wait must neither return early nor spin. */
+START_TEST(test_ptrace_spurious_readiness)
+{
+	struct rusage r0, r1;
+	procwait_status st;
+	pid_t child, tracer;
+	long long t0, cpu_ms;
+	int sync[2];
+
+	ck_assert_int_eq(pipe(sync), 0);
+	child = pwt_child_exit(100, 7);
+	tracer = fork();
+	ck_assert_int_ge(tracer, 0);
+	if (tracer == 0) {
+		int raw;
+		char ok = ptrace(PTRACE_SEIZE, child, 0, 0) == 0;
+
+		if (write(sync[1], &ok, 1) != 1)
+			_exit(1);
+		usleep(700000);
+		waitpid(child, &raw, __WALL);
+		_exit(0);
+	}
+	{
+		char ok = 0;
+
+		ck_assert_int_eq(read(sync[0], &ok, 1), 1);
+		if (!ok) {
+			/* ptrace not allowed here (Yama, a container): the
+			 * pitfall cannot be staged; the wait still must work. */
+			fprintf(stderr, "note: ptrace not permitted; spurious readiness not staged\n");
+		}
+	}
+	getrusage(RUSAGE_SELF, &r0);
+	t0 = pwt_now_ms();
+	ck_assert_int_eq(procwait_wait_pid(child, 10000, 0, &st), 0);
+	getrusage(RUSAGE_SELF, &r1);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 7);
+	ck_assert_int_ge(pwt_now_ms() - t0, 50);
+	cpu_ms = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1000LL +
+	         (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1000;
+	/* ~600 ms of spurious readiness must not be spent spinning. */
+	ck_assert_int_lt(cpu_ms, 300);
+	pwt_reap(tracer);
+}
+END_TEST
+
+/* ---- bad input --------------------------------------------------------- */
+
+START_TEST(test_invalid_args)
+{
+	procwait_status st;
+	pid_t gone;
+
+	ck_assert_int_eq(procwait_wait_pid(0, 0, 0, &st), -EINVAL);
+	ck_assert_int_eq(procwait_wait_pid(-1, 0, 0, &st), -EINVAL);
+	ck_assert_int_eq(procwait_wait_pid(INT_MIN, 0, 0, &st), -EINVAL);
+	ck_assert_int_eq(procwait_wait_pid(getpid(), 0, 0, NULL), -EINVAL);
+	ck_assert_int_eq(procwait_wait_pid(getpid(), 0, 0x80, &st), -EINVAL);
+	ck_assert_int_eq(procwait_proc_wait(NULL, 0, 0, &st), -EINVAL);
+	ck_assert_int_eq(procwait_status_shell(NULL), -EINVAL);
+	memset(&st, 0, sizeof(st));
+	st.kind = 99;
+	ck_assert_int_eq(procwait_status_shell(&st), -EINVAL);
+	/* waiting for ourselves forever cannot end */
+	ck_assert_int_eq(procwait_wait_pid(getpid(), -1, 0, &st), -EDEADLK);
+	ck_assert_int_eq(procwait_wait_pid(getpid(), 0, 0, &st), -ETIMEDOUT);
+	/* a pid that no longer exists */
+	gone = pwt_child_exit(0, 0);
+	pwt_reap(gone);
+	ck_assert_int_eq(procwait_wait_pid(gone, -1, 0, &st), -ESRCH);
+	/* a pid beyond pid_max */
+	ck_assert_int_eq(procwait_wait_pid(INT_MAX, -1, 0, &st), -ESRCH);
+}
+END_TEST
+
+static void *idle_thread(void *arg)
+{
+	pid_t *tid = arg;
+
+	*tid = (pid_t)syscall(SYS_gettid);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A thread id is not a process id. */
+START_TEST(test_thread_id)
+{
+	procwait_status st;
+	procwait_proc *p;
+	pthread_t th;
+	volatile pid_t tid = 0;
+
+	ck_assert_int_eq(pthread_create(&th, NULL, idle_thread, (void *)&tid), 0);
+	while (!tid)
+		usleep(1000);
+	ck_assert_int_eq(procwait_wait_pid(tid, 0, 0, &st), -EINVAL);
+	ck_assert_int_eq(procwait_proc_open(tid, 0, &p), -EINVAL);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* ---- fallbacks by errno class ------------------------------------------ */
+
+/* Descriptors exhausted: the call still succeeds through the per-call
+ * fallback, and the fast path is not given up for good. */
+START_TEST(test_fd_exhaustion)
+{
+	procwait_status st;
+	const char *call = NULL;
+	struct rlimit rl;
+	pid_t pid;
+	int fast = is_backend("pidfd");
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	pid = pwt_child_exit(100, 4);
+	pwt_exhaust_fds();
+	ck_assert_int_eq(procwait_wait_pid(pid, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 4);
+	if (fast) {
+		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
+		ck_assert_str_eq(call, "pidfd_open");
+		ck_assert_str_eq(procwait_backend_name(), "pidfd");   /* not latched */
+	} else {
+		ck_assert_int_eq(procwait_last_fallback(&call), 0);
+	}
+	/* timeouts and non-children too */
+	pid = pwt_child_sleep_forever();
+	ck_assert_int_eq(procwait_wait_pid(pid, 100, 0, &st), -ETIMEDOUT);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(procwait_wait_pid(pid, 5000, 0, &st), 0);
+	ck_assert_int_eq(st.signo, SIGKILL);
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+END_TEST
+
+/* Exhausted before the very first call: the probe fails for a temporary
+ * reason and must be tried again later, not latched. */
+START_TEST(test_fd_exhaustion_at_probe)
+{
+	procwait_status st;
+	struct rlimit rl;
+	pid_t pid = pwt_child_exit(50, 6);
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	pwt_exhaust_fds();
+	ck_assert_int_eq(procwait_wait_pid(pid, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.code, 6);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_str_eq(procwait_backend_name(), pwt_backend() ? pwt_backend() : "pidfd");
+}
+END_TEST
+
+static Suite *wait_suite(void)
+{
+	Suite *s = suite_create("wait");
+	TCase *tc;
+
+	tc = tcase_create("status");
+	tcase_add_test(tc, test_exit_codes);
+	tcase_add_test(tc, test_signal_status);
+	tcase_add_test(tc, test_core_flag);
+	tcase_add_test(tc, test_noreap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("timeout");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_timeout_zero);
+	tcase_add_test(tc, test_timeout_short);
+	tcase_add_test(tc, test_timeout_forever);
+	tcase_add_test(tc, test_timeout_huge);
+	tcase_add_test(tc, test_eintr);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("who");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_nonchild);
+	tcase_add_test(tc, test_nonchild_zombie);
+	tcase_add_test(tc, test_sigchld_ignored);
+	tcase_add_test(tc, test_exit_before_wait);
+	tcase_add_test(tc, test_ptrace_spurious_readiness);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("input");
+	tcase_add_test(tc, test_invalid_args);
+	tcase_add_test(tc, test_thread_id);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fallback");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fd_exhaustion);
+	tcase_add_test(tc, test_fd_exhaustion_at_probe);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return pwt_run(wait_suite());
+}

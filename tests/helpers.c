@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* In a forked child: Check's runner installs SIGTERM/SIGINT/SIGALRM
+ * handlers that kill the whole process group; a test child must die of a
+ * signal, not pass it on. Reset every caught signal to its default. */
+static void child_defaults(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN &&
+		    sa.sa_handler != SIG_DFL) {
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = SIG_DFL;
+			sigaction(sig, &sa, NULL);
+		}
+	}
+}
+
+pid_t pwt_child_exit(int delay_ms, int code)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_defaults();
+		if (delay_ms > 0)
+			nap_ms(delay_ms);
+		_exit(code);
+	}
+	return pid;
+}
+
+pid_t pwt_child_signal(int delay_ms, int signo, int core)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit rl;
+
+		child_defaults();
+		rl.rlim_cur = rl.rlim_max = core ? RLIM_INFINITY : 0;
+		if (core) {
+			/* A core must be allowed for CLD_DUMPED: lift the
+			 * soft limit as far as the hard one goes, and keep
+			 * the dump out of the source tree. */
+			getrlimit(RLIMIT_CORE, &rl);
+			rl.rlim_cur = rl.rlim_max;
+			if (chdir("/tmp") < 0)
+				_exit(99);
+		}
+		setrlimit(RLIMIT_CORE, &rl);
+		prctl(PR_SET_DUMPABLE, 1);
+		if (delay_ms > 0)
+			nap_ms(delay_ms);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, signo);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(signo);
+		_exit(98);
+	}
+	return pid;
+}
+
+pid_t pwt_child_sleep_forever(void)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_defaults();
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+pid_t pwt_nonchild(int delay_ms)
+{
+	int p[2];
+	pid_t mid, grand = -1;
+
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		pid_t g;
+
+		child_defaults();
+		g = fork();
+		if (g == 0) {
+			close(p[0]);
+			close(p[1]);
+			nap_ms(delay_ms);
+			_exit(0);
+		}
+		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &grand, sizeof(grand)), (int)sizeof(grand));
+	close(p[0]);
+	pwt_reap(mid);
+	return grand;
+}
+
+pid_t pwt_nonchild_zombie(pid_t *parent)
+{
+	int p[2];
+	pid_t mid, grand = -1;
+
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		/* Keep the grandchild's zombie: do not reap, do not ignore
+		 * SIGCHLD, just wait to be killed. */
+		pid_t g;
+
+		child_defaults();
+		g = fork();
+
+		if (g == 0)
+			_exit(5);
+		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &grand, sizeof(grand)), (int)sizeof(grand));
+	close(p[0]);
+	*parent = mid;
+	/* Let the grandchild become a zombie. */
+	for (int i = 0; i < 2000; i++) {
+		char path[64], buf[256];
+		FILE *f;
+		char *rp;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)grand);
+		f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+			fclose(f);
+			buf[n] = '\0';
+			rp = strrchr(buf, ')');
+			if (rp && rp[1] == ' ' && rp[2] == 'Z')
+				break;
+		}
+		nap_ms(1);
+	}
+	return grand;
+}
+
+void pwt_release_zombie(pid_t parent)
+{
+	kill(parent, SIGKILL);
+	pwt_reap(parent);
+}
+
+int pwt_reap(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return st;
+}
+
+int pwt_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+long long pwt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void pwt_exhaust_fds(void)
+{
+	struct rlimit rl;
+	int fd = dup(0);
+
+	/* Everything from the current lowest free fd on is out of reach. */
+	if (fd < 0)
+		fd = 3;
+	else
+		close(fd);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = (rlim_t)fd;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_lt(dup(0), 0);
+	ck_assert_int_eq(errno, EMFILE);
+}
+
+const char *pwt_backend(void)
+{
+	const char *b = getenv("PROCWAIT_BACKEND");
+
+	return b && *b ? b : NULL;
+}
+
+int pwt_run(Suite *s)
+{
+	const char *want = pwt_backend();
+	SRunner *sr;
+	int failed;
+
+	if (want) {
+		/* Probe in a child, so that the runner itself stays
+		 * unprobed and every forked test probes afresh. */
+		int p[2];
+		char got[32] = "";
+		pid_t pid;
+
+		if (pipe(p) < 0)
+			return 99;
+		pid = fork();
+		if (pid == 0) {
+			const char *name = procwait_backend_name();
+
+			if (write(p[1], name, strlen(name)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], got, sizeof(got) - 1) < 0)
+			got[0] = '\0';
+		close(p[0]);
+		pwt_reap(pid);
+		if (strcmp(got, want) != 0) {
+			printf("SKIP: backend '%s' is not available here (the library chose '%s')\n",
+			       want, got);
+			return 77;
+		}
+		printf("backend: %s\n", got);
+	}
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared helpers of the Check suites. */
+#ifndef PWT_HELPERS_H
+#define PWT_HELPERS_H
+
+#include <check.h>
+#include <sys/types.h>
+#include <procwait/procwait.h>
+
+/* Fork a child (plain fork(2), no procwait) that sleeps delay_ms, then
+ * exits with code. Returns its pid. */
+pid_t pwt_child_exit(int delay_ms, int code);
+/* Fork a child that sleeps delay_ms, then kills itself with signo (with
+ * core dumps allowed when core is set). */
+pid_t pwt_child_signal(int delay_ms, int signo, int core);
+/* Fork a child that blocks until killed. */
+pid_t pwt_child_sleep_forever(void);
+/* Start a process that is NOT our child and lives delay_ms (then exits):
+ * a grandchild whose parent has exited, so it is reparented to init or to
+ * the nearest subreaper. Returns its pid. */
+pid_t pwt_nonchild(int delay_ms);
+/* Start a non-child that exits at once and stays a zombie (its parent, an
+ * intermediate process, does not reap it) until pwt_release_zombie(). */
+pid_t pwt_nonchild_zombie(pid_t *parent);
+void pwt_release_zombie(pid_t parent);
+
+/* Reap pid (blocking, EINTR-safe); returns the raw status or -1. */
+int pwt_reap(pid_t pid);
+/* Is pid a live or zombie process? */
+int pwt_exists(pid_t pid);
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long pwt_now_ms(void);
+/* Lower RLIMIT_NOFILE so that no descriptor can be opened: returns the
+ * number of the lowest fd that would be next. */
+void pwt_exhaust_fds(void);
+
+/* The backend the suite was asked to run under (PROCWAIT_BACKEND), or NULL.
+ * pwt_main() checks that the library really uses it, and exits 77 (skip)
+ * with a message when the backend is not available here. */
+const char *pwt_backend(void);
+/* Run a suite the automake way: 0 all passed, 1 failures. */
+int pwt_run(Suite *s);
+
+#endif
