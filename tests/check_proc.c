@@ -16,11 +16,6 @@
 
 #include "helpers.h"
 
-static int fast(void)
-{
-	return strcmp(procwait_backend_name(), "pidfd") == 0;
-}
-
 /* Read all of fd into buf (NUL-terminated). */
 static size_t slurp(int fd, char *buf, size_t size)
 {
@@ -39,12 +34,6 @@ static size_t slurp(int fd, char *buf, size_t size)
 	return got;
 }
 
-static void assert_no_children(void)
-{
-	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
-	ck_assert_int_eq(errno, ECHILD);
-}
-
 /* ---- open ---------------------------------------------------------------- */
 
 START_TEST(test_open_child)
@@ -56,7 +45,7 @@ START_TEST(test_open_child)
 	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(procwait_proc_pid(p), pid);
-	if (fast())
+	if (pwt_backend_is("pidfd"))
 		ck_assert_int_ge(procwait_proc_fd(p), 0);
 	else
 		ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
@@ -70,7 +59,7 @@ START_TEST(test_open_child)
 	/* and the handle will not signal whatever has the pid now */
 	ck_assert_int_eq(procwait_proc_signal(p, SIGTERM), -ESRCH);
 	procwait_proc_close(p);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -129,7 +118,7 @@ START_TEST(test_handle_noreap)
 	ck_assert_int_eq(st.code, 66);
 	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
 	procwait_proc_close(p);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -226,7 +215,7 @@ START_TEST(test_spawn_args_env_cwd)
 	ck_assert_str_eq(out, "bar baz|/tmp|a b|2");
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
 	ck_assert_int_eq(st.code, 5);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -470,7 +459,7 @@ START_TEST(test_spawn_errors)
 	ck_assert_int_eq(procwait_spawn(NULL, &p), -EINVAL);
 	o.argv = ok;
 	ck_assert_int_eq(procwait_spawn(&o, NULL), -EINVAL);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -488,7 +477,7 @@ START_TEST(test_fork)
 	ck_assert_int_gt(r, 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(procwait_proc_pid(p), r);
-	if (fast())
+	if (pwt_backend_is("pidfd"))
 		ck_assert_int_ge(procwait_proc_fd(p), 0);
 	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
@@ -496,7 +485,7 @@ START_TEST(test_fork)
 	procwait_proc_close(p);
 	ck_assert_int_eq(procwait_fork(1, &p), -EINVAL);
 	ck_assert_int_eq(procwait_fork(0, NULL), -EINVAL);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 

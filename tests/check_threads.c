@@ -58,14 +58,6 @@ static void assert_tres(const struct tres *r, int n, const char *what)
 		              what, i, r[i].failed, r[i].first);
 }
 
-static void nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	int r = pthread_create(t, NULL, fn, arg);
@@ -76,14 +68,6 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 static void join_thread(pthread_t t)
 {
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
-}
-
-/* Nothing of ours is left unreaped: no exit went to the wrong waiter. */
-static void assert_no_children(void)
-{
-	errno = 0;
-	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
-	ck_assert_int_eq(errno, ECHILD);
 }
 
 /* Is st exactly "pid exited with code"? */
@@ -130,7 +114,7 @@ static void *fork_wait_thread(void *arg)
 			/* Vary the timing: some exit before the wait starts,
 			 * some while it blocks. */
 			if (i % 5 == 0)
-				nap_ms(1 + i % 3);
+				pwt_nap_ms(1 + i % 3);
 			_exit(code);
 		}
 		if (pid < 0) {
@@ -180,7 +164,7 @@ START_TEST(test_threads_fork_wait)
 	pthread_barrier_destroy(&go);
 	assert_tres(res, FW_THREADS, "fork+wait");
 	ck_assert_int_eq(total, FW_THREADS * FW_ITERS);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -235,7 +219,7 @@ START_TEST(test_one_handle_two_waiters)
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			if (delay)
-				nap_ms(delay);
+				pwt_nap_ms(delay);
 			_exit(code);
 		}
 		if (delay == 0)
@@ -252,7 +236,7 @@ START_TEST(test_one_handle_two_waiters)
 		ck_assert_int_eq(a[win].st.signo, 0);
 		procwait_proc_close(p);
 	}
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -363,7 +347,7 @@ START_TEST(test_wait_pid_threads_while_forking)
 		}
 		pthread_barrier_destroy(&go);
 		assert_tres(res, WP_THREADS, "wait_pid");
-		assert_no_children();
+		pwt_assert_no_children();
 	}
 }
 END_TEST
@@ -448,7 +432,7 @@ START_TEST(test_concurrent_spawn)
 	pthread_barrier_destroy(&go);
 	assert_tres(res, SP_THREADS, "spawn");
 	ck_assert_int_eq(total, SP_THREADS * (SP_ITERS - SP_ITERS / 8));
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -476,7 +460,7 @@ START_TEST(test_signal_while_waiting)
 		a.go = &go;
 		a.r = 12345;
 		start_thread(&th, dual_wait_thread, &a);
-		nap_ms(rep % 2 ? 1 : 30);
+		pwt_nap_ms(rep % 2 ? 1 : 30);
 		ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), 0);
 		join_thread(th);
 		pthread_barrier_destroy(&go);
@@ -487,7 +471,7 @@ START_TEST(test_signal_while_waiting)
 		ck_assert_int_eq(procwait_proc_signal(p, 0), -ESRCH);
 		procwait_proc_close(p);
 	}
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -521,7 +505,7 @@ static void *waitset_thread(void *arg)
 		int pid = procwait_fork(0, &procs[i]);
 
 		if (pid == 0) {
-			nap_ms((a->t * 7 + i * 13) % 40);
+			pwt_nap_ms((a->t * 7 + i * 13) % 40);
 			_exit((a->t * 50 + i) % 256);
 		}
 		if (pid < 0) {
@@ -590,7 +574,7 @@ START_TEST(test_waitset_per_thread)
 	assert_tres(res, WS_THREADS, "waitset");
 	for (int t = 0; t < WS_THREADS; t++)
 		ck_assert_int_eq(a[t].res.ok, WS_MEMBERS);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 

@@ -30,19 +30,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static void nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int backend_is_pidfd(void)
-{
-	return strcmp(procwait_backend_name(), "pidfd") == 0;
-}
-
 /* Fork through procwait: the child sleeps delay_ms and exits with code;
  * the parent gets the handle. */
 static procwait_proc *fork_exit(int delay_ms, int code)
@@ -53,7 +40,7 @@ static procwait_proc *fork_exit(int delay_ms, int code)
 	ck_assert_msg(r >= 0, "procwait_fork: %s", procwait_strerror(r));
 	if (r == 0) {
 		if (delay_ms > 0)
-			nap_ms(delay_ms);
+			pwt_nap_ms(delay_ms);
 		_exit(code);
 	}
 	ck_assert_ptr_nonnull(p);
@@ -113,14 +100,6 @@ static void assert_exited(const procwait_event *ev, procwait_proc *p, void *data
 	ck_assert_int_eq(ev->status.code, code);
 	ck_assert_int_eq(ev->status.signo, 0);
 	ck_assert_int_eq(ev->status.core, 0);
-}
-
-/* Nothing of ours is left unreaped (and nothing was lost either). */
-static void assert_no_children(void)
-{
-	errno = 0;
-	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
-	ck_assert_int_eq(errno, ECHILD);
 }
 
 /* ---- 1. a thousand members -------------------------------------------- */
@@ -189,7 +168,7 @@ START_TEST(test_thousand_members)
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, (int)NELEM(ev), 0), -ECHILD);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, (int)NELEM(ev), -1), -ECHILD);
-	assert_no_children();
+	pwt_assert_no_children();
 	/* The handles are the caller's: reaped, so their waits say -ECHILD. */
 	for (i = 0; i < MANY; i++) {
 		procwait_status st;
@@ -239,7 +218,7 @@ START_TEST(test_timeout_then_kill)
 	ck_assert_int_eq(ev[0].status.core, 0);
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, 4, 0), -ECHILD);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(p);
 	procwait_waitset_free(s);
 }
@@ -264,7 +243,7 @@ START_TEST(test_timeout_forever_and_huge)
 	ck_assert_int_eq(procwait_waitset_add(s, b, &s), 0);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, 2, 0x7fffffff), 1);
 	assert_exited(&ev[0], b, &s, 4);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(a);
 	procwait_proc_close(b);
 	procwait_waitset_free(s);
@@ -297,7 +276,7 @@ START_TEST(test_short_timeout_sees_exit)
 	ck_assert_int_eq(ev[0].status.signo, SIGKILL);
 	procwait_proc_close(p);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -350,7 +329,7 @@ START_TEST(test_wait_survives_signals)
 	procwait_proc_close(a);
 	procwait_proc_close(b);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -396,7 +375,7 @@ START_TEST(test_add_remove)
 	/* A handle whose child was reaped cannot join: -ECHILD. */
 	ck_assert_int_eq(procwait_waitset_add(s, a, NULL), -ECHILD);
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(a);
 	procwait_proc_close(b);
 	procwait_waitset_free(s);
@@ -486,7 +465,7 @@ START_TEST(test_einval)
 	ck_assert_int_eq(ev[0].status.signo, SIGKILL);
 	procwait_proc_close(p);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -543,7 +522,7 @@ START_TEST(test_close_member_and_free_set)
 	procwait_proc_close(c);
 	procwait_proc_close(d);
 	procwait_waitset_free(s2);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -584,7 +563,7 @@ START_TEST(test_batches)
 	for (i = 0; i < 5; i++)
 		procwait_proc_close(p[i]);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -600,7 +579,7 @@ START_TEST(test_event_loop_embedding)
 {
 	procwait_waitset *s = new_set(0);
 	procwait_proc *a = fork_exit(300, 51), *b = fork_exit(600, 52);
-	int pidfd = backend_is_pidfd();
+	int pidfd = pwt_backend_is("pidfd");
 	int fd = procwait_waitset_fd(s);
 	int got_a = 0, got_b = 0, readable = 0;
 	procwait_event ev[8];
@@ -668,7 +647,7 @@ START_TEST(test_event_loop_embedding)
 	procwait_proc_close(a);
 	procwait_proc_close(b);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 }
 END_TEST
 
@@ -741,7 +720,7 @@ START_TEST(test_signaled)
 	ck_assert_int_eq(ev[0].status.code, 0);
 	ck_assert_int_eq(ev[0].status.core, 0);
 	ck_assert_int_eq(procwait_status_shell(&ev[0].status), 128 + SIGTERM);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(p);
 	procwait_waitset_free(s);
 }
@@ -781,7 +760,7 @@ START_TEST(test_mixed_kinds)
 	}
 	ck_assert_int_eq(done, 3);
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(e);
 	procwait_proc_close(sg);
 	procwait_proc_close(nc);
@@ -826,7 +805,7 @@ START_TEST(test_noreap_set)
 	st = pwt_reap(pk);
 	ck_assert(WIFSIGNALED(st));
 	ck_assert_int_eq(WTERMSIG(st), SIGTERM);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(p);
 	procwait_proc_close(k);
 	procwait_waitset_free(s);
@@ -867,7 +846,7 @@ START_TEST(test_sigchld_ignored)
 	procwait_proc_close(p[0]);
 	procwait_proc_close(p[1]);
 	procwait_waitset_free(s);
-	assert_no_children();
+	pwt_assert_no_children();
 	signal(SIGCHLD, SIG_DFL);   /* for CK_FORK=no runs */
 }
 END_TEST
@@ -898,7 +877,7 @@ START_TEST(test_member_reaped_through_handle)
 	ck_assert_int_eq(ev[0].status.pid, procwait_proc_pid(p));
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, 2, 0), -ECHILD);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(p);
 	procwait_waitset_free(s);
 }
@@ -945,15 +924,6 @@ static char read_byte(int fd)
 	while ((n = read(fd, &b, 1)) < 0)
 		ck_assert_int_eq(errno, EINTR);
 	return n == 1 ? b : (char)-1;
-}
-
-static long long cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
 /* A member traced by another process (DESIGN.md §9: ptrace can make a pidfd
@@ -1008,14 +978,14 @@ START_TEST(test_traced_member)
 	ck_assert_int_eq(procwait_waitset_add(s, c, &tracer), 0);
 	write_byte(go[1], 'g');
 	/* Let it exit; the tracer holds its exit. */
-	nap_ms(100);
+	pwt_nap_ms(100);
 
 	t0 = pwt_now_ms();
-	c0 = cpu_ms();
+	c0 = pwt_cpu_ms();
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, 2, 300), 0);
 	ck_assert_int_ge(pwt_now_ms() - t0, 295);
-	ck_assert_msg(cpu_ms() - c0 < 200, "a 300 ms wait burnt %lld ms of CPU",
-	              cpu_ms() - c0);
+	ck_assert_msg(pwt_cpu_ms() - c0 < 200, "a 300 ms wait burnt %lld ms of CPU",
+	              pwt_cpu_ms() - c0);
 	ck_assert_int_eq(procwait_waitset_size(s), 1);
 
 	write_byte(col[1], 'c');
@@ -1025,7 +995,7 @@ START_TEST(test_traced_member)
 	st = pwt_reap(tracer);
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
-	assert_no_children();
+	pwt_assert_no_children();
 	procwait_proc_close(c);
 	procwait_waitset_free(s);
 	close(go[0]); close(go[1]);
@@ -1047,7 +1017,7 @@ START_TEST(test_fds_exhausted)
 	procwait_event ev[4];
 	pid_t pids[3];
 	int got[4] = { 0 }, done = 0, i;
-	int pidfd = backend_is_pidfd();   /* probe and latch first */
+	int pidfd = pwt_backend_is("pidfd");   /* probe and latch first */
 	struct rlimit saved;
 
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
@@ -1101,7 +1071,7 @@ START_TEST(test_fds_exhausted)
 	ck_assert_int_eq(procwait_waitset_size(s), 0);
 	ck_assert_int_eq(procwait_waitset_timeout(s), -1);
 	ck_assert_int_eq(procwait_waitset_wait(s, ev, 4, 0), -ECHILD);
-	assert_no_children();
+	pwt_assert_no_children();
 	for (i = 0; i < 3; i++)
 		procwait_proc_close(late[i]);
 	procwait_proc_close(early);

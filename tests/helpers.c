@@ -14,7 +14,7 @@
 
 #include "helpers.h"
 
-static void nap_ms(int ms)
+void pwt_nap_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -48,7 +48,7 @@ pid_t pwt_child_exit(int delay_ms, int code)
 	if (pid == 0) {
 		child_defaults();
 		if (delay_ms > 0)
-			nap_ms(delay_ms);
+			pwt_nap_ms(delay_ms);
 		_exit(code);
 	}
 	return pid;
@@ -76,7 +76,7 @@ pid_t pwt_child_signal(int delay_ms, int signo, int core)
 		setrlimit(RLIMIT_CORE, &rl);
 		prctl(PR_SET_DUMPABLE, 1);
 		if (delay_ms > 0)
-			nap_ms(delay_ms);
+			pwt_nap_ms(delay_ms);
 		sigset_t set;
 		sigemptyset(&set);
 		sigaddset(&set, signo);
@@ -116,7 +116,7 @@ pid_t pwt_nonchild(int delay_ms)
 		if (g == 0) {
 			close(p[0]);
 			close(p[1]);
-			nap_ms(delay_ms);
+			pwt_nap_ms(delay_ms);
 			_exit(0);
 		}
 		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
@@ -174,7 +174,7 @@ pid_t pwt_nonchild_zombie(pid_t *parent)
 			if (rp && rp[1] == ' ' && rp[2] == 'Z')
 				break;
 		}
-		nap_ms(1);
+		pwt_nap_ms(1);
 	}
 	return grand;
 }
@@ -199,6 +199,27 @@ int pwt_reap(pid_t pid)
 int pwt_exists(pid_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+long long pwt_cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+void pwt_assert_no_children(void)
+{
+	errno = 0;
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+}
+
+int pwt_backend_is(const char *name)
+{
+	return strcmp(procwait_backend_name(), name) == 0;
 }
 
 long long pwt_now_ms(void)

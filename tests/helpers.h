@@ -30,6 +30,14 @@ int pwt_reap(pid_t pid);
 int pwt_exists(pid_t pid);
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long pwt_now_ms(void);
+/* Sleep ms milliseconds, whatever signals arrive meanwhile. */
+void pwt_nap_ms(int ms);
+/* CPU time (user + system) this process has used, in milliseconds. */
+long long pwt_cpu_ms(void);
+/* Nothing of ours is left unreaped: no exit went astray. */
+void pwt_assert_no_children(void);
+/* Does the library use the backend called name? */
+int pwt_backend_is(const char *name);
 /* Lower RLIMIT_NOFILE so that no descriptor can be opened: returns the
  * number of the lowest fd that would be next. */
 void pwt_exhaust_fds(void);
