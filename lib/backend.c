@@ -22,9 +22,14 @@ static const struct pw__backend *const pw__backends[] = {
 
 /* The latch: NULL until the first probe. */
 static _Atomic(const struct pw__backend *) pw__latched;
-/* Why the fallback was latched (0 when it was not). */
-static atomic_int pw__latched_err;
-static _Atomic(const char *) pw__latched_call;
+/* Why the fallback was latched: errno and system call in one atomic word,
+ * (index in pw__calls << 32) | -err, so a reader never sees half of one
+ * reason and half of another. 0 when nothing was latched. */
+static atomic_llong pw__latched_reason;
+static const char *const pw__calls[] = {
+	"?", "pidfd_open", "waitid", "pidfd_send_signal", "poll", "clone",
+	"epoll_ctl", "PROCWAIT_BACKEND",
+};
 
 /* The last per-call fallback of this thread (thread-local, not shared). */
 static _Thread_local int pw__tls_err;
@@ -46,8 +51,13 @@ enum pw__errclass pw__errclass(int err)
 
 static void latch_reason(int err, const char *syscall)
 {
-	atomic_store(&pw__latched_call, syscall);
-	atomic_store(&pw__latched_err, err);
+	long long idx = 0;
+	size_t i;
+
+	for (i = 1; syscall && i < sizeof(pw__calls) / sizeof(pw__calls[0]); i++)
+		if (strcmp(syscall, pw__calls[i]) == 0)
+			idx = (long long)i;
+	atomic_store(&pw__latched_reason, (idx << 32) | (long long)(unsigned)(err < 0 ? -err : err));
 }
 
 void pw__fallback_note(int err, const char *syscall)
@@ -146,8 +156,10 @@ PROCWAIT_EXTERN int procwait_last_fallback(const char **syscall)
 	const char *call = pw__tls_call;
 
 	if (!err) {
-		err = atomic_load(&pw__latched_err);
-		call = err ? atomic_load(&pw__latched_call) : NULL;
+		long long v = atomic_load(&pw__latched_reason);
+
+		err = -(int)(v & 0xffffffff);
+		call = err ? pw__calls[v >> 32] : NULL;
 	}
 	if (syscall)
 		*syscall = call;

@@ -80,8 +80,6 @@ struct pw__backend {
 	int (*waitid)(const procwait_proc *p, siginfo_t *si, int options);
 	/* Send a signal: 0 or -errno. */
 	int (*signal)(const procwait_proc *p, int signo);
-	/* Release the event source. */
-	void (*detach)(procwait_proc *p);
 };
 
 extern const struct pw__backend pw__backend_pidfd;
@@ -100,6 +98,7 @@ struct procwait_proc {
 	const struct pw__backend *be;   /* what serves this handle */
 	int child;                      /* enum pw__child */
 	int reaped;                     /* status handed out: -ECHILD after */
+	int waitid_by_pid;              /* the backend's waitid failed: use P_PID */
 	uint64_t starttime;             /* /proc start time (pid-only handles), 0 unknown */
 	pthread_mutex_t lock;           /* serialises check-and-reap, signal */
 	/* wait-set membership, owned by the set */
@@ -130,10 +129,15 @@ int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st);
 int pw__proc_wait(procwait_proc *p, const pw__deadline *d, unsigned flags,
                   procwait_status *st);
 
-/* Linux /proc helpers (procstate-linux.c): the state letter of pid from
- * /proc/PID/stat (and its start time in *starttime when not NULL), or
- * -errno; the thread-group id of a task, or -errno. */
-int pw__proc_stat(pid_t pid, uint64_t *starttime);
+/* Linux /proc helpers (procstate-linux.c). */
+struct pw__stat {
+	int state;              /* the state letter: R, S, Z, X, ... */
+	long num_threads;       /* live threads; -1 when not found */
+	uint64_t starttime;     /* clock ticks after boot; 0 when not found */
+};
+/* Fill *st from /proc/PID/stat: 0 or -errno. */
+int pw__proc_stat(pid_t pid, struct pw__stat *st);
+/* The thread-group id of a task, or -errno. */
 int pw__proc_tgid(pid_t pid);
 
 /* ---- wait sets: the readiness notifier (notify-epoll.c) ---------------- */
@@ -148,6 +152,7 @@ int pw__notify_wait(int nfd, procwait_proc **ready, int max, int timeout_ms);
 /* ---- system call wrappers (sys-linux.c) -------------------------------- */
 
 int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
+int pw__fd_readable(int fd);                      /* 1, 0 or -errno, at once */
 int pw__pidfd_send_signal(int pidfd, int signo);  /* 0 or -errno */
 
 #endif /* PROCWAIT_INTERNAL_H */

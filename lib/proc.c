@@ -20,7 +20,9 @@ void pw__proc_init(procwait_proc *p, pid_t pid, int child)
 
 void pw__proc_fini(procwait_proc *p)
 {
-	p->be->detach(p);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
 	pthread_mutex_destroy(&p->lock);
 }
 
@@ -57,6 +59,7 @@ void pw__proc_detect_child(procwait_proc *p)
 int pw__proc_attach(procwait_proc *p)
 {
 	const struct pw__backend *be = pw__backend_get();
+	struct pw__stat st;
 	int r = 0;
 
 	if (be != &pw__backend_poll) {
@@ -71,8 +74,8 @@ int pw__proc_attach(procwait_proc *p)
 	p->be = &pw__backend_poll;
 	pw__proc_detect_child(p);
 	if (p->child != PW_CHILD_YES) {
-		/* Not our child: does the process exist at all? */
-		if (kill(p->pid, 0) < 0 && errno == ESRCH)
+		/* pidfd_open's ESRCH is final: nothing has that pid. */
+		if (r == -ESRCH || (kill(p->pid, 0) < 0 && errno == ESRCH))
 			return -ESRCH;
 		/* A thread id is no process id (pidfd_open says EINVAL for
 		 * one, as for a process that is exiting; kill(2) accepts
@@ -83,9 +86,10 @@ int pw__proc_attach(procwait_proc *p)
 			if (tgid > 0 && tgid != p->pid)
 				return -EINVAL;
 		}
-		/* The start time narrows pid reuse for pid-only handles. */
-		pw__proc_stat(p->pid, &p->starttime);
 	}
+	/* The start time lets a pid-only handle notice pid reuse. */
+	if (pw__proc_stat(p->pid, &st) == 0)
+		p->starttime = st.starttime;
 	if (r != 0)
 		pw__fallback(r, be->attach_call);
 	return 0;
@@ -119,7 +123,32 @@ PROCWAIT_EXTERN int procwait_proc_signal(procwait_proc *proc, int signo)
 	pthread_mutex_lock(&proc->lock);
 	/* Once reaped through this handle, the pid may already belong to
 	 * somebody else: refuse rather than guess. */
-	r = proc->reaped ? -ESRCH : proc->be->signal(proc, signo);
+	if (proc->reaped) {
+		r = -ESRCH;
+		goto out;
+	}
+	if (proc->be == &pw__backend_poll && proc->starttime) {
+		struct pw__stat st;
+
+		/* A pid-only handle: is the pid still the same process? */
+		if (pw__proc_stat(proc->pid, &st) == 0 && st.starttime &&
+		    st.starttime != proc->starttime) {
+			r = -ESRCH;
+			goto out;
+		}
+	}
+	r = proc->be->signal(proc, signo);
+	if ((r == -ENOSYS || r == -EPERM) && proc->be != &pw__backend_poll) {
+		/* pidfd_send_signal refused (a seccomp rule after the probe,
+		 * or a real lack of permission, which kill(2) reports as
+		 * well). */
+		int k = pw__backend_poll.signal(proc, signo);
+
+		if (k == 0)
+			pw__fallback(r, "pidfd_send_signal");
+		r = k;
+	}
+out:
 	pthread_mutex_unlock(&proc->lock);
 	return r;
 }

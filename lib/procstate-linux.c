@@ -30,39 +30,51 @@ static ssize_t read_small(pid_t pid, const char *file, char *buf, size_t size)
 	return n;
 }
 
-int pw__proc_stat(pid_t pid, uint64_t *starttime)
+/* Skip to the start of field number `to` (1-based), from field `from`,
+ * whose first byte is at p. NULL when the line ends first. */
+static const char *skip_fields(const char *p, int from, int to)
+{
+	for (; from < to && p; from++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p;
+}
+
+static uint64_t scan_u64(const char *p)
+{
+	uint64_t v = 0;
+
+	while (*p >= '0' && *p <= '9' && v <= (UINT64_MAX - 9) / 10)
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return v;
+}
+
+int pw__proc_stat(pid_t pid, struct pw__stat *st)
 {
 	char buf[1024];
 	ssize_t n = read_small(pid, "stat", buf, sizeof(buf));
-	char *rp, *q;
-	int field, state;
+	const char *rp, *q;
 
-	if (starttime)
-		*starttime = 0;
+	st->state = 0;
+	st->num_threads = -1;
+	st->starttime = 0;
 	if (n < 0)
 		return (int)n;
-	/* comm may hold ')' and spaces: the state follows the last ')'. */
+	/* comm may hold ')' and spaces: the state (field 3) follows the last
+	 * ')'; num_threads is field 20, starttime field 22. */
 	rp = memrchr(buf, ')', (size_t)n);
 	if (!rp || rp + 2 >= buf + n || rp[1] != ' ')
 		return -EPROTO;
-	state = (unsigned char)rp[2];
-	if (!starttime)
-		return state;
-	/* The state is field 3; starttime is field 22. */
-	q = rp + 2;
-	for (field = 3; field < 22 && q; field++) {
-		q = strchr(q, ' ');
-		if (q)
-			q++;
-	}
-	if (q) {
-		uint64_t v = 0;
-
-		while (*q >= '0' && *q <= '9' && v <= (UINT64_MAX - 9) / 10)
-			v = v * 10 + (uint64_t)(*q++ - '0');
-		*starttime = v;
-	}
-	return state;
+	st->state = (unsigned char)rp[2];
+	q = skip_fields(rp + 2, 3, 20);
+	if (q && *q >= '0' && *q <= '9')
+		st->num_threads = (long)scan_u64(q);
+	q = skip_fields(q, 20, 22);
+	if (q)
+		st->starttime = scan_u64(q);
+	return 0;
 }
 
 int pw__proc_tgid(pid_t pid)

@@ -21,6 +21,7 @@
 #endif
 
 #define PW_SPAWN_STACK (256 * 1024)
+#define PW_SPAWN_GUARD 4096   /* PROT_NONE below the stack: overflow faults */
 
 extern char **environ;
 
@@ -114,7 +115,9 @@ PW_NO_ASAN static int spawn_child(void *arg)
 	}
 	if ((c->flags & PROCWAIT_SPAWN_SETSID) && setsid() < 0)
 		goto fail;
-	if ((c->flags & PROCWAIT_SPAWN_SETPGID) && setpgid(0, 0) < 0)
+	/* After setsid the child already leads a group of its own. */
+	if ((c->flags & PROCWAIT_SPAWN_SETPGID) && !(c->flags & PROCWAIT_SPAWN_SETSID) &&
+	    setpgid(0, 0) < 0)
 		goto fail;
 	/* Move sources that sit on 0..2 out of the way first, so that
 	 * swaps such as stdin_fd = 1, stdout_fd = 0 come out right. */
@@ -192,9 +195,11 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	p = pw__proc_alloc(0, PW_CHILD_YES);
 	if (!p)
 		return -ENOMEM;
-	stack = mmap(NULL, PW_SPAWN_STACK, PROT_READ | PROT_WRITE,
+	stack = mmap(NULL, PW_SPAWN_GUARD + PW_SPAWN_STACK, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
+	if (stack == MAP_FAILED || mprotect(stack, PW_SPAWN_GUARD, PROT_NONE) < 0) {
+		if (stack != MAP_FAILED)
+			munmap(stack, PW_SPAWN_GUARD + PW_SPAWN_STACK);
 		pw__proc_free(p);
 		return -ENOMEM;
 	}
@@ -204,24 +209,24 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	 * memory: block everything around clone, as posix_spawn does. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &c.mask);
-	pid = clone(spawn_child, (char *)stack + PW_SPAWN_STACK,
+	pid = clone(spawn_child, (char *)stack + PW_SPAWN_GUARD + PW_SPAWN_STACK,
 	            CLONE_VM | CLONE_VFORK | SIGCHLD | (use_pidfd ? CLONE_PIDFD : 0),
 	            &c, &pidfd);
 	err = errno;
-	if (pid < 0 && use_pidfd && (pw__errclass(err) == PW_ERR_PERMANENT || err == EINVAL)) {
+	if (pid < 0 && use_pidfd && pw__errclass(err) != PW_ERR_OTHER) {
 		/* CLONE_PIDFD refused (a seccomp rule on clone's flags, a
-		 * kernel before 5.2): clone without it and take the pidfd
-		 * with pidfd_open, which the probe showed to work. Only
-		 * this flag is refused, so nothing is latched. */
+		 * kernel before 5.2) or no descriptor left for the pidfd
+		 * (EMFILE): clone without it and try pidfd_open afterwards.
+		 * Only this flag is refused, so nothing is latched. */
 		pw__fallback_note(-err, "clone");
 		use_pidfd = 0;
 		pidfd = -1;
-		pid = clone(spawn_child, (char *)stack + PW_SPAWN_STACK,
+		pid = clone(spawn_child, (char *)stack + PW_SPAWN_GUARD + PW_SPAWN_STACK,
 		            CLONE_VM | CLONE_VFORK | SIGCHLD, &c, NULL);
 		err = errno;
 	}
 	pthread_sigmask(SIG_SETMASK, &c.mask, NULL);
-	munmap(stack, PW_SPAWN_STACK);
+	munmap(stack, PW_SPAWN_GUARD + PW_SPAWN_STACK);
 	if (pid < 0) {
 		pw__proc_free(p);
 		return -err;
@@ -287,11 +292,14 @@ PROCWAIT_EXTERN int procwait_fork(unsigned flags, procwait_proc **out)
 		pw__proc_free(p);   /* the parent's allocation, copied */
 		return 0;
 	}
-	close(pipefd[0]);
 	p->pid = pid;
 	pw__proc_attach(p);   /* a child that cannot have exited yet */
+	/* Our read end stays open until the byte is written: a child that
+	 * died meanwhile (SIGKILL, a crashing atfork handler) must not make
+	 * the write raise SIGPIPE in the caller. */
 	while (write(pipefd[1], &go, 1) < 0 && errno == EINTR)
 		;
+	close(pipefd[0]);
 	close(pipefd[1]);
 	*out = p;
 	return pid;

@@ -3,6 +3,7 @@
  * them (configure's HAVE_PIDFD_OPEN, ...) and syscall(2) otherwise. */
 #include "internal.h"
 
+#include <poll.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #ifdef HAVE_SYS_PIDFD_H
@@ -40,4 +41,16 @@ int pw__pidfd_send_signal(int pidfd, int signo)
 	r = -1;
 #endif
 	return r < 0 ? -errno : 0;
+}
+
+int pw__fd_readable(int fd)
+{
+	struct pollfd pfd;
+	int r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	r = poll(&pfd, 1, 0);
+	return r < 0 ? -errno : r > 0;
 }

@@ -89,13 +89,6 @@ static int pidfd_signal(const procwait_proc *p, int signo)
 	return pw__pidfd_send_signal(p->fd, signo);
 }
 
-static void pidfd_detach(procwait_proc *p)
-{
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-}
-
 const struct pw__backend pw__backend_pidfd = {
 	.name = "pidfd",
 	.attach_call = "pidfd_open",
@@ -104,7 +97,6 @@ const struct pw__backend pw__backend_pidfd = {
 	.block = pidfd_block,
 	.waitid = pidfd_waitid,
 	.signal = pidfd_signal,
-	.detach = pidfd_detach,
 };
 
 /* The pid a pidfd refers to, from /proc/self/fdinfo: -ESRCH when the
@@ -119,8 +111,11 @@ static int pidfd_to_pid(int fd)
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	ifd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ifd < 0)
-		return errno == ENOENT ? -EBADF : -errno;
+	if (ifd < 0) {
+		/* The caller checked that fd is open: no fdinfo for it means
+		 * no /proc to learn its pid from. */
+		return errno == ENOENT ? -ENOSYS : -errno;
+	}
 	do
 		n = read(ifd, buf, sizeof(buf) - 1);
 	while (n < 0 && errno == EINTR);
@@ -162,7 +157,9 @@ PROCWAIT_EXTERN int procwait_proc_from_pidfd(int pidfd, unsigned flags, procwait
 		return err;
 	}
 	p->fd = fd;
-	p->be = &pw__backend_pidfd;
+	/* The descriptor serves poll and wait sets in any case; waitid and
+	 * signals go through pidfds only while the fast path is in use. */
+	p->be = pw__backend_get() == &pw__backend_pidfd ? &pw__backend_pidfd : &pw__backend_poll;
 	pw__proc_detect_child(p);
 	*out = p;
 	return 0;

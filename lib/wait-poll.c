@@ -30,11 +30,6 @@ static int poll_signal(const procwait_proc *p, int signo)
 	return kill(p->pid, signo) < 0 ? -errno : 0;
 }
 
-static void poll_detach(procwait_proc *p)
-{
-	(void)p;
-}
-
 const struct pw__backend pw__backend_poll = {
 	.name = "poll",
 	.attach_call = NULL,
@@ -43,5 +38,4 @@ const struct pw__backend pw__backend_poll = {
 	.block = NULL,
 	.waitid = poll_waitid,
 	.signal = poll_signal,
-	.detach = poll_detach,
 };

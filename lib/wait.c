@@ -33,23 +33,49 @@ static void status_from_siginfo(procwait_status *st, pid_t pid, const siginfo_t 
 	}
 }
 
-/* Has a process that is not our child exited? 1 yes, 0 no. Readiness of a
- * pidfd is only a hint (ptrace can make it early), so this looks: the
- * process is gone (ESRCH), or /proc shows it a zombie, or, for a pid-only
- * handle, the pid now belongs to a process with another start time. */
-static int nonchild_exited(const procwait_proc *p)
+/* Has the process of p exited (a zombie, or gone)? 1 yes, 0 no; never yes
+ * for a process that still runs. */
+static int has_exited(const procwait_proc *p)
 {
-	uint64_t start = 0;
-	int state;
+	struct pw__stat now;
 
-	if (p->be->signal(p, 0) == -ESRCH)
+	/* A pidfd turns readable once the whole thread group has exited and
+	 * not before (a zombie leader with live threads keeps it quiet). For
+	 * a process that is not ours that is the whole answer; for a child,
+	 * waitid is asked first and this is only its confirmation. */
+	if (p->fd >= 0)
+		return pw__fd_readable(p->fd) > 0;
+	if (kill(p->pid, 0) < 0 && errno == ESRCH)
 		return 1;
-	state = pw__proc_stat(p->pid, p->starttime ? &start : NULL);
-	if (state == 'Z' || state == 'X' || state == -ENOENT || state == -ESRCH)
-		return 1;
-	if (p->starttime && state > 0 && start && start != p->starttime)
-		return 1;   /* the pid was reused: ours is long gone */
-	return 0;
+	if (pw__proc_stat(p->pid, &now) < 0) {
+		/* No /proc, hidepid, or the process went away meanwhile:
+		 * that is no proof of an exit; kill(2) decides. */
+		return kill(p->pid, 0) < 0 && errno == ESRCH;
+	}
+	if (p->starttime && now.starttime && now.starttime != p->starttime)
+		return 1;   /* the pid was reused: ours is gone */
+	/* 'Z' with live threads is a leader that called pthread_exit. */
+	return (now.state == 'Z' || now.state == 'X') && now.num_threads <= 1;
+}
+
+/* waitid on p, by its backend, or by pid once that failed unexpectedly:
+ * for a child that we have not reaped the pid cannot be reused. */
+static int proc_waitid(procwait_proc *p, siginfo_t *si, int options)
+{
+	int r;
+
+	memset(si, 0, sizeof(*si));
+	if (!p->waitid_by_pid) {
+		r = p->be->waitid(p, si, options);
+		if (r == 0 || r == -ECHILD || p->be == &pw__backend_poll)
+			return r;
+		/* e.g. a seccomp filter refusing waitid(P_PIDFD) after the
+		 * probe: latch the fallback where the class says so. */
+		pw__fallback(r, "waitid");
+		p->waitid_by_pid = 1;
+		memset(si, 0, sizeof(*si));
+	}
+	return pw__backend_poll.waitid(p, si, options);
 }
 
 int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st)
@@ -63,9 +89,8 @@ int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st)
 		goto out;
 	}
 	if (p->child != PW_CHILD_NO) {
-		memset(&si, 0, sizeof(si));
-		r = p->be->waitid(p, &si, WEXITED | WNOHANG |
-		                  ((flags & PROCWAIT_WAIT_NOREAP) ? WNOWAIT : 0));
+		r = proc_waitid(p, &si, WEXITED | WNOHANG |
+		                ((flags & PROCWAIT_WAIT_NOREAP) ? WNOWAIT : 0));
 		if (r == 0) {
 			p->child = PW_CHILD_YES;
 			if (si.si_pid == 0)
@@ -76,20 +101,28 @@ int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st)
 			goto out;
 		}
 		if (r == -ECHILD && p->child == PW_CHILD_YES) {
-			/* Our child, reaped by somebody else: SIGCHLD ignored
-			 * (auto-reap) or a foreign waitpid. Its status is lost;
-			 * say so rather than make one up. */
-			status_unknown(st, p->pid);
-			p->reaped = 1;
-			r = 1;
+			if (has_exited(p)) {
+				/* Our child, reaped by somebody else: SIGCHLD
+				 * ignored (auto-reap) or a foreign waitpid. Its
+				 * status is lost; say so rather than make one
+				 * up. */
+				status_unknown(st, p->pid);
+				p->reaped = 1;
+				r = 1;
+				goto out;
+			}
+			/* Running, yet not our child: this is a copy of the
+			 * handle in a forked process. */
+			p->child = PW_CHILD_NO;
+			r = 0;
 			goto out;
 		}
 		if (r == -ECHILD)
 			p->child = PW_CHILD_NO;
 		else
-			pw__fallback(r, "waitid");   /* unexpected: look instead */
+			pw__fallback_note(r, "waitid");   /* unexpected: look instead */
 	}
-	r = nonchild_exited(p);
+	r = has_exited(p);
 	if (r)
 		status_unknown(st, p->pid);
 out:

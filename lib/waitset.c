@@ -15,6 +15,7 @@
 
 struct procwait_waitset {
 	unsigned flags;
+	pid_t owner;                /* the process that made the set */
 	int nfd;                    /* notifier descriptor */
 	int nmembers;
 	procwait_proc *members;     /* list through set_prev / set_next */
@@ -41,29 +42,40 @@ PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
 		return fd;
 	}
 	s->flags = flags;
+	s->owner = getpid();
 	s->nfd = fd;
 	s->backoff_ns = PW_BACKOFF_MIN_NS;
 	*out = s;
 	return 0;
 }
 
-static int polled_push(procwait_waitset *s, procwait_proc *p)
+/* Room for every member in the polled array, reserved when a member
+ * joins: moving a member there later (a spurious readiness) cannot fail. */
+static int polled_reserve(procwait_waitset *s, int n)
 {
-	if (s->npolled == s->polled_cap) {
-		int cap = s->polled_cap ? s->polled_cap * 2 : 16;
-		procwait_proc **v = realloc(s->polled, (size_t)cap * sizeof(*v));
+	int cap = s->polled_cap ? s->polled_cap : 16;
+	procwait_proc **v;
 
-		if (!v)
-			return -ENOMEM;
-		s->polled = v;
-		s->polled_cap = cap;
-	}
+	if (n <= s->polled_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	v = realloc(s->polled, (size_t)cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->polled = v;
+	s->polled_cap = cap;
+	return 0;
+}
+
+static void polled_push(procwait_waitset *s, procwait_proc *p)
+{
+	assert(s->npolled < s->polled_cap);
 	p->set_polled = s->npolled;
 	s->polled[s->npolled++] = p;
 	/* A new polled member is checked soon, then ever more rarely. */
 	s->backoff_ns = PW_BACKOFF_MIN_NS;
 	s->poll_at_ns = pw__now_ns() + PW_BACKOFF_MIN_NS;
-	return 0;
 }
 
 static void polled_drop(procwait_waitset *s, procwait_proc *p)
@@ -76,13 +88,38 @@ static void polled_drop(procwait_waitset *s, procwait_proc *p)
 	p->set_polled = -1;
 }
 
+/* In a process forked from the set's owner the epoll instance is shared
+ * with the owner: before the copy adds or waits, give it one of its own
+ * with the same members. */
+static int set_own(procwait_waitset *s)
+{
+	procwait_proc *p;
+	int fd;
+
+	if (s->owner == getpid())
+		return 0;
+	fd = pw__notify_open();
+	if (fd < 0)
+		return fd;
+	for (p = s->members; p; p = p->set_next) {
+		if (p->set_polled < 0 && pw__notify_add(fd, p) < 0)
+			polled_push(s, p);   /* room was reserved at add */
+	}
+	close(s->nfd);   /* our reference only: the owner keeps its own */
+	s->nfd = fd;
+	s->owner = getpid();
+	return 0;
+}
+
 /* Take p out of the set's bookkeeping (notifier or polled, and the list). */
 static void detach(procwait_waitset *s, procwait_proc *p)
 {
 	if (p->set_polled >= 0)
 		polled_drop(s, p);
-	else
+	else if (getpid() == s->owner)
 		pw__notify_del(s->nfd, p);
+	/* In a forked copy of the set the epoll instance is the parent's
+	 * too: taking the member out would take it out of the parent's set. */
 	if (p->set_prev)
 		p->set_prev->set_next = p->set_next;
 	else
@@ -106,15 +143,20 @@ PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *s, procwait_proc *p, 
 	pthread_mutex_unlock(&p->lock);
 	if (reaped)
 		return -ECHILD;
+	r = set_own(s);
+	if (r < 0)
+		return r;
+	r = polled_reserve(s, s->nmembers + 1);
+	if (r < 0)
+		return r;
 	r = p->fd >= 0 ? pw__notify_add(s->nfd, p) : -ENOTSUP;
 	if (r < 0) {
 		/* No room in the notifier (ENOMEM, ENOSPC for the
-		 * max_user_watches limit, ...): the backoff loop serves. */
+		 * max_user_watches limit, ...): the backoff loop serves this
+		 * member; other waits keep the fast path. */
 		if (p->fd >= 0)
-			pw__fallback(r, "epoll_ctl");
-		r = polled_push(s, p);
-		if (r < 0)
-			return r;
+			pw__fallback_note(r, "epoll_ctl");
+		polled_push(s, p);
 	}
 	p->set = s;
 	p->set_data = data;
@@ -181,6 +223,9 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 	pw__check_arg(s && events && max > 0);
 	if (s->nmembers == 0)
 		return -ECHILD;
+	n = set_own(s);
+	if (n < 0)
+		return n;
 	pw__deadline_init(&d, timeout_ms);
 	for (int first = 1;; first = 0) {
 		int64_t now = pw__now_ns();
@@ -223,10 +268,7 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 			 * exit): level-triggered epoll would report it again
 			 * at once, so the backoff loop takes it over. */
 			pw__notify_del(s->nfd, p);
-			if (polled_push(s, p) < 0) {
-				/* Out of memory: keep it where it was. */
-				pw__notify_add(s->nfd, p);
-			}
+			polled_push(s, p);
 		}
 		if (n > 0)
 			return n;

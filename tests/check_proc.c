@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -398,6 +400,16 @@ START_TEST(test_spawn_session_group)
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
 	ck_assert_int_eq(st.signo, SIGTERM);
 	procwait_proc_close(p);
+
+	/* both: a new session, whose leader leads its group too */
+	o.flags = PROCWAIT_SPAWN_SETSID | PROCWAIT_SPAWN_SETPGID;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	pid = procwait_proc_pid(p);
+	ck_assert_int_eq(getsid(pid), pid);
+	ck_assert_int_eq(getpgid(pid), pid);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
+	procwait_proc_close(p);
 }
 END_TEST
 
@@ -513,6 +525,97 @@ START_TEST(test_fork_autoreap)
 }
 END_TEST
 
+/* A handle inherited through fork: in the new process the child is not
+ * ours, and a running process is not an exited one. */
+START_TEST(test_handle_inherited_by_fork)
+{
+	procwait_proc *p;
+	procwait_status st;
+	pid_t pid = pwt_child_sleep_forever(), other;
+	int raw;
+
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		int r = procwait_proc_wait(p, 0, 0, &st);
+
+		_exit(r == -ETIMEDOUT ? 0 : 10 + (r == 0 ? st.kind : 9));
+	}
+	raw = pwt_reap(other);
+	ck_assert(WIFEXITED(raw));
+	ck_assert_int_eq(WEXITSTATUS(raw), 0);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.signo, SIGKILL);
+	procwait_proc_close(p);
+}
+END_TEST
+
+static void atfork_parent_slow(void)
+{
+	pwt_nap_ms(100);
+}
+
+static void atfork_child_dies(void)
+{
+	raise(SIGKILL);
+}
+
+/* The child dies before the parent's handshake byte is written: the caller
+ * must not get SIGPIPE for it. */
+START_TEST(test_fork_child_dies_early)
+{
+	procwait_proc *p = NULL;
+	procwait_status st;
+	int r;
+
+	ck_assert_int_eq(pthread_atfork(NULL, atfork_parent_slow, atfork_child_dies), 0);
+	r = procwait_fork(0, &p);
+	if (r == 0)
+		_exit(99);   /* not reached: the atfork handler killed us */
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGKILL);
+	procwait_proc_close(p);
+}
+END_TEST
+
+/* Descriptors exhausted: spawn still works (no pidfd, the backoff loop
+ * waits), and says why it fell back. */
+START_TEST(test_spawn_fd_exhaustion)
+{
+	char *argv[] = { "/bin/sh", "-c", "exit 21", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_status st;
+	procwait_proc *p;
+	const char *call = NULL;
+
+	struct rlimit rl = { 64, 64 };
+
+	ck_assert_str_ne(procwait_backend_name(), "");   /* probe first */
+	/* Fill the table with close-on-exec descriptors (a lowered limit
+	 * alone would starve the exec'd program's loader too). */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (fcntl(0, F_DUPFD_CLOEXEC, 0) >= 0)
+		;
+	ck_assert_int_eq(errno, EMFILE);
+	o.argv = argv;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 21);
+	procwait_proc_close(p);
+	if (pwt_backend_is("pidfd")) {
+		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
+		ck_assert_ptr_nonnull(call);
+	}
+	pwt_assert_no_children();
+}
+END_TEST
+
 /* ---- signals --------------------------------------------------------------- */
 
 START_TEST(test_signal_through_handle)
@@ -563,6 +666,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_from_pidfd);
 	tcase_add_test(tc, test_signal_through_handle);
 	tcase_add_test(tc, test_nonchild_handle);
+	tcase_add_test(tc, test_handle_inherited_by_fork);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("spawn");
@@ -574,12 +678,14 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_spawn_signals_reset);
 	tcase_add_test(tc, test_spawn_session_group);
 	tcase_add_test(tc, test_spawn_errors);
+	tcase_add_test(tc, test_spawn_fd_exhaustion);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fork");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fork);
 	tcase_add_test(tc, test_fork_autoreap);
+	tcase_add_test(tc, test_fork_child_dies_early);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -156,6 +156,53 @@ START_TEST(test_eperm_after_probe)
 }
 END_TEST
 
+/* waitid(P_PIDFD) refused after the probe: the exact status still comes
+ * back (waitid by pid is safe for an unreaped child), once. */
+START_TEST(test_waitid_eperm_after_probe)
+{
+	scmp_filter_ctx ctx;
+	procwait_status st;
+	procwait_proc *p;
+	pid_t pid;
+
+	if (asked_fast())
+		ck_assert_str_eq(procwait_backend_name(), "pidfd");
+	pid = pwt_child_exit(100, 42);
+	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(waitid), 1,
+	                                  SCMP_A0(SCMP_CMP_EQ, P_PIDFD)), 0);
+	load(ctx);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(st.code, 42);
+	ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
+	procwait_proc_close(p);
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);   /* reaped */
+	if (asked_fast())
+		assert_fell_back(-EPERM, "waitid");
+	assert_waits_work();
+}
+END_TEST
+
+/* pidfd_send_signal refused after the probe: signals still arrive. */
+START_TEST(test_signal_eperm_after_probe)
+{
+	procwait_status st;
+	procwait_proc *p;
+
+	if (asked_fast())
+		ck_assert_str_eq(procwait_backend_name(), "pidfd");
+	ck_assert_int_eq(procwait_proc_open(pwt_child_sleep_forever(), 0, &p), 0);
+	deny_syscall("pidfd_send_signal", SCMP_ACT_ERRNO(EPERM));
+	ck_assert_int_eq(procwait_proc_signal(p, SIGTERM), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_SIGNALED);
+	ck_assert_int_eq(st.signo, SIGTERM);
+	procwait_proc_close(p);
+}
+END_TEST
+
 /* Only clone(CLONE_PIDFD) refused: spawn clones without it and takes the
  * pidfd with pidfd_open; the process keeps the fast path. */
 START_TEST(test_clone_pidfd_refused)
@@ -242,6 +289,8 @@ static Suite *seccomp_suite(void)
 	tcase_add_test(tc, test_waitid_pidfd_enosys);
 	tcase_add_test(tc, test_pidfd_send_signal_eperm);
 	tcase_add_test(tc, test_eperm_after_probe);
+	tcase_add_test(tc, test_waitid_eperm_after_probe);
+	tcase_add_test(tc, test_signal_eperm_after_probe);
 	tcase_add_test(tc, test_clone_pidfd_refused);
 	tcase_add_test(tc, test_sigsys_avoided_by_env);
 	tcase_add_test(tc, test_waitset_under_eperm);

@@ -274,6 +274,52 @@ START_TEST(test_nonchild_zombie)
 }
 END_TEST
 
+static void *late_exit_thread(void *arg)
+{
+	(void)arg;
+	pwt_nap_ms(600);
+	exit(7);
+}
+
+/* A process whose main thread called pthread_exit while another thread
+ * runs shows 'Z' in /proc: it has not exited, and must not be reported. */
+START_TEST(test_nonchild_zombie_leader_alive)
+{
+	procwait_status st;
+	int p[2];
+	pid_t mid, pid = -1;
+	long long t0;
+
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		pid_t g = fork();
+
+		if (g == 0) {
+			pthread_t th;
+
+			if (pthread_create(&th, NULL, late_exit_thread, NULL) != 0)
+				_exit(1);
+			pthread_exit(NULL);
+		}
+		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &pid, sizeof(pid)), (int)sizeof(pid));
+	close(p[0]);
+	close(p[1]);
+	pwt_reap(mid);
+	pwt_nap_ms(150);   /* the leader is a zombie by now, its thread lives */
+	t0 = pwt_now_ms();
+	ck_assert_int_eq(procwait_wait_pid(pid, 0, 0, &st), -ETIMEDOUT);
+	ck_assert_int_eq(procwait_wait_pid(pid, 10000, 0, &st), 0);
+	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_UNKNOWN);
+	ck_assert_int_ge(pwt_now_ms() - t0, 300);
+}
+END_TEST
+
 /* SIGCHLD ignored: the kernel reaps; the status is unknown, never 0. */
 START_TEST(test_sigchld_ignored)
 {
@@ -500,6 +546,7 @@ static Suite *wait_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_nonchild);
 	tcase_add_test(tc, test_nonchild_zombie);
+	tcase_add_test(tc, test_nonchild_zombie_leader_alive);
 	tcase_add_test(tc, test_sigchld_ignored);
 	tcase_add_test(tc, test_exit_before_wait);
 	tcase_add_test(tc, test_ptrace_spurious_readiness);

@@ -1080,6 +1080,64 @@ START_TEST(test_fds_exhausted)
 }
 END_TEST
 
+/* A process forked from the set's owner frees its copy of the set, or
+ * waits on it: the owner's set keeps every member (the epoll instance is
+ * shared across fork, so a careless copy would empty the owner's set). */
+START_TEST(test_forked_copy_leaves_owner_alone)
+{
+	procwait_waitset *s = new_set(0);
+	procwait_proc *p[3];
+	procwait_event ev[4];
+	int i, n, got = 0, raw;
+	pid_t other;
+
+	for (i = 0; i < 3; i++)
+		{
+		p[i] = fork_exit(300, 50 + i);
+		ck_assert_int_eq(procwait_waitset_add(s, p[i], p[i]), 0);
+	}
+	/* a copy that frees everything */
+	other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		procwait_waitset_free(s);
+		for (i = 0; i < 3; i++)
+			procwait_proc_close(p[i]);
+		_exit(0);
+	}
+	raw = pwt_reap(other);
+	ck_assert(WIFEXITED(raw) && WEXITSTATUS(raw) == 0);
+	/* a copy that waits on its set (the members are not its children) */
+	other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		n = procwait_waitset_wait(s, ev, 4, 0);
+		_exit(n == 0 ? 0 : 1);
+	}
+	raw = pwt_reap(other);
+	ck_assert(WIFEXITED(raw) && WEXITSTATUS(raw) == 0);
+	ck_assert_int_eq(procwait_waitset_size(s), 3);
+	while (procwait_waitset_size(s) > 0) {
+		n = procwait_waitset_wait(s, ev, 4, 10000);
+		ck_assert_int_gt(n, 0);
+		for (i = 0; i < n; i++) {
+			int k = ev[i].proc == p[0] ? 0 : ev[i].proc == p[1] ? 1 : 2;
+
+			ck_assert_ptr_eq(ev[i].proc, p[k]);
+			ck_assert_ptr_eq(ev[i].data, p[k]);
+			ck_assert_int_eq(ev[i].error, 0);
+			ck_assert_int_eq(ev[i].status.kind, PROCWAIT_STATUS_EXITED);
+			ck_assert_int_eq(ev[i].status.code, 50 + k);
+			got++;
+		}
+	}
+	ck_assert_int_eq(got, 3);
+	for (i = 0; i < 3; i++)
+		procwait_proc_close(p[i]);
+	procwait_waitset_free(s);
+}
+END_TEST
+
 static Suite *waitset_suite(void)
 {
 	Suite *s = suite_create("waitset");
@@ -1105,6 +1163,7 @@ static Suite *waitset_suite(void)
 	tcase_add_test(tc, test_einval);
 	tcase_add_test(tc, test_close_member_and_free_set);
 	tcase_add_test(tc, test_batches);
+	tcase_add_test(tc, test_forked_copy_leaves_owner_alone);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("embed");

@@ -40,13 +40,29 @@ static void child_defaults(void)
 	}
 }
 
+/* fork(2) for test children: signals stay blocked until the child has
+ * reset its handlers, so a signal sent right after fork returns cannot run
+ * Check's inherited handler in the child. */
+static pid_t fork_clean(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child_defaults();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 pid_t pwt_child_exit(int delay_ms, int code)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_clean();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		child_defaults();
 		if (delay_ms > 0)
 			pwt_nap_ms(delay_ms);
 		_exit(code);
@@ -56,13 +72,12 @@ pid_t pwt_child_exit(int delay_ms, int code)
 
 pid_t pwt_child_signal(int delay_ms, int signo, int core)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_clean();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct rlimit rl;
 
-		child_defaults();
 		rl.rlim_cur = rl.rlim_max = core ? RLIM_INFINITY : 0;
 		if (core) {
 			/* A core must be allowed for CLD_DUMPED: lift the
@@ -89,11 +104,10 @@ pid_t pwt_child_signal(int delay_ms, int signo, int core)
 
 pid_t pwt_child_sleep_forever(void)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_clean();
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		child_defaults();
 		for (;;)
 			pause();
 	}
@@ -106,13 +120,11 @@ pid_t pwt_nonchild(int delay_ms)
 	pid_t mid, grand = -1;
 
 	ck_assert_int_eq(pipe(p), 0);
-	mid = fork();
+	mid = fork_clean();
 	ck_assert_int_ge(mid, 0);
 	if (mid == 0) {
-		pid_t g;
+		pid_t g = fork();
 
-		child_defaults();
-		g = fork();
 		if (g == 0) {
 			close(p[0]);
 			close(p[1]);
@@ -136,15 +148,12 @@ pid_t pwt_nonchild_zombie(pid_t *parent)
 	pid_t mid, grand = -1;
 
 	ck_assert_int_eq(pipe(p), 0);
-	mid = fork();
+	mid = fork_clean();
 	ck_assert_int_ge(mid, 0);
 	if (mid == 0) {
 		/* Keep the grandchild's zombie: do not reap, do not ignore
 		 * SIGCHLD, just wait to be killed. */
-		pid_t g;
-
-		child_defaults();
-		g = fork();
+		pid_t g = fork();
 
 		if (g == 0)
 			_exit(5);

@@ -22,9 +22,9 @@ PROCWAIT_BEGIN_DECLS
 /**
  * @brief Library-specific error codes start here and grow downwards.
  *
- * No call of this version returns such a code yet; procwait_strerror() and
- * procwait_errname() already name the range so that later versions can add
- * codes without surprising old callers.
+ * No call of this version returns such a code yet; procwait_strerror()
+ * answers "Unknown error N" and procwait_errname() NULL for any code they
+ * do not know, so later versions can add codes without breaking callers.
  * @since 0.1
  */
 #define PROCWAIT_ERROR_BASE (-100000)

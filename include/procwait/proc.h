@@ -60,9 +60,12 @@ PROCWAIT_EXTERN int procwait_proc_open(pid_t pid, unsigned flags, procwait_proc 
  * @param[out] out the new handle.
  * @retval 0        success.
  * @retval -EBADF   @p pidfd is not an open file descriptor.
- * @retval -EINVAL  @p pidfd is open but is not a pidfd, @p out is NULL, or an
+ * @retval -EINVAL  @p pidfd is open but is not a pidfd (on a system without
+ *                  pidfds, no descriptor is one), @p out is NULL, or an
  *                  unknown flag was given.
- * @retval -ENOSYS  the system has no pidfds.
+ * @retval -ESRCH   the process of @p pidfd has exited and been reaped.
+ * @retval -ENOSYS  /proc is not mounted, so the pidfd's process cannot be
+ *                  learnt.
  * @retval -EMFILE  no file descriptor is left to duplicate it into.
  * @retval -ENOMEM  out of memory.
  * @since 0.1
@@ -79,7 +82,8 @@ enum procwait_spawn_flags {
 	PROCWAIT_SPAWN_SEARCH_PATH = 1u << 0,
 	/** Start the child in a new session (setsid(2)). */
 	PROCWAIT_SPAWN_SETSID = 1u << 1,
-	/** Start the child in a new process group of its own. */
+	/** Start the child in a new process group of its own (implied by
+	 *  #PROCWAIT_SPAWN_SETSID). */
 	PROCWAIT_SPAWN_SETPGID = 1u << 2
 };
 
@@ -137,7 +141,9 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *opts, procwait_
  *
  * The child does not return from this call until the parent holds the
  * child's pidfd, so the child cannot exit and be reaped by anybody else
- * first. Fork handlers (pthread_atfork) run as with fork().
+ * first. Fork handlers (pthread_atfork) run as with fork(). As with fork(),
+ * the child of a multi-threaded process has one thread: until it execs, it
+ * may only make async-signal-safe calls.
  *
  * @param flags    must be 0.
  * @param[out] out in the parent, the handle on the child; in the child,

@@ -12,6 +12,9 @@
  *
  * A member whose exit has been reported leaves the set; its handle stays
  * open and belongs to the caller. One set is used by one thread at a time.
+ * A process forked from the set's owner may use or free its copy of the
+ * set (the copy makes its own epoll set on first use) without disturbing
+ * the owner's set.
  *
  * To embed a set in another event loop, watch procwait_waitset_fd() for
  * POLLIN, and also wake up after procwait_waitset_timeout() milliseconds
@@ -66,6 +69,8 @@ PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
  * @retval 0        success.
  * @retval -EINVAL  @p set or @p proc NULL.
  * @retval -EEXIST  @p proc is already in a set (this one or another).
+ * @retval -EMFILE, -ENFILE  as for procwait_waitset_wait(), in a forked
+ *                  copy of the set.
  * @retval -ECHILD  @p proc's child was already reaped through the handle.
  * @retval -ENOMEM  out of memory.
  *
@@ -99,6 +104,8 @@ PROCWAIT_EXTERN int procwait_waitset_remove(procwait_waitset *set, procwait_proc
  * @return the number of events filled in (1..max_events), or 0 when the
  *         deadline passed with no exit.
  * @retval -ECHILD  the set is empty: there is nothing to wait for.
+ * @retval -EMFILE, -ENFILE  in a process forked from the set's owner, no
+ *                  descriptor was left for the copy's own epoll set.
  * @retval -EINVAL  @p set or @p events NULL, or @p max_events <= 0.
  * @since 0.1
  */
