@@ -1,0 +1,144 @@
+"""Shared helpers for the procwait-bench peer scripts (stdlib only).
+
+Output contract common to all peers: exactly one JSON object on one line on
+stdout.  Exit status 0 on success and when a dependency is missing (the
+object is then {"missing": "..."}), 2 on bad arguments (argparse usage
+message on stderr), 1 when the child cannot be run or misbehaves (reason on
+stderr).
+"""
+
+import argparse
+import json
+import math
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+PSUTIL_MISSING = "python3-psutil is not installed (apt-get install python3-psutil)"
+
+
+# ---- argument parsing -----------------------------------------------------
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an integer: %r" % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1: %r" % text)
+    return value
+
+
+def _nonneg_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number: %r" % text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a finite number >= 0: %r" % text)
+    return value
+
+
+def parse_args(doc, wait=True):
+    """Parse --reps (and, if wait, --child/--duration); exits 2 on error."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if wait:
+        parser.add_argument("--child", required=True, metavar="PATH",
+                            help="child program, run as PATH --child SECONDS")
+        parser.add_argument("--duration", required=True, type=_nonneg_float,
+                            metavar="SECONDS", help="how long the child sleeps")
+    parser.add_argument("--reps", required=True, type=_positive_int,
+                        metavar="N", help="number of repetitions")
+    return parser.parse_args()
+
+
+# ---- output ---------------------------------------------------------------
+
+def emit(obj):
+    """Print obj as one JSON line on stdout and exit 0."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+    sys.exit(0)
+
+
+def fail(reason):
+    """Report a real failure (not a missing dependency): stderr, exit 1."""
+    sys.stderr.write("%s: %s\n" % (sys.argv[0], reason))
+    sys.exit(1)
+
+
+def import_psutil():
+    """Return the psutil module, or emit {"missing": ...} and exit 0."""
+    try:
+        import psutil
+    except ImportError:
+        emit({"missing": PSUTIL_MISSING})
+    return psutil
+
+
+def python_impl():
+    return "%s %s" % (platform.python_implementation(), platform.python_version())
+
+
+# ---- statistics -----------------------------------------------------------
+
+def percentile(values, p):
+    """Nearest-rank percentile: the ceil(p/100 * n)-th smallest value."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+# ---- the child-running loop shared by the wait scripts --------------------
+
+def run_wait_bench(args, wait, impl):
+    """Run args.reps children and emit the wait-benchmark JSON object.
+
+    wait(proc, timeout) must block until the child has exited, reap it exactly
+    once and return its exit status.  Only that call is measured.
+    """
+    argv = [args.child, "--child", str(args.duration)]
+    timeout = args.duration + 60
+    vol, invol, cpu, lat_us = [], [], [], []
+    for _ in range(args.reps):
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE)
+        except OSError as e:
+            fail("cannot start child %r: %s" % (args.child, e))
+        with proc:   # on leaving: closes the pipe; wait() is a no-op if reaped
+            try:
+                ru0 = resource.getrusage(resource.RUSAGE_SELF)
+                status = wait(proc, timeout)
+                t_wake = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+                ru1 = resource.getrusage(resource.RUSAGE_SELF)
+            except Exception as e:   # TimeoutExpired from either library
+                proc.kill()
+                proc.wait()
+                fail("waiting for child failed: %r" % (e,))
+            if proc.returncode is None:   # reaped by someone else (psutil)
+                proc.returncode = status
+            out = proc.stdout.read()
+            if status != 0:
+                fail("child %r exited with status %r" % (args.child, status))
+            try:
+                stamp = int(out.strip())
+            except ValueError:
+                fail("child %r wrote no valid time stamp: %r" % (args.child, out[:80]))
+        vol.append(ru1.ru_nvcsw - ru0.ru_nvcsw)
+        invol.append(ru1.ru_nivcsw - ru0.ru_nivcsw)
+        cpu.append((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime))
+        lat_us.append((t_wake - stamp) / 1000.0)
+    emit({
+        "vol_ctx_switches": statistics.median(vol),
+        "invol_ctx_switches": statistics.median(invol),
+        "cpu_s": round(statistics.median(cpu), 6),
+        "latency_us": {"median": round(statistics.median(lat_us), 3),
+                       "p90": round(percentile(lat_us, 90), 3),
+                       "max": round(max(lat_us), 3)},
+        "reps": args.reps,
+        "impl": impl,
+    })

@@ -1,0 +1,60 @@
+"""Measure psutil's Process.oneshot() on six fields of the current process.
+
+The set of six calls is name(), cpu_times(), create_time(), ppid(), status(),
+terminal().  Each batch times --reps sets (time.perf_counter_ns) (a) each set
+inside `with p.oneshot():` and (b) the same set without oneshot; 5 batches
+of each are run (interleaved) and the median batch is kept.
+
+Usage: oneshot_psutil.py --reps N
+Output (one JSON line, exit 0):
+  {"oneshot_us": us per set inside oneshot, "separate_us": us per set without,
+   "speedup": separate/oneshot, "reps": N, "impl": "psutil X.Y.Z"}
+  or {"missing": "..."} if psutil is not importable.
+Exit 2 on bad arguments.
+"""
+
+import statistics
+import time
+
+import _peer
+
+BATCHES = 5
+
+
+def six(p):
+    p.name(); p.cpu_times(); p.create_time(); p.ppid(); p.status(); p.terminal()
+
+
+def with_oneshot(p, n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        with p.oneshot():
+            six(p)
+    return time.perf_counter_ns() - t0
+
+
+def separate(p, n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        six(p)
+    return time.perf_counter_ns() - t0
+
+
+if __name__ == "__main__":
+    args = _peer.parse_args(__doc__, wait=False)
+    psutil = _peer.import_psutil()
+    p = psutil.Process()
+    six(p)                      # warm up caches (terminal map, create time)
+    a, b = [], []
+    for _ in range(BATCHES):
+        a.append(with_oneshot(p, args.reps))
+        b.append(separate(p, args.reps))
+    oneshot_us = statistics.median(a) / args.reps / 1000.0
+    separate_us = statistics.median(b) / args.reps / 1000.0
+    _peer.emit({
+        "oneshot_us": round(oneshot_us, 3),
+        "separate_us": round(separate_us, 3),
+        "speedup": round(separate_us / oneshot_us, 3),
+        "reps": args.reps,
+        "impl": "psutil " + psutil.__version__,
+    })

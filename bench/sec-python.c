@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Section "python": the Python peers (the scripts in bench/peers), run with the same
+ * child model as the wait section. A peer that cannot run says so in its
+ * row ("missing"); nothing is faked or dropped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "bench.h"
+
+/* The number after "key": in a one-line JSON object; -1 when absent. */
+static double json_num(const char *js, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(js, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	return strtod(p, NULL);
+}
+
+/* The string after "key": (no escapes expected); empty when absent. */
+static void json_str(const char *js, const char *key, char *out, size_t size)
+{
+	char pat[64];
+	const char *p, *e;
+	size_t n;
+
+	out[0] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(js, pat);
+	if (!p)
+		return;
+	p = strchr(p + strlen(pat), '"');
+	if (!p)
+		return;
+	e = strchr(++p, '"');
+	if (!e)
+		return;
+	n = (size_t)(e - p) < size - 1 ? (size_t)(e - p) : size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void run_peer(const struct options *o, const char *script, int wait_model, struct row *row)
+{
+	char path[4096], cmd[16384], out[4096];
+	struct stat stb;
+	size_t got = 0;
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s", o->peers_dir, script);
+	if (strchr(path, '\'') || strchr(o->self, '\'') || strchr(o->python, '\'')) {
+		snprintf(row->missing, sizeof(row->missing), "a path holds a quote: not run");
+		return;
+	}
+	if (stat(path, &stb) < 0) {
+		snprintf(row->missing, sizeof(row->missing), "peer script %.100s not found", path);
+		return;
+	}
+	if (wait_model)
+		snprintf(cmd, sizeof(cmd), "'%s' '%s' --child '%s' --duration %g --reps %d",
+		         o->python, path, o->self, o->duration_s, o->reps);
+	else
+		snprintf(cmd, sizeof(cmd), "'%s' '%s' --reps %d", o->python, path, o->quick ? 500 : 2000);
+	f = popen(cmd, "r");
+	if (!f) {
+		snprintf(row->missing, sizeof(row->missing), "cannot run %s: %s", o->python, strerror(errno));
+		return;
+	}
+	got = fread(out, 1, sizeof(out) - 1, f);
+	out[got] = '\0';
+	st = pclose(f);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || got == 0) {
+		snprintf(row->missing, sizeof(row->missing), "%s failed (status %d)", script,
+		         st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return;
+	}
+	json_str(out, "missing", row->missing, sizeof(row->missing));
+	if (row->missing[0])
+		return;
+	json_str(out, "impl", row->impl, sizeof(row->impl));
+	if (wait_model) {
+		row->vol = json_num(out, "vol_ctx_switches");
+		row->invol = json_num(out, "invol_ctx_switches");
+		row->cpu_s = json_num(out, "cpu_s");
+		row->lat_median = json_num(out, "median");
+		row->lat_p90 = json_num(out, "p90");
+		row->lat_max = json_num(out, "max");
+	} else {
+		row->oneshot_us = json_num(out, "oneshot_us");
+		row->separate_us = json_num(out, "separate_us");
+	}
+}
+
+static int have_python(const struct options *o)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "'%s' -c 'import json, resource' >/dev/null 2>&1", o->python);
+	return system(cmd) == 0;
+}
+
+void section_python(const struct options *o, const struct rows *wait, struct rows *out)
+{
+	static const struct { const char *name, *script; int wait_model; } peers[] = {
+		{ "python-subprocess", "wait_subprocess.py", 1 },
+		{ "python-psutil", "wait_psutil.py", 1 },
+		{ "python-psutil-oneshot", "oneshot_psutil.py", 0 },
+	};
+	const struct row *ref = NULL;
+	int python = have_python(o), i;
+
+	for (i = 0; wait && i < wait->n; i++)
+		if (!strcmp(wait->v[i].name, "waitpid-blocking") && !wait->v[i].missing[0])
+			ref = &wait->v[i];
+	for (i = 0; i < 3; i++) {
+		struct row *row = rows_add(out, peers[i].wait_model ? ROW_WAIT : ROW_ONESHOT,
+		                           peers[i].name);
+
+		if (!python)
+			snprintf(row->missing, sizeof(row->missing),
+			         "no usable python3 (%s); apt-get install python3", o->python);
+		else
+			run_peer(o, peers[i].script, peers[i].wait_model, row);
+		/* the wait peers against the physical limit; oneshot has no
+		 * reference until procwait's own procinfo row exists */
+		row->ratio = peers[i].wait_model && ref && !row->missing[0] && ref->lat_median > 0 ?
+		             row->lat_median / ref->lat_median : -1;
+	}
+}

@@ -1,0 +1,102 @@
+#!/bin/sh
+# procwait-bench smoke test: a quick run with --json parses, and every
+# expected row is there with sane values (no timing pass/fail: the machine
+# is shared). Needs python3 to parse the JSON; skipped (77) without it.
+set -u
+bench="${PROCWAIT_BENCH:-bench/procwait-bench}"
+py=$(command -v python3 2>/dev/null || true)
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+if [ -z "$py" ]; then
+	echo "SKIP: python3 is not installed (needed to parse the JSON)"
+	exit 77
+fi
+out=$(mktemp) || exit 99
+trap 'rm -f "$out"' EXIT
+if ! "$bench" --quick --duration 0.2 --json >"$out"; then
+	echo "FAIL: procwait-bench exited $?"
+	exit 1
+fi
+"$bench" --bogus >/dev/null 2>&1
+rc=$?
+if [ "$rc" -ne 2 ]; then
+	echo "FAIL: a bad option exits $rc, want 2"
+	exit 1
+fi
+"$py" - "$out" <<'PY'
+import json, sys
+
+doc = json.load(open(sys.argv[1]))
+bad = []
+
+def check(cond, what):
+    if not cond:
+        bad.append(what)
+
+m = doc.get("machine", {})
+check(m.get("cpus", 0) >= 1, "machine.cpus")
+check(m.get("backend") in ("pidfd", "poll"), "machine.backend %r" % m.get("backend"))
+secs = doc.get("sections", {})
+for s in ("wait", "scale", "procinfo", "forkserver", "python"):
+    check(isinstance(secs.get(s), list), "section %s is a list" % s)
+
+def rows(sec):
+    return {r["name"]: r for r in secs.get(sec, [])}
+
+def sane_wait(r, name):
+    check(r.get("vol_ctx_switches", -1) >= 0, name + ".vol_ctx_switches")
+    check(r.get("invol_ctx_switches", -1) >= 0, name + ".invol_ctx_switches")
+    check(r.get("cpu_s", -1) >= 0, name + ".cpu_s")
+    lat = r.get("latency_us", {})
+    ok = all(isinstance(lat.get(k), (int, float)) for k in ("median", "p90", "max"))
+    check(ok and 0 < lat["median"] <= lat["p90"] <= lat["max"] < 60e6, name + ".latency_us %r" % lat)
+    check(isinstance(r.get("ratio"), (int, float)) and r["ratio"] > 0, name + ".ratio")
+
+w = rows("wait")
+for name in ("waitpid-blocking", "procwait-pidfd", "procwait-poll"):
+    r = w.get(name)
+    check(r is not None, "wait row " + name)
+    if r is None:
+        continue
+    if name == "procwait-pidfd" and "missing" in r and m.get("backend") == "poll":
+        continue   # no pidfd here: said so, not faked
+    check("missing" not in r, name + " ran (%s)" % r.get("missing"))
+    if "missing" not in r:
+        sane_wait(r, name)
+if "waitpid-blocking" in w and "missing" not in w["waitpid-blocking"]:
+    check(abs(w["waitpid-blocking"]["ratio"] - 1) < 1e-9, "the reference's ratio is 1")
+
+seen = {}
+for r in secs.get("scale", []):
+    seen[(r["name"], r.get("n"))] = r
+for n in (10, 100, 1000):
+    for name in ("epoll-pidfd-floor", "procwait-waitset", "procwait-waitset-poll", "sigchld-scan"):
+        r = seen.get((name, n))
+        check(r is not None, "scale row %s N=%d" % (name, n))
+        if r is None or "missing" in r:
+            check(r is None or (name in ("procwait-waitset", "epoll-pidfd-floor")
+                                and m.get("backend") == "poll"),
+                  "scale row %s N=%d ran (%s)" % (name, n, r and r.get("missing")))
+            continue
+        lat = r.get("latency_us", {})
+        check(r.get("cpu_us_per_exit", -1) > 0, "%s N=%d cpu_us_per_exit" % (name, n))
+        check(0 <= lat.get("p50", -1) <= lat.get("p99", -1) < 60e6, "%s N=%d latency" % (name, n))
+        check(r.get("ratio") is None or r["ratio"] > 0, "%s N=%d ratio" % (name, n))
+
+p = rows("python")
+for name in ("python-subprocess", "python-psutil", "python-psutil-oneshot"):
+    r = p.get(name)
+    check(r is not None, "python row " + name)
+    if r is None or "missing" in r:
+        check(r is None or len(r["missing"]) > 5, name + " says why it is missing")
+        continue
+    if name == "python-psutil-oneshot":
+        check(r.get("oneshot_us", 0) > 0 and r.get("separate_us", 0) > 0, name + " figures")
+    else:
+        sane_wait(r, name)
+
+for b in bad:
+    print("FAIL:", b)
+print("bench smoke: %d rows checked, %d problems" %
+      (sum(len(v) for v in secs.values()), len(bad)))
+sys.exit(1 if bad else 0)
+PY
