@@ -64,7 +64,9 @@ void run_in_worker(const char *backend, void (*fn)(const struct options *, struc
                    const struct options *o, struct row *row);
 
 /* stats.c */
+struct rusage;
 int64_t now_ns(void);
+double ru_cpu_s(const struct rusage *ru);   /* user + system seconds */
 void sleep_ns(int64_t ns);
 double median(double *v, int n);          /* sorts v */
 double percentile(double *v, int n, double p);   /* nearest rank; sorts v */

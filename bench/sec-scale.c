@@ -51,8 +51,7 @@ static double cpu_now(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return ru_cpu_s(&ru);
 }
 
 /* Fork the n children; each blocks on the go pipe, then sleeps until its

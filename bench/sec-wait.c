@@ -82,8 +82,7 @@ static int one_rep(const struct options *o, enum waiter how, double *vol, double
 	stamp = strtoll(buf, NULL, 10);
 	*vol = (double)(r1.ru_nvcsw - r0.ru_nvcsw);
 	*invol = (double)(r1.ru_nivcsw - r0.ru_nivcsw);
-	*cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
-	       (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+	*cpu = ru_cpu_s(&r1) - ru_cpu_s(&r0);
 	*lat_us = (double)(woke - stamp) / 1e3;
 	return 0;
 }

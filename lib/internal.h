@@ -152,7 +152,9 @@ int pw__notify_wait(int nfd, procwait_proc **ready, int max, int timeout_ms);
 /* ---- system call wrappers (sys-linux.c) -------------------------------- */
 
 int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
-int pw__fd_readable(int fd);                      /* 1, 0 or -errno, at once */
+/* poll(2) one descriptor for POLLIN: 1 ready, 0 timed out, or -errno
+ * (-EINTR included); timeout_ms as for poll, 0 to look without waiting. */
+int pw__fd_wait(int fd, int timeout_ms);
 int pw__pidfd_send_signal(int pidfd, int signo);  /* 0 or -errno */
 
 #endif /* PROCWAIT_INTERNAL_H */

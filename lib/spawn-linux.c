@@ -22,6 +22,7 @@
 
 #define PW_SPAWN_STACK (256 * 1024)
 #define PW_SPAWN_GUARD 4096   /* PROT_NONE below the stack: overflow faults */
+#define PW_SPAWN_MAP (PW_SPAWN_GUARD + PW_SPAWN_STACK)
 
 extern char **environ;
 
@@ -195,11 +196,11 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	p = pw__proc_alloc(0, PW_CHILD_YES);
 	if (!p)
 		return -ENOMEM;
-	stack = mmap(NULL, PW_SPAWN_GUARD + PW_SPAWN_STACK, PROT_READ | PROT_WRITE,
+	stack = mmap(NULL, PW_SPAWN_MAP, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED || mprotect(stack, PW_SPAWN_GUARD, PROT_NONE) < 0) {
 		if (stack != MAP_FAILED)
-			munmap(stack, PW_SPAWN_GUARD + PW_SPAWN_STACK);
+			munmap(stack, PW_SPAWN_MAP);
 		pw__proc_free(p);
 		return -ENOMEM;
 	}
@@ -209,7 +210,7 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	 * memory: block everything around clone, as posix_spawn does. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &c.mask);
-	pid = clone(spawn_child, (char *)stack + PW_SPAWN_GUARD + PW_SPAWN_STACK,
+	pid = clone(spawn_child, (char *)stack + PW_SPAWN_MAP,
 	            CLONE_VM | CLONE_VFORK | SIGCHLD | (use_pidfd ? CLONE_PIDFD : 0),
 	            &c, &pidfd);
 	err = errno;
@@ -221,12 +222,12 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 		pw__fallback_note(-err, "clone");
 		use_pidfd = 0;
 		pidfd = -1;
-		pid = clone(spawn_child, (char *)stack + PW_SPAWN_GUARD + PW_SPAWN_STACK,
+		pid = clone(spawn_child, (char *)stack + PW_SPAWN_MAP,
 		            CLONE_VM | CLONE_VFORK | SIGCHLD, &c, NULL);
 		err = errno;
 	}
 	pthread_sigmask(SIG_SETMASK, &c.mask, NULL);
-	munmap(stack, PW_SPAWN_GUARD + PW_SPAWN_STACK);
+	munmap(stack, PW_SPAWN_MAP);
 	if (pid < 0) {
 		pw__proc_free(p);
 		return -err;

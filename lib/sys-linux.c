@@ -43,7 +43,7 @@ int pw__pidfd_send_signal(int pidfd, int signo)
 	return r < 0 ? -errno : 0;
 }
 
-int pw__fd_readable(int fd)
+int pw__fd_wait(int fd, int timeout_ms)
 {
 	struct pollfd pfd;
 	int r;
@@ -51,6 +51,6 @@ int pw__fd_readable(int fd)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	r = poll(&pfd, 1, 0);
+	r = poll(&pfd, 1, timeout_ms);
 	return r < 0 ? -errno : r > 0;
 }

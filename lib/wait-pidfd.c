@@ -4,7 +4,6 @@
 #include "internal.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,6 @@ static int pidfd_waitid(const procwait_proc *p, siginfo_t *si, int options)
  * is found here, once, and never in the middle of a wait. */
 static int pidfd_probe(const char **syscall)
 {
-	struct pollfd pfd;
 	siginfo_t si;
 	int fd, r;
 
@@ -47,13 +45,10 @@ static int pidfd_probe(const char **syscall)
 		*syscall = "pidfd_send_signal";
 		goto out;
 	}
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	r = poll(&pfd, 1, 0);
+	r = pw__fd_wait(fd, 0);
 	if (r != 0) {
 		*syscall = "poll";
-		r = r < 0 ? -errno : -ENOSYS;   /* readable while we run: broken */
+		r = r < 0 ? r : -ENOSYS;   /* readable while we run: broken */
 	}
 out:
 	close(fd);
@@ -72,16 +67,7 @@ static int pidfd_attach(procwait_proc *p)
 
 static int pidfd_block(const procwait_proc *p, int timeout_ms)
 {
-	struct pollfd pfd;
-	int r;
-
-	pfd.fd = p->fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	r = poll(&pfd, 1, timeout_ms);
-	if (r < 0)
-		return -errno;
-	return r > 0;
+	return pw__fd_wait(p->fd, timeout_ms);
 }
 
 static int pidfd_signal(const procwait_proc *p, int signo)

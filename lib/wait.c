@@ -44,7 +44,7 @@ static int has_exited(const procwait_proc *p)
 	 * a process that is not ours that is the whole answer; for a child,
 	 * waitid is asked first and this is only its confirmation. */
 	if (p->fd >= 0)
-		return pw__fd_readable(p->fd) > 0;
+		return pw__fd_wait(p->fd, 0) > 0;
 	if (kill(p->pid, 0) < 0 && errno == ESRCH)
 		return 1;
 	if (pw__proc_stat(p->pid, &now) < 0) {

@@ -114,57 +114,52 @@ pid_t pwt_child_sleep_forever(void)
 	return pid;
 }
 
-pid_t pwt_nonchild(int delay_ms)
+/* A grandchild that naps delay_ms then exits with code; its parent (the
+ * middle process, returned in *mid) exits at once, so the grandchild is
+ * reparented, or, with keep, pauses without reaping it until killed. */
+static pid_t grandchild(int delay_ms, int code, int keep, pid_t *mid)
 {
 	int p[2];
-	pid_t mid, grand = -1;
+	pid_t grand = -1;
 
 	ck_assert_int_eq(pipe(p), 0);
-	mid = fork_clean();
-	ck_assert_int_ge(mid, 0);
-	if (mid == 0) {
+	*mid = fork_clean();
+	ck_assert_int_ge(*mid, 0);
+	if (*mid == 0) {
 		pid_t g = fork();
 
 		if (g == 0) {
 			close(p[0]);
 			close(p[1]);
 			pwt_nap_ms(delay_ms);
-			_exit(0);
+			_exit(code);
 		}
 		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
 			_exit(1);
+		while (keep)
+			pause();
 		_exit(0);
 	}
 	close(p[1]);
 	ck_assert_int_eq(read(p[0], &grand, sizeof(grand)), (int)sizeof(grand));
 	close(p[0]);
+	return grand;
+}
+
+pid_t pwt_nonchild(int delay_ms)
+{
+	pid_t mid, grand = grandchild(delay_ms, 0, 0, &mid);
+
 	pwt_reap(mid);
 	return grand;
 }
 
 pid_t pwt_nonchild_zombie(pid_t *parent)
 {
-	int p[2];
-	pid_t mid, grand = -1;
+	/* The middle process keeps the grandchild's zombie: it neither reaps
+	 * nor ignores SIGCHLD, it waits to be killed. */
+	pid_t mid, grand = grandchild(0, 5, 1, &mid);
 
-	ck_assert_int_eq(pipe(p), 0);
-	mid = fork_clean();
-	ck_assert_int_ge(mid, 0);
-	if (mid == 0) {
-		/* Keep the grandchild's zombie: do not reap, do not ignore
-		 * SIGCHLD, just wait to be killed. */
-		pid_t g = fork();
-
-		if (g == 0)
-			_exit(5);
-		if (write(p[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(p[1]);
-	ck_assert_int_eq(read(p[0], &grand, sizeof(grand)), (int)sizeof(grand));
-	close(p[0]);
 	*parent = mid;
 	/* Let the grandchild become a zombie. */
 	for (int i = 0; i < 2000; i++) {
