@@ -51,7 +51,8 @@
 	X(ECONNREFUSED, "Connection refused") \
 	X(ECONNRESET, "Connection reset by peer") \
 	X(ETIMEDOUT, "Timed out") \
-	X(ECANCELED, "Operation canceled")
+	X(ECANCELED, "Operation canceled") \
+	X(PROCWAIT_EZOMBIE, "Process is a zombie")
 
 struct pw__errinfo {
 	int code;
@@ -69,7 +70,7 @@ static const struct pw__errinfo *lookup(int err)
 	size_t i;
 
 	if (err < 0 && err > PROCWAIT_ERROR_BASE)
-		err = -err;
+		err = -err;   /* -errno; library codes are looked up as they are */
 	for (i = 0; i < sizeof(pw__errtab) / sizeof(pw__errtab[0]); i++)
 		if (pw__errtab[i].code == err)
 			return &pw__errtab[i];

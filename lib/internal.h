@@ -140,6 +140,13 @@ int pw__proc_stat(pid_t pid, struct pw__stat *st);
 /* The thread-group id of a task, or -errno. */
 int pw__proc_tgid(pid_t pid);
 
+/* ---- procinfo (procinfo-linux.c, procinfo-tty-linux.c) ------------------ */
+
+/* The device path of the terminal with device number tty_nr (stat field 7,
+ * in the kernel's encoding) into buf: the length, 0 (and "") for none,
+ * -ENODATA when no name is found, -ERANGE when buf is too small. */
+int pw__tty_name(uint64_t tty_nr, char *buf, size_t size);
+
 /* ---- wait sets: the readiness notifier (notify-epoll.c) ---------------- */
 
 int pw__notify_open(void);

@@ -18,7 +18,9 @@ START_TEST(test_strerror)
 	ck_assert_str_eq(procwait_strerror(-ECHILD), "No child processes");
 	ck_assert_str_eq(procwait_strerror(0), "Success");
 	ck_assert_str_eq(procwait_strerror(-99999), "Unknown error -99999");
-	ck_assert_str_eq(procwait_strerror(PROCWAIT_ERROR_BASE - 1), "Unknown error -100001");
+	ck_assert_str_eq(procwait_strerror(PROCWAIT_EZOMBIE), "Process is a zombie");
+	ck_assert_str_eq(procwait_strerror(PROCWAIT_ERROR_BASE - 2), "Unknown error -100002");
+	ck_assert_str_eq(procwait_strerror(-PROCWAIT_EZOMBIE), "Unknown error 100001");
 	ck_assert_str_eq(procwait_strerror(INT_MIN), "Unknown error -2147483648");
 	ck_assert_str_eq(procwait_strerror(INT_MAX), "Unknown error 2147483647");
 }
@@ -33,6 +35,7 @@ START_TEST(test_errname)
 	ck_assert_ptr_null(procwait_errname(12345));
 	ck_assert_ptr_null(procwait_errname(INT_MIN));
 	ck_assert_ptr_null(procwait_errname(PROCWAIT_ERROR_BASE));
+	ck_assert_str_eq(procwait_errname(PROCWAIT_EZOMBIE), "PROCWAIT_EZOMBIE");
 }
 END_TEST
 

@@ -57,6 +57,11 @@ static pid_t fork_clean(void)
 	return pid;
 }
 
+pid_t pwt_fork(void)
+{
+	return fork_clean();
+}
+
 pid_t pwt_child_exit(int delay_ms, int code)
 {
 	pid_t pid = fork_clean();

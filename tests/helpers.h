@@ -7,6 +7,12 @@
 #include <sys/types.h>
 #include <procwait/procwait.h>
 
+/* fork(2) for test children, as the helpers below do it: in the child,
+ * every caught signal is reset to its default (Check's runner handlers
+ * would kill the whole process group) before any signal can be delivered.
+ * Returns what fork(2) returns. */
+pid_t pwt_fork(void);
+
 /* Fork a child (plain fork(2), no procwait) that sleeps delay_ms, then
  * exits with code. Returns its pid. */
 pid_t pwt_child_exit(int delay_ms, int code);

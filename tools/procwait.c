@@ -22,6 +22,8 @@ static void usage(FILE *out)
 	        "Commands:\n"
 	        "  wait [--timeout SECONDS] [--any] [--stats] PID...\n"
 	        "        wait until every PID (with --any: one of them) has exited\n"
+	        "  info [--json] PID...\n"
+	        "        show psutil's fields of each PID (name, cpu_times, memory_info, ...)\n"
 	        "\n"
 	        "Options:\n"
 	        "  -h, --help     show this help\n"
@@ -157,6 +159,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "wait"))
 		return cmd_wait(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", cli_progname, argv[1]);
 	usage(stderr);
 	return CLI_EXIT_USAGE;

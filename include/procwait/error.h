@@ -22,12 +22,22 @@ PROCWAIT_BEGIN_DECLS
 /**
  * @brief Library-specific error codes start here and grow downwards.
  *
- * No call of this version returns such a code yet; procwait_strerror()
- * answers "Unknown error N" and procwait_errname() NULL for any code they
- * do not know, so later versions can add codes without breaking callers.
+ * procwait_strerror() answers "Unknown error N" and procwait_errname() NULL
+ * for any code they do not know, so later versions can add codes without
+ * breaking callers.
  * @since 0.1
  */
 #define PROCWAIT_ERROR_BASE (-100000)
+
+/**
+ * @brief The process is a zombie: it has exited, is not yet reaped, and
+ * the call cannot answer for it (such as its executable or working
+ * directory, which a zombie no longer has).
+ *
+ * Name "PROCWAIT_EZOMBIE", message "Process is a zombie".
+ * @since 0.1
+ */
+#define PROCWAIT_EZOMBIE (PROCWAIT_ERROR_BASE - 1)
 
 /**
  * @brief A human-readable message for an error code.

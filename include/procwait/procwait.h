@@ -12,5 +12,6 @@
 #include <procwait/wait.h>
 #include <procwait/proc.h>
 #include <procwait/waitset.h>
+#include <procwait/procinfo.h>
 
 #endif /* PROCWAIT_PROCWAIT_H */

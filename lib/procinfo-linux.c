@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: MIT */
+/* Process information from /proc/PID: cached readers, oneshot scopes and
+ * snapshots (DESIGN.md §5).
+ *
+ * A handle holds the /proc/PID directory and, opened on first use, one
+ * descriptor per file. A read is one pread(fd, buf, cap, 0), repeated with
+ * a doubled buffer when it fills the buffer. The descriptors pin the
+ * process (its struct pid), so after the reap the kernel answers ESRCH (an
+ * open file) or ENOENT (a lookup in the dead directory): never the data of
+ * a new process that got the same pid. */
+#include "internal.h"
+#include "procinfo-parse.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PI_STAT, PI_STATM, PI_STATUS, PI_CMDLINE, PI_NFILES };
+
+static const struct {
+	const char *name;
+	size_t initial;   /* first buffer size; doubled as needed */
+} pi_files[PI_NFILES] = {
+	[PI_STAT] = { "stat", 512 },
+	[PI_STATM] = { "statm", 128 },
+	[PI_STATUS] = { "status", 2048 },
+	[PI_CMDLINE] = { "cmdline", 1024 },
+};
+
+#define PI_MAX_BYTES ((size_t)64 << 20)   /* cmdline can be huge, not this huge */
+#define PF_KTHREAD_FLAG 0x00200000u       /* stat flags: a kernel thread */
+
+/* The fields each file serves. */
+#define PI_FROM_STAT (PROCWAIT_INFO_NAME | PROCWAIT_INFO_PPID | PROCWAIT_INFO_STATUS | \
+	PROCWAIT_INFO_CPU_TIMES | PROCWAIT_INFO_IOWAIT | PROCWAIT_INFO_CREATE_TIME | \
+	PROCWAIT_INFO_TERMINAL | PROCWAIT_INFO_NUM_THREADS | PROCWAIT_INFO_NICE | \
+	PROCWAIT_INFO_RSS_VMS | PROCWAIT_INFO_STARTTIME)
+#define PI_FROM_STATM PROCWAIT_INFO_MEM_STATM
+#define PI_FROM_STATUS (PROCWAIT_INFO_CTX_SWITCHES | PROCWAIT_INFO_UIDS | PROCWAIT_INFO_GIDS)
+
+struct pi_file {
+	int fd;           /* -1 until first needed */
+	char *buf;
+	size_t cap, len;
+	int cached;       /* read in the current oneshot scope */
+};
+
+struct procwait_procinfo {
+	pid_t pid;
+	int dirfd;
+	int oneshot;              /* scope depth */
+	double ticks;             /* clock ticks per second */
+	uint64_t page;            /* bytes per page */
+	double boot_time;         /* seconds since the epoch, taken at open */
+	struct pi_file f[PI_NFILES];
+	/* the last parse of each file */
+	struct pw__statline stat;
+	struct pw__statm statm;
+	struct pw__status status;
+};
+
+/* Errors of /proc: a vanished task reads as ESRCH or ENOENT, a refusal as
+ * EACCES or EPERM. */
+static int pi_errno(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ESRCH:
+		return -ESRCH;
+	case EACCES:
+	case EPERM:
+		return -EACCES;
+	default:
+		return -err;
+	}
+}
+
+static int pi_fill(procwait_procinfo *pi, struct pi_file *f, int which)
+{
+	ssize_t n;
+
+	if (f->fd < 0) {
+		f->fd = openat(pi->dirfd, pi_files[which].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->fd < 0)
+			return pi_errno(errno);
+	}
+	if (!f->buf) {
+		f->buf = malloc(pi_files[which].initial);
+		if (!f->buf)
+			return -ENOMEM;
+		f->cap = pi_files[which].initial;
+	}
+	for (;;) {
+		n = pread(f->fd, f->buf, f->cap, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return pi_errno(errno);
+		}
+		if ((size_t)n < f->cap)
+			break;
+		/* The read filled the buffer: there may be more. */
+		if (f->cap >= PI_MAX_BYTES)
+			return -E2BIG;
+		{
+			char *nb = realloc(f->buf, f->cap * 2);
+
+			if (!nb)
+				return -ENOMEM;
+			f->buf = nb;
+			f->cap *= 2;
+		}
+	}
+	f->len = (size_t)n;
+	return 0;
+}
+
+/* Read (or, inside a oneshot scope, reuse) one file, and parse it. */
+static int pi_read(procwait_procinfo *pi, int which)
+{
+	struct pi_file *f = &pi->f[which];
+	int r;
+
+	if (pi->oneshot && f->cached)
+		return 0;
+	f->cached = 0;
+	r = pi_fill(pi, f, which);
+	if (r < 0)
+		return r;
+	switch (which) {
+	case PI_STAT:
+		r = pw__parse_stat(f->buf, f->len, pi->pid, &pi->stat);
+		break;
+	case PI_STATM:
+		r = pw__parse_statm(f->buf, f->len, &pi->statm);
+		break;
+	case PI_STATUS:
+		r = pw__parse_status(f->buf, f->len, &pi->status);
+		break;
+	default:
+		break;
+	}
+	if (r < 0)
+		return r;
+	f->cached = pi->oneshot > 0;
+	return 0;
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/* Boot time from the clocks: what CLOCK_REALTIME read when CLOCK_BOOTTIME
+ * was zero. The two reads of CLOCK_BOOTTIME bracket the CLOCK_REALTIME
+ * read, so the error is half their gap (well under a microsecond). */
+static double boot_time(void)
+{
+	struct timespec b0, r, b1;
+
+	clock_gettime(CLOCK_BOOTTIME, &b0);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_BOOTTIME, &b1);
+	return (double)(ts_ns(&r) - (ts_ns(&b0) + ts_ns(&b1)) / 2) / 1e9;
+}
+
+static void pi_free(procwait_procinfo *pi)
+{
+	int i;
+
+	for (i = 0; i < PI_NFILES; i++) {
+		if (pi->f[i].fd >= 0)
+			close(pi->f[i].fd);
+		free(pi->f[i].buf);
+	}
+	if (pi->dirfd >= 0)
+		close(pi->dirfd);
+	free(pi);
+}
+
+/* /proc/PID did not open with ENOENT: gone, hidden, or no /proc at all. */
+static int pi_absent(pid_t pid)
+{
+	if (access("/proc/self/stat", F_OK) < 0)
+		return -ENOSYS;
+	/* hidepid=invisible hides other users' processes; kill(2) still
+	 * tells that one exists (EPERM). */
+	if (kill(pid, 0) == 0 || errno == EPERM)
+		return -EACCES;
+	return -ESRCH;
+}
+
+/* Is the process of proc still the one the freshly opened directory shows?
+ * 0 yes, -ESRCH no. */
+static int pi_same(procwait_procinfo *pi, procwait_proc *proc)
+{
+	int reaped;
+
+	pthread_mutex_lock(&proc->lock);
+	reaped = proc->reaped;
+	pthread_mutex_unlock(&proc->lock);
+	if (reaped)
+		return -ESRCH;
+#ifdef HAVE_PIDFD_BACKEND
+	if (proc->fd >= 0) {
+		/* Not reaped after the directory was opened: then the pid was
+		 * still this process's when it was opened. */
+		int r = pw__pidfd_send_signal(proc->fd, 0);
+
+		if (r == 0 || r == -ESRCH)
+			return r;
+		/* refused (seccomp, permission): the start time decides */
+	}
+#endif
+	if (proc->starttime && pi->stat.have[PW_STAT_STARTTIME] &&
+	    pi->stat.v[PW_STAT_STARTTIME] != proc->starttime)
+		return -ESRCH;
+	return 0;
+}
+
+static int pi_open(pid_t pid, procwait_proc *proc, procwait_procinfo **out)
+{
+	procwait_procinfo *pi = calloc(1, sizeof(*pi));
+	char path[32];
+	long v;
+	int i, r;
+
+	if (!pi)
+		return -ENOMEM;
+	pi->pid = pid;
+	for (i = 0; i < PI_NFILES; i++)
+		pi->f[i].fd = -1;
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	pi->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pi->dirfd < 0) {
+		r = errno == ENOENT ? pi_absent(pid) : pi_errno(errno);
+		goto fail;
+	}
+	v = sysconf(_SC_CLK_TCK);
+	pi->ticks = v > 0 ? (double)v : 100.0;
+	v = sysconf(_SC_PAGESIZE);
+	pi->page = v > 0 ? (uint64_t)v : 4096u;
+	pi->boot_time = boot_time();
+	r = pi_read(pi, PI_STAT);
+	if (r == 0 && proc)
+		r = pi_same(pi, proc);
+	if (r < 0)
+		goto fail;
+	*out = pi;
+	return 0;
+fail:
+	pi_free(pi);
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_open(pid_t pid, unsigned flags, procwait_procinfo **out)
+{
+	pw__check_arg(out);
+	*out = NULL;
+	pw__check_arg(pid > 0 && flags == 0);
+	return pi_open(pid, NULL, out);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_open_proc(procwait_proc *proc, unsigned flags,
+                                                procwait_procinfo **out)
+{
+	pw__check_arg(out);
+	*out = NULL;
+	pw__check_arg(proc && flags == 0);
+	return pi_open(proc->pid, proc, out);
+}
+
+PROCWAIT_EXTERN void procwait_procinfo_close(procwait_procinfo *pi)
+{
+	if (pi)
+		pi_free(pi);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_pid(const procwait_procinfo *pi)
+{
+	pw__check_arg(pi);
+	return (int)pi->pid;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_oneshot_begin(procwait_procinfo *pi)
+{
+	pw__check_arg(pi);
+	if (pi->oneshot == INT_MAX)
+		return -EOVERFLOW;
+	pi->oneshot++;
+	return 0;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_oneshot_end(procwait_procinfo *pi)
+{
+	int i;
+
+	pw__check_arg(pi && pi->oneshot > 0);
+	if (--pi->oneshot == 0)
+		for (i = 0; i < PI_NFILES; i++)
+			pi->f[i].cached = 0;
+	return 0;
+}
+
+PROCWAIT_EXTERN const char *procwait_state_name(int state)
+{
+	switch (state) {
+	case 'R': return "running";
+	case 'S': return "sleeping";
+	case 'D': return "disk-sleep";
+	case 'T': return "stopped";
+	case 't': return "tracing-stop";
+	case 'Z': return "zombie";
+	case 'X': case 'x': return "dead";
+	case 'K': return "wake-kill";
+	case 'W': return "waking";
+	case 'I': return "idle";
+	case 'P': return "parked";
+	default: return "?";
+	}
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static void fill_from_stat(procwait_procinfo *pi, uint64_t mask, procwait_snapshot *s)
+{
+	const struct pw__statline *st = &pi->stat;
+	const unsigned char *h = st->have;
+
+	if (mask & PROCWAIT_INFO_NAME) {
+		memcpy(s->name, st->comm, st->comm_len + 1);
+		s->present |= PROCWAIT_INFO_NAME;
+	}
+	if ((mask & PROCWAIT_INFO_PPID) && h[PW_STAT_PPID] &&
+	    st->v[PW_STAT_PPID] <= INT32_MAX) {
+		s->ppid = (int32_t)st->v[PW_STAT_PPID];
+		s->present |= PROCWAIT_INFO_PPID;
+	}
+	if (mask & PROCWAIT_INFO_STATUS) {
+		s->state = (char)st->state;
+		const char *name = procwait_state_name(st->state);
+
+		memcpy(s->status, name, strlen(name) + 1);   /* the longest fits */
+		s->present |= PROCWAIT_INFO_STATUS;
+	}
+	if ((mask & PROCWAIT_INFO_CPU_TIMES) && h[PW_STAT_UTIME] && h[PW_STAT_STIME] &&
+	    h[PW_STAT_CUTIME] && h[PW_STAT_CSTIME]) {
+		s->cpu_times.user = (double)st->v[PW_STAT_UTIME] / pi->ticks;
+		s->cpu_times.system = (double)st->v[PW_STAT_STIME] / pi->ticks;
+		s->cpu_times.children_user = (double)pw__stat_signed(st, PW_STAT_CUTIME) / pi->ticks;
+		s->cpu_times.children_system = (double)pw__stat_signed(st, PW_STAT_CSTIME) / pi->ticks;
+		s->present |= PROCWAIT_INFO_CPU_TIMES;
+	}
+	if (mask & PROCWAIT_INFO_IOWAIT) {
+		if (h[PW_STAT_BLKIO_TICKS]) {
+			s->cpu_times.iowait = (double)st->v[PW_STAT_BLKIO_TICKS] / pi->ticks;
+			s->present |= PROCWAIT_INFO_IOWAIT;
+		} else {
+			s->cpu_times.iowait = NAN;
+		}
+	}
+	if (h[PW_STAT_STARTTIME]) {
+		if (mask & PROCWAIT_INFO_CREATE_TIME) {
+			s->create_time = pi->boot_time + (double)st->v[PW_STAT_STARTTIME] / pi->ticks;
+			s->present |= PROCWAIT_INFO_CREATE_TIME;
+		}
+		if (mask & PROCWAIT_INFO_STARTTIME) {
+			s->starttime = st->v[PW_STAT_STARTTIME];
+			s->present |= PROCWAIT_INFO_STARTTIME;
+		}
+	}
+	if ((mask & PROCWAIT_INFO_TERMINAL) && h[PW_STAT_TTY_NR] &&
+	    pw__tty_name(st->v[PW_STAT_TTY_NR], s->terminal, sizeof(s->terminal)) >= 0)
+		s->present |= PROCWAIT_INFO_TERMINAL;
+	if ((mask & PROCWAIT_INFO_NUM_THREADS) && h[PW_STAT_NUM_THREADS] &&
+	    st->v[PW_STAT_NUM_THREADS] <= INT64_MAX) {
+		s->num_threads = (int64_t)st->v[PW_STAT_NUM_THREADS];
+		s->present |= PROCWAIT_INFO_NUM_THREADS;
+	}
+	if ((mask & PROCWAIT_INFO_NICE) && h[PW_STAT_NICE]) {
+		int64_t nice = pw__stat_signed(st, PW_STAT_NICE);
+
+		if (nice >= -128 && nice <= 127) {
+			s->nice = (int32_t)nice;
+			s->present |= PROCWAIT_INFO_NICE;
+		}
+	}
+	if ((mask & PROCWAIT_INFO_RSS_VMS) && h[PW_STAT_VSIZE] && h[PW_STAT_RSS] &&
+	    st->v[PW_STAT_RSS] <= UINT64_MAX / pi->page) {
+		s->memory_info.vms = st->v[PW_STAT_VSIZE];
+		s->memory_info.rss = st->v[PW_STAT_RSS] * pi->page;
+		s->present |= PROCWAIT_INFO_RSS_VMS;
+	}
+}
+
+static void fill_from_statm(procwait_procinfo *pi, procwait_snapshot *s)
+{
+	const struct pw__statm *m = &pi->statm;
+	uint64_t lim = UINT64_MAX / pi->page;
+
+	/* size resident shared text lib data dt */
+	if (m->n >= 6 && m->v[2] <= lim && m->v[3] <= lim && m->v[5] <= lim) {
+		s->memory_info.shared = m->v[2] * pi->page;
+		s->memory_info.text = m->v[3] * pi->page;
+		s->memory_info.data = m->v[5] * pi->page;
+		s->present |= PROCWAIT_INFO_MEM_STATM;
+	}
+}
+
+static void fill_from_status(procwait_procinfo *pi, uint64_t mask, procwait_snapshot *s)
+{
+	const struct pw__status *ps = &pi->status;
+
+	if ((mask & PROCWAIT_INFO_CTX_SWITCHES) &&
+	    (ps->have & (PW_STATUS_VCTX | PW_STATUS_NVCTX)) == (PW_STATUS_VCTX | PW_STATUS_NVCTX)) {
+		s->num_ctx_switches.voluntary = ps->vctx;
+		s->num_ctx_switches.involuntary = ps->nvctx;
+		s->present |= PROCWAIT_INFO_CTX_SWITCHES;
+	}
+	if ((mask & PROCWAIT_INFO_UIDS) && (ps->have & PW_STATUS_UID)) {
+		s->uids.real = ps->uid[0];
+		s->uids.effective = ps->uid[1];
+		s->uids.saved = ps->uid[2];
+		s->present |= PROCWAIT_INFO_UIDS;
+	}
+	if ((mask & PROCWAIT_INFO_GIDS) && (ps->have & PW_STATUS_GID)) {
+		s->gids.real = ps->gid[0];
+		s->gids.effective = ps->gid[1];
+		s->gids.saved = ps->gid[2];
+		s->present |= PROCWAIT_INFO_GIDS;
+	}
+}
+
+/* Read one file for the fields in want: 0 read (fill), 1 denied (noted in
+ * s->denied), or -errno. */
+static int snap_file(procwait_procinfo *pi, int which, uint64_t want, procwait_snapshot *s)
+{
+	int r;
+
+	if (!want)
+		return 1;
+	r = pi_read(pi, which);
+	if (r == -EACCES) {
+		s->denied |= want;
+		return 1;
+	}
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_snapshot(procwait_procinfo *pi, uint64_t mask,
+                                               procwait_snapshot *snap)
+{
+	int r;
+
+	pw__check_arg(pi && snap && snap->size >= sizeof(procwait_snapshot));
+	mask &= PROCWAIT_INFO_ALL;
+	snap->present = 0;
+	snap->denied = 0;
+	snap->pid = (int32_t)pi->pid;
+	r = snap_file(pi, PI_STAT, mask & PI_FROM_STAT, snap);
+	if (r == 0)
+		fill_from_stat(pi, mask, snap);
+	if (r >= 0) {
+		r = snap_file(pi, PI_STATM, mask & PI_FROM_STATM, snap);
+		if (r == 0)
+			fill_from_statm(pi, snap);
+	}
+	if (r >= 0) {
+		r = snap_file(pi, PI_STATUS, mask & PI_FROM_STATUS, snap);
+		if (r == 0)
+			fill_from_status(pi, mask, snap);
+	}
+	if (r < 0) {
+		snap->present = 0;
+		snap->denied = 0;
+		return r;
+	}
+	if (mask && !snap->present && snap->denied)
+		return -EACCES;
+	return 0;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+/* Fields through a snapshot of mask, of which the need bits must be there:
+ * 0, -EACCES (denied), -ENODATA (the kernel does not report them) or the
+ * snapshot's error. */
+static int pi_fields(procwait_procinfo *pi, uint64_t mask, uint64_t need, procwait_snapshot *s)
+{
+	int r;
+
+	pw__check_arg(pi);
+	s->size = sizeof(*s);
+	r = procwait_procinfo_snapshot(pi, mask, s);
+	if (r < 0)
+		return r;
+	if ((s->present & need) == need)
+		return 0;
+	return (s->denied & need) ? -EACCES : -ENODATA;
+}
+
+static int pi_field(procwait_procinfo *pi, uint64_t bit, procwait_snapshot *s)
+{
+	return pi_fields(pi, bit, bit, s);
+}
+
+static int copy_out(char *buf, size_t size, const char *src, size_t len)
+{
+	if (len >= size || len > INT_MAX) {
+		if (size)
+			buf[0] = '\0';
+		return -ERANGE;
+	}
+	memcpy(buf, src, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_name(procwait_procinfo *pi, char *buf, size_t size)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(buf);
+	r = pi_field(pi, PROCWAIT_INFO_NAME, &s);
+	return r < 0 ? r : copy_out(buf, size, s.name, strlen(s.name));
+}
+
+/* The state letter as it is now, read past any oneshot scope (whose cached
+ * stat may predate the death this is asked about) and without disturbing
+ * that cache: the letter, or -errno. */
+static int pi_state_now(procwait_procinfo *pi)
+{
+	struct pi_file *f = &pi->f[PI_STAT];
+	struct pw__statline st;
+	char buf[512];   /* pid, comm and state come first: a prefix will do */
+	ssize_t n;
+
+	if (f->fd < 0) {
+		f->fd = openat(pi->dirfd, pi_files[PI_STAT].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (f->fd < 0)
+			return pi_errno(errno);
+	}
+	do
+		n = pread(f->fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return pi_errno(errno);
+	n = pw__parse_stat(buf, (size_t)n, pi->pid, &st);
+	return n < 0 ? (int)n : st.state;
+}
+
+/* exe and cwd: a link in the directory. A zombie and a kernel thread have
+ * none: the first is an error, the second an empty answer. */
+static int pi_link(procwait_procinfo *pi, const char *name, char *buf, size_t size)
+{
+	char tmp[PATH_MAX + 1];
+	ssize_t n;
+	int r;
+
+	pw__check_arg(pi && buf);
+	n = readlinkat(pi->dirfd, name, tmp, sizeof(tmp));
+	if (n >= (ssize_t)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (n >= 0)
+		return copy_out(buf, size, tmp, (size_t)n);
+	r = pi_errno(errno);
+	if (r != -ESRCH)
+		return r;
+	/* ENOENT: gone, a zombie, or a task without one. stat tells now. */
+	r = pi_state_now(pi);
+	if (r < 0)
+		return r;
+	if (r == 'Z' || r == 'X' || r == 'x')
+		return PROCWAIT_EZOMBIE;
+	return copy_out(buf, size, "", 0);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_exe(procwait_procinfo *pi, char *buf, size_t size)
+{
+	return pi_link(pi, "exe", buf, size);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_cwd(procwait_procinfo *pi, char *buf, size_t size)
+{
+	return pi_link(pi, "cwd", buf, size);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_cmdline(procwait_procinfo *pi, char *buf, size_t size)
+{
+	const char *data;
+	size_t len, i;
+	char sep;
+	int r;
+
+	pw__check_arg(pi && buf);
+	r = pi_read(pi, PI_CMDLINE);
+	if (r < 0)
+		return r;
+	data = pi->f[PI_CMDLINE].buf;
+	len = pi->f[PI_CMDLINE].len;
+	if (len == 0)
+		return 0;   /* a zombie or a kernel thread */
+	/* As psutil: arguments end in NULs, unless the process rewrote its
+	 * command line (setproctitle) with spaces in their place. */
+	sep = data[len - 1] == '\0' ? '\0' : ' ';
+	if (data[len - 1] == sep)
+		len--;
+	if (sep == '\0' && !memchr(data, '\0', len) && memchr(data, ' ', len))
+		sep = ' ';
+	if (len + 1 > size || len + 1 > INT_MAX)
+		return -ERANGE;
+	for (i = 0; i < len; i++)
+		buf[i] = data[i] == sep ? '\0' : data[i];
+	buf[len] = '\0';
+	return (int)(len + 1);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_ppid(procwait_procinfo *pi)
+{
+	procwait_snapshot s;
+	int r = pi_field(pi, PROCWAIT_INFO_PPID, &s);
+
+	return r < 0 ? r : s.ppid;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_status(procwait_procinfo *pi)
+{
+	procwait_snapshot s;
+	int r = pi_field(pi, PROCWAIT_INFO_STATUS, &s);
+
+	return r < 0 ? r : (unsigned char)s.state;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_cpu_times(procwait_procinfo *pi, procwait_cpu_times *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	/* iowait may be missing alone: then it is NaN */
+	r = pi_fields(pi, PROCWAIT_INFO_CPU_TIMES | PROCWAIT_INFO_IOWAIT,
+	              PROCWAIT_INFO_CPU_TIMES, &s);
+	if (r == 0)
+		*out = s.cpu_times;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_create_time(procwait_procinfo *pi, double *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_CREATE_TIME, &s);
+	if (r == 0)
+		*out = s.create_time;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_terminal(procwait_procinfo *pi, char *buf, size_t size)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(buf);
+	r = pi_field(pi, PROCWAIT_INFO_TERMINAL, &s);
+	return r < 0 ? r : copy_out(buf, size, s.terminal, strlen(s.terminal));
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_num_threads(procwait_procinfo *pi)
+{
+	procwait_snapshot s;
+	int r = pi_field(pi, PROCWAIT_INFO_NUM_THREADS, &s);
+
+	if (r < 0)
+		return r;
+	return s.num_threads > INT_MAX ? INT_MAX : (int)s.num_threads;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_nice(procwait_procinfo *pi, int *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_NICE, &s);
+	if (r == 0)
+		*out = s.nice;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_memory_info(procwait_procinfo *pi, procwait_memory_info *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_MEMORY_INFO, &s);
+	if (r == 0)
+		*out = s.memory_info;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_num_ctx_switches(procwait_procinfo *pi,
+                                                       procwait_ctx_switches *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_CTX_SWITCHES, &s);
+	if (r == 0)
+		*out = s.num_ctx_switches;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_uids(procwait_procinfo *pi, procwait_ids *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_UIDS, &s);
+	if (r == 0)
+		*out = s.uids;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_gids(procwait_procinfo *pi, procwait_ids *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_GIDS, &s);
+	if (r == 0)
+		*out = s.gids;
+	return r;
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_starttime(procwait_procinfo *pi, uint64_t *out)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, PROCWAIT_INFO_STARTTIME, &s);
+	if (r == 0)
+		*out = s.starttime;
+	return r;
+}
