@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-enum row_kind { ROW_WAIT, ROW_SCALE, ROW_ONESHOT };
+enum row_kind { ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO };
 
 /* One row of a section's table. Plain bytes: workers hand rows back to the
  * main process through a pipe. */
@@ -22,8 +23,15 @@ struct row {
 	int n;
 	double cpu_us_per_exit, lat_p50, lat_p99;
 	double p99_growth, cpu_growth;   /* vs the same row at the smallest N */
-	/* ROW_ONESHOT */
-	double oneshot_us, separate_us;
+	/* ROW_ONESHOT and ROW_PROCINFO: µs per set of six fields with and
+	 * without a oneshot scope, speedup = separate / oneshot (< 0: none) */
+	double oneshot_us, separate_us, speedup;
+	/* ROW_PROCINFO: µs per operation (< 0: none); the issue's target for
+	 * the row ("" when it has none) and whether this run meets it (-1:
+	 * no target, 0 not met, 1 met) */
+	double us_per_op;
+	char target[24];
+	int met;
 	/* every kind: ratio to the section's reference; < 0 when none */
 	double ratio;
 };
@@ -51,7 +59,24 @@ struct row *rows_add(struct rows *r, int kind, const char *name);
 /* Sections. Each appends its rows. */
 void section_wait(const struct options *o, struct rows *out);
 void section_scale(const struct options *o, struct rows *out);
-void section_python(const struct options *o, const struct rows *wait, struct rows *out);
+/* The issue's procinfo targets, shown (never asserted): a refresh of stat
+ * within this ratio of one bare pread; six fields in a oneshot scope at
+ * least this much faster than without; psutil's own figure for the six. */
+#define PROCINFO_REFRESH_MAX_RATIO 1.3
+#define PROCINFO_ONESHOT_MIN_SPEEDUP 3.0
+#define PSUTIL_ONESHOT_REPORTED 2.56
+
+/* procinfo: title gets the section's header line (what was measured on). */
+void section_procinfo(const struct options *o, struct rows *out, char *title, size_t size);
+/* python: wait gives the reference (waitpid-blocking) and procinfo the
+ * psutil oneshot figures when those sections ran (either may be NULL). */
+void section_python(const struct options *o, const struct rows *wait,
+                    const struct rows *procinfo, struct rows *out);
+
+/* sec-python.c: run bench/peers/oneshot_psutil.py on process target (its
+ * own process when target <= 0) into row (ROW_ONESHOT or ROW_PROCINFO:
+ * oneshot_us, separate_us, speedup, impl; or missing with the reason). */
+void peer_psutil_oneshot(const struct options *o, pid_t target, struct row *row);
 
 /* The child of the wait model: sleep, print the CLOCK_MONOTONIC ns stamp
  * on fd 1, _exit(0). Used through --child by the Python peers. */
@@ -62,6 +87,11 @@ int child_main(double seconds);
  * comes back through a pipe. The main process never calls the library. */
 void run_in_worker(const char *backend, void (*fn)(const struct options *, struct row *),
                    const struct options *o, struct row *row);
+/* The same for a worker that fills n rows at once (rows measured side by
+ * side, in the same process). */
+void run_rows_in_worker(const char *backend,
+                        void (*fn)(const struct options *, struct row *, int),
+                        const struct options *o, struct row *rows, int n);
 
 /* stats.c */
 struct rusage;
@@ -70,5 +100,10 @@ double ru_cpu_s(const struct rusage *ru);   /* user + system seconds */
 void sleep_ns(int64_t ns);
 double median(double *v, int n);          /* sorts v */
 double percentile(double *v, int n, double p);   /* nearest rank; sorts v */
+/* A child that sleeps in pause() until stop_sleeper() (or its parent's
+ * death) kills it: a process to read information about. -1 on error,
+ * with errno set. */
+pid_t spawn_sleeper(void);
+void stop_sleeper(pid_t pid);
 
 #endif

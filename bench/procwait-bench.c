@@ -52,21 +52,33 @@ struct row *rows_add(struct rows *r, int kind, const char *name)
 	return row;
 }
 
-void run_in_worker(const char *backend, void (*fn)(const struct options *, struct row *),
-                   const struct options *o, struct row *row)
+static void all_missing(struct row *rows, int n, const char *what, const char *why)
 {
-	int p[2], st;
+	int i;
+
+	for (i = 0; i < n; i++)
+		snprintf(rows[i].missing, sizeof(rows[i].missing), "%s%s", what, why);
+}
+
+/* The worker of run_in_worker (fn1, one row) and run_rows_in_worker (fnn). */
+static void worker(const char *backend, void (*fn1)(const struct options *, struct row *),
+                   void (*fnn)(const struct options *, struct row *, int),
+                   const struct options *o, struct row *rows, int nrows)
+{
+	size_t size = (size_t)nrows * sizeof(*rows);
+	char why[32];
+	int p[2], st = -1;
 	pid_t pid;
 	ssize_t n = 0, k;
 
 	if (pipe(p) < 0) {
-		snprintf(row->missing, sizeof(row->missing), "pipe: %s", strerror(errno));
+		all_missing(rows, nrows, "pipe: ", strerror(errno));
 		return;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		snprintf(row->missing, sizeof(row->missing), "fork: %s", strerror(errno));
+		all_missing(rows, nrows, "fork: ", strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return;
@@ -77,14 +89,17 @@ void run_in_worker(const char *backend, void (*fn)(const struct options *, struc
 			setenv("PROCWAIT_BACKEND", backend, 1);
 		else
 			unsetenv("PROCWAIT_BACKEND");
-		fn(o, row);
-		if (write(p[1], row, sizeof(*row)) != (ssize_t)sizeof(*row))
+		if (fn1)
+			fn1(o, rows);
+		else
+			fnn(o, rows, nrows);
+		if (write(p[1], rows, size) != (ssize_t)size)
 			_exit(1);
 		_exit(0);
 	}
 	close(p[1]);
-	while (n < (ssize_t)sizeof(*row)) {
-		k = read(p[0], (char *)row + n, sizeof(*row) - (size_t)n);
+	while (n < (ssize_t)size) {
+		k = read(p[0], (char *)rows + n, size - (size_t)n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -94,8 +109,23 @@ void run_in_worker(const char *backend, void (*fn)(const struct options *, struc
 	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(*row))
-		snprintf(row->missing, sizeof(row->missing), "the measuring process died (status %d)", st);
+	if (n != (ssize_t)size) {
+		snprintf(why, sizeof(why), "%d)", st);
+		all_missing(rows, nrows, "the measuring process died (status ", why);
+	}
+}
+
+void run_in_worker(const char *backend, void (*fn)(const struct options *, struct row *),
+                   const struct options *o, struct row *row)
+{
+	worker(backend, fn, NULL, o, row, 1);
+}
+
+void run_rows_in_worker(const char *backend,
+                        void (*fn)(const struct options *, struct row *, int),
+                        const struct options *o, struct row *rows, int n)
+{
+	worker(backend, NULL, fn, o, rows, n);
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -125,6 +155,10 @@ static void table(const char *title, const char *ref, const struct rows *r)
 		printf("%-22s %6s %12s %12s %12s %8s %10s %10s\n", "row", "N", "cpu_us/exit",
 		       "lat.p50_us", "lat.p99_us", "ratio", "p99 vs N0", "cpu vs N0");
 		break;
+	case ROW_PROCINFO:
+		printf("%-22s %9s %8s %8s  %-16s %-8s %s\n", "row", "us/op", "ratio", "speedup",
+		       "target", "note", "what");
+		break;
 	default:
 		break;
 	}
@@ -152,9 +186,24 @@ static void table(const char *title, const char *ref, const struct rows *r)
 			break;
 		}
 		case ROW_ONESHOT:
-			printf("%-22s oneshot %.2f us, separate %.2f us per six fields (%s)\n",
-			       w->name, w->oneshot_us, w->separate_us, w->impl);
+			printf("%-22s oneshot %.2f us, separate %.2f us per six fields", w->name,
+			       w->oneshot_us, w->separate_us);
+			if (w->speedup > 0)
+				printf(", speedup %.2fx", w->speedup);
+			printf(" (%s)\n", w->impl);
 			break;
+		case ROW_PROCINFO: {
+			char sp[32];
+
+			fmt_ratio(sp, sizeof(sp), w->speedup > 0 ? w->speedup : -1);
+			printf("%-22s %9.3f %8s %8s  %-16s %-8s %s", w->name, w->us_per_op, ratio, sp,
+			       w->target[0] ? w->target : "-",
+			       w->met < 0 ? "" : w->met ? "met" : "not met", w->impl);
+			if (w->oneshot_us > 0 && w->separate_us > 0)
+				printf("; oneshot %.3f, separate %.3f us", w->oneshot_us, w->separate_us);
+			printf("\n");
+			break;
+		}
 		}
 	}
 }
@@ -232,6 +281,27 @@ static void json_rows(const char *name, const struct rows *r, int last)
 			json_double(w->oneshot_us);
 			printf(", \"separate_us\": ");
 			json_double(w->separate_us);
+			printf(", \"speedup\": ");
+			json_double(w->speedup > 0 ? w->speedup : -1);
+			break;
+		case ROW_PROCINFO:
+			printf(", \"us_per_op\": ");
+			json_double(w->us_per_op > 0 ? w->us_per_op : -1);
+			if (w->oneshot_us > 0 && w->separate_us > 0) {
+				printf(", \"oneshot_us\": ");
+				json_double(w->oneshot_us);
+				printf(", \"separate_us\": ");
+				json_double(w->separate_us);
+			}
+			if (w->speedup > 0) {
+				printf(", \"speedup\": ");
+				json_double(w->speedup);
+			}
+			if (w->target[0]) {
+				printf(", \"target\": ");
+				json_string(w->target);
+				printf(", \"met\": %s", w->met < 0 ? "null" : w->met ? "true" : "false");
+			}
 			break;
 		}
 		printf(", \"ratio\": ");
@@ -280,14 +350,24 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: procwait-bench [OPTION]...\n"
-	        "Measure waiting for processes: context switches, latency, CPU, side by side\n"
-	        "with blocking waitpid (the physical limit) and with peers.\n"
+	        "Measure waiting for processes (context switches, latency, CPU, side by side\n"
+	        "with blocking waitpid, the physical limit) and reading their information\n"
+	        "(side by side with one pread of /proc/PID/stat), and the Python peers.\n"
 	        "\n"
-	        "  --quick              fewer repetitions (about a minute in all)\n"
+	        "Sections:\n"
+	        "  wait        one child lives D seconds; waitpid, procwait-pidfd, procwait-poll\n"
+	        "  scale       a wait set over N children exiting within D\n"
+	        "  procinfo    a sleeping child's stat through a procinfo handle: refresh,\n"
+	        "              snapshot, six fields in a oneshot scope and without, psutil\n"
+	        "  forkserver  (not in this version: empty)\n"
+	        "  python      CPython's and psutil's waits, psutil's oneshot\n"
+	        "\n"
+	        "  --quick              fewer repetitions (about 40 s in all)\n"
 	        "  --json               one JSON object instead of tables\n"
 	        "  --duration SECONDS   child lifetime, and the spread of exits in 'scale' (2)\n"
 	        "  --reps N             repetitions per row (5; quick: 2, and 1 in 'scale');\n"
 	        "                       every figure is the median over the repetitions\n"
+	        "                       ('procinfo' times batches instead: 9 rounds, quick 7)\n"
 	        "  --scale N[,N...]     wait-set sizes for 'scale' (10,100,1000)\n"
 	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python\n"
 	        "  -h, --help           this help\n"
@@ -410,7 +490,8 @@ bad:
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct rows wait = { 0 }, scale = { 0 }, python = { 0 }, none = { 0 };
+	struct rows wait = { 0 }, scale = { 0 }, procinfo = { 0 }, python = { 0 }, none = { 0 };
+	char procinfo_title[256] = "procinfo";
 
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(strtod(argv[2], NULL));
@@ -423,14 +504,17 @@ int main(int argc, char **argv)
 		section_wait(&o, &wait);
 	if (o.sections & SEC_SCALE)
 		section_scale(&o, &scale);
+	if (o.sections & SEC_PROCINFO)
+		section_procinfo(&o, &procinfo, procinfo_title, sizeof(procinfo_title));
 	if (o.sections & SEC_PYTHON)
-		section_python(&o, (o.sections & SEC_WAIT) ? &wait : NULL, &python);
+		section_python(&o, (o.sections & SEC_WAIT) ? &wait : NULL,
+		               (o.sections & SEC_PROCINFO) ? &procinfo : NULL, &python);
 	if (o.json) {
 		printf("\"sections\": {");
 		json_rows("wait", &wait, 0);
 		json_rows("scale", &scale, 0);
-		/* procinfo and forkserver: their rows come with those APIs */
-		json_rows("procinfo", &none, 0);
+		json_rows("procinfo", &procinfo, 0);
+		/* forkserver: its rows come with that API */
 		json_rows("forkserver", &none, 0);
 		json_rows("python", &python, 1);
 		printf("}}\n");
@@ -438,12 +522,21 @@ int main(int argc, char **argv)
 		table("wait: one child lives D seconds", "waitpid-blocking, the physical limit", &wait);
 		table("scale: a wait set over N children exiting within D",
 		      "epoll-pidfd-floor at the same N, the bare kernel", &scale);
+		table(procinfo_title,
+		      "bare-pread-stat, one pread of /proc/PID/stat on an open fd: the physical limit",
+		      &procinfo);
+		if (procinfo.n)
+			printf("targets: procwait-refresh-stat within %.1fx of bare-pread-stat; six "
+			       "fields in a oneshot scope >= %.0fx faster than without (psutil "
+			       "reports %.2fx)\n", PROCINFO_REFRESH_MAX_RATIO,
+			       PROCINFO_ONESHOT_MIN_SPEEDUP, PSUTIL_ONESHOT_REPORTED);
 		table("python peers, same child model", "waitpid-blocking (wait section)", &python);
-		if (o.sections & (SEC_PROCINFO | SEC_FORKSERVER))
-			printf("\n(procinfo and forkserver sections: not in this version)\n");
+		if (o.sections & SEC_FORKSERVER)
+			printf("\n(forkserver section: not in this version)\n");
 	}
 	free(wait.v);
 	free(scale.v);
+	free(procinfo.v);
 	free(python.v);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Section "python": the Python peers (the scripts in bench/peers), run with the same
- * child model as the wait section. A peer that cannot run says so in its
- * row ("missing"); nothing is faked or dropped.
+ * child model as the wait section, and psutil's oneshot() on a sleeping
+ * child as in the procinfo section (whose measurement is reused when that
+ * section ran). A peer that cannot run says so in its row ("missing");
+ * nothing is faked or dropped.
  */
 #include "config.h"
 
@@ -55,7 +57,9 @@ static void json_str(const char *js, const char *key, char *out, size_t size)
 	out[n] = '\0';
 }
 
-static void run_peer(const struct options *o, const char *script, int wait_model, struct row *row)
+/* target > 0: the oneshot peer reads that process instead of its own. */
+static void run_peer(const struct options *o, const char *script, int wait_model, pid_t target,
+                     struct row *row)
 {
 	char path[4096], cmd[16384], out[4096];
 	struct stat stb;
@@ -69,14 +73,16 @@ static void run_peer(const struct options *o, const char *script, int wait_model
 		return;
 	}
 	if (stat(path, &stb) < 0) {
-		snprintf(row->missing, sizeof(row->missing), "peer script %.100s not found", path);
+		snprintf(row->missing, sizeof(row->missing),
+		         "peer script %.100s not found (see PROCWAIT_BENCH_PEERS)", path);
 		return;
 	}
 	if (wait_model)
 		snprintf(cmd, sizeof(cmd), "'%s' '%s' --child '%s' --duration %g --reps %d",
 		         o->python, path, o->self, o->duration_s, o->reps);
 	else
-		snprintf(cmd, sizeof(cmd), "'%s' '%s' --reps %d", o->python, path, o->quick ? 500 : 2000);
+		snprintf(cmd, sizeof(cmd), "'%s' '%s' --reps %d --pid %ld", o->python, path,
+		         o->quick ? 500 : 2000, (long)(target > 0 ? target : 0));
 	f = popen(cmd, "r");
 	if (!f) {
 		snprintf(row->missing, sizeof(row->missing), "cannot run %s: %s", o->python, strerror(errno));
@@ -104,6 +110,8 @@ static void run_peer(const struct options *o, const char *script, int wait_model
 	} else {
 		row->oneshot_us = json_num(out, "oneshot_us");
 		row->separate_us = json_num(out, "separate_us");
+		row->speedup = row->oneshot_us > 0 && row->separate_us > 0 ?
+		               row->separate_us / row->oneshot_us : -1;
 	}
 }
 
@@ -115,14 +123,40 @@ static int have_python(const struct options *o)
 	return system(cmd) == 0;
 }
 
-void section_python(const struct options *o, const struct rows *wait, struct rows *out)
+static void no_python(const struct options *o, struct row *row)
+{
+	snprintf(row->missing, sizeof(row->missing),
+	         "no usable python3 (%s); apt-get install python3", o->python);
+}
+
+void peer_psutil_oneshot(const struct options *o, pid_t target, struct row *row)
+{
+	if (!have_python(o))
+		no_python(o, row);
+	else
+		run_peer(o, "oneshot_psutil.py", 0, target, row);
+}
+
+/* The procinfo section's psutil row, when it has one. */
+static const struct row *procinfo_psutil(const struct rows *procinfo)
+{
+	int i;
+
+	for (i = 0; procinfo && i < procinfo->n; i++)
+		if (!strcmp(procinfo->v[i].name, "psutil-oneshot-6"))
+			return &procinfo->v[i];
+	return NULL;
+}
+
+void section_python(const struct options *o, const struct rows *wait,
+                    const struct rows *procinfo, struct rows *out)
 {
 	static const struct { const char *name, *script; int wait_model; } peers[] = {
 		{ "python-subprocess", "wait_subprocess.py", 1 },
 		{ "python-psutil", "wait_psutil.py", 1 },
 		{ "python-psutil-oneshot", "oneshot_psutil.py", 0 },
 	};
-	const struct row *ref = NULL;
+	const struct row *ref = NULL, *reuse = procinfo_psutil(procinfo);
 	int python = have_python(o), i;
 
 	for (i = 0; wait && i < wait->n; i++)
@@ -132,13 +166,29 @@ void section_python(const struct options *o, const struct rows *wait, struct row
 		struct row *row = rows_add(out, peers[i].wait_model ? ROW_WAIT : ROW_ONESHOT,
 		                           peers[i].name);
 
-		if (!python)
-			snprintf(row->missing, sizeof(row->missing),
-			         "no usable python3 (%s); apt-get install python3", o->python);
-		else
-			run_peer(o, peers[i].script, peers[i].wait_model, row);
-		/* the wait peers against the physical limit; oneshot has no
-		 * reference until procwait's own procinfo row exists */
+		if (!peers[i].wait_model && reuse) {
+			/* measured once, in the procinfo section, on its sleeping child */
+			snprintf(row->missing, sizeof(row->missing), "%s", reuse->missing);
+			snprintf(row->impl, sizeof(row->impl), "%.30s, the procinfo section's run",
+			         reuse->impl);
+			row->oneshot_us = reuse->oneshot_us;
+			row->separate_us = reuse->separate_us;
+			row->speedup = reuse->speedup;
+		} else if (!python) {
+			no_python(o, row);
+		} else if (peers[i].wait_model) {
+			run_peer(o, peers[i].script, 1, 0, row);
+		} else {
+			pid_t target = spawn_sleeper();
+
+			if (target < 0)
+				snprintf(row->missing, sizeof(row->missing), "fork: %s", strerror(errno));
+			else
+				run_peer(o, peers[i].script, 0, target, row);
+			stop_sleeper(target);
+		}
+		/* the wait peers against the physical limit; oneshot's
+		 * comparison is in the procinfo table (psutil-oneshot-6) */
 		row->ratio = peers[i].wait_model && ref && !row->missing[0] && ref->lat_median > 0 ?
 		             row->lat_median / ref->lat_median : -1;
 	}

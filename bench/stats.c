@@ -2,9 +2,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 
 #include "bench.h"
 
@@ -62,4 +69,31 @@ double median(double *v, int n)
 		return 0;
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+pid_t spawn_sleeper(void)
+{
+	pid_t pid, parent = getpid();
+
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+#ifdef PR_SET_PDEATHSIG
+	/* no orphan if the bench dies before stop_sleeper() */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	if (getppid() != parent)
+		_exit(0);
+	for (;;)
+		pause();
+}
+
+void stop_sleeper(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }

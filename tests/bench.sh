@@ -1,7 +1,7 @@
 #!/bin/sh
 # procwait-bench smoke test: a quick run with --json parses, and every
 # expected row is there with sane values (no timing pass/fail: the machine
-# is shared). Needs python3 to parse the JSON; skipped (77) without it.
+# is shared); --only procinfo runs that section alone. Needs python3 to parse the JSON; skipped (77) without it.
 set -u
 bench="${PROCWAIT_BENCH:-bench/procwait-bench}"
 py=$(command -v python3 2>/dev/null || true)
@@ -11,9 +11,29 @@ if [ -z "$py" ]; then
 	exit 77
 fi
 out=$(mktemp) || exit 99
-trap 'rm -f "$out"' EXIT
-if ! "$bench" --quick --duration 0.2 --json >"$out"; then
-	echo "FAIL: procwait-bench exited $?"
+only=$(mktemp) || { rm -f "$out"; exit 99; }
+trap 'rm -f "$out" "$only"' EXIT
+"$bench" --quick --duration 0.2 --json >"$out"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: procwait-bench exited $rc"
+	exit 1
+fi
+# --only procinfo: that section alone, still a whole JSON document
+"$bench" --quick --only procinfo --json >"$only"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: procwait-bench --only procinfo exited $rc"
+	exit 1
+fi
+if ! "$py" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["sections"]
+names = [r["name"] for r in s["procinfo"]]
+assert "procwait-refresh-stat" in names and "bare-pread-stat" in names, names
+assert not s["wait"] and not s["scale"] and not s["python"], "other sections ran"
+' "$only"; then
+	echo "FAIL: --only procinfo"
 	exit 1
 fi
 "$bench" --bogus >/dev/null 2>&1
@@ -82,6 +102,38 @@ for n in (10, 100, 1000):
         check(0 <= lat.get("p50", -1) <= lat.get("p99", -1) < 60e6, "%s N=%d latency" % (name, n))
         check(r.get("ratio") is None or r["ratio"] > 0, "%s N=%d ratio" % (name, n))
 
+# procinfo: every row by its exact name, with numbers (no timing threshold:
+# the targets are shown by the bench, not asserted here)
+def num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+pi = rows("procinfo")
+for name in ("bare-pread-stat", "procwait-refresh-stat", "procwait-snapshot-6",
+             "procwait-oneshot-6", "procwait-separate-6", "psutil-oneshot-6"):
+    r = pi.get(name)
+    check(r is not None, "procinfo row " + name)
+    if r is None:
+        continue
+    if name == "psutil-oneshot-6" and "missing" in r:
+        check(isinstance(r["missing"], str) and len(r["missing"]) > 5,
+              name + " says why it is missing")
+        continue
+    check("missing" not in r, name + " ran (%s)" % r.get("missing"))
+    if "missing" in r:
+        continue
+    check(num(r.get("us_per_op")), name + ".us_per_op %r" % r.get("us_per_op"))
+    check(num(r.get("ratio")), name + ".ratio %r" % r.get("ratio"))
+    if name in ("procwait-oneshot-6", "psutil-oneshot-6"):
+        for k in ("oneshot_us", "separate_us", "speedup"):
+            check(num(r.get(k)), "%s.%s %r" % (name, k, r.get(k)))
+    if name in ("procwait-refresh-stat", "procwait-oneshot-6"):
+        check(isinstance(r.get("target"), str) and r.get("met") in (True, False),
+              name + " target and met")
+if "bare-pread-stat" in pi and num(pi["bare-pread-stat"].get("ratio")):
+    check(abs(pi["bare-pread-stat"]["ratio"] - 1) < 1e-9, "bare-pread-stat's ratio is 1")
+names = [r["name"] for r in secs.get("procinfo", [])]
+check(len(names) == len(set(names)), "procinfo rows are unique")
+
 p = rows("python")
 for name in ("python-subprocess", "python-psutil", "python-psutil-oneshot"):
     r = p.get(name)
@@ -91,6 +143,7 @@ for name in ("python-subprocess", "python-psutil", "python-psutil-oneshot"):
         continue
     if name == "python-psutil-oneshot":
         check(r.get("oneshot_us", 0) > 0 and r.get("separate_us", 0) > 0, name + " figures")
+        check(num(r.get("speedup")), name + ".speedup")
     else:
         sane_wait(r, name)
 

@@ -42,14 +42,28 @@ def _nonneg_float(text):
     return value
 
 
-def parse_args(doc, wait=True):
-    """Parse --reps (and, if wait, --child/--duration); exits 2 on error."""
+def _nonneg_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not an integer: %r" % text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0: %r" % text)
+    return value
+
+
+def parse_args(doc, wait=True, pid=False):
+    """Parse --reps (and, if wait, --child/--duration; if pid, an optional
+    --pid, 0 by default); exits 2 on error."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     if wait:
         parser.add_argument("--child", required=True, metavar="PATH",
                             help="child program, run as PATH --child SECONDS")
         parser.add_argument("--duration", required=True, type=_nonneg_float,
                             metavar="SECONDS", help="how long the child sleeps")
+    if pid:
+        parser.add_argument("--pid", type=_nonneg_int, default=0, metavar="PID",
+                            help="the process to read (0: this one)")
     parser.add_argument("--reps", required=True, type=_positive_int,
                         metavar="N", help="number of repetitions")
     return parser.parse_args()

@@ -1,16 +1,19 @@
-"""Measure psutil's Process.oneshot() on six fields of the current process.
+"""Measure psutil's Process.oneshot() on six fields of a process.
 
 The set of six calls is name(), cpu_times(), create_time(), ppid(), status(),
 terminal().  Each batch times --reps sets (time.perf_counter_ns) (a) each set
 inside `with p.oneshot():` and (b) the same set without oneshot; 5 batches
-of each are run (interleaved) and the median batch is kept.
+of each are run (interleaved) and the median batch is kept.  The process
+is --pid PID (procwait-bench passes a sleeping child of its own), or this
+one without it (or with --pid 0).
 
-Usage: oneshot_psutil.py --reps N
+Usage: oneshot_psutil.py --reps N [--pid PID]
 Output (one JSON line, exit 0):
   {"oneshot_us": us per set inside oneshot, "separate_us": us per set without,
-   "speedup": separate/oneshot, "reps": N, "impl": "psutil X.Y.Z"}
+   "speedup": separate/oneshot, "reps": N, "pid": PID,
+   "impl": "psutil X.Y.Z"}
   or {"missing": "..."} if psutil is not importable.
-Exit 2 on bad arguments.
+Exit 2 on bad arguments, 1 if the process cannot be read.
 """
 
 import statistics
@@ -41,10 +44,13 @@ def separate(p, n):
 
 
 if __name__ == "__main__":
-    args = _peer.parse_args(__doc__, wait=False)
+    args = _peer.parse_args(__doc__, wait=False, pid=True)
     psutil = _peer.import_psutil()
-    p = psutil.Process()
-    six(p)                      # warm up caches (terminal map, create time)
+    try:
+        p = psutil.Process(args.pid or None)
+        six(p)                  # warm up caches (terminal map, create time)
+    except psutil.Error as e:
+        _peer.fail("cannot read process %d: %r" % (args.pid, e))
     a, b = [], []
     for _ in range(BATCHES):
         a.append(with_oneshot(p, args.reps))
@@ -56,5 +62,6 @@ if __name__ == "__main__":
         "separate_us": round(separate_us, 3),
         "speedup": round(separate_us / oneshot_us, 3),
         "reps": args.reps,
+        "pid": p.pid,
         "impl": "psutil " + psutil.__version__,
     })
