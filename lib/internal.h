@@ -163,5 +163,9 @@ int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
  * (-EINTR included); timeout_ms as for poll, 0 to look without waiting. */
 int pw__fd_wait(int fd, int timeout_ms);
 int pw__pidfd_send_signal(int pidfd, int signo);  /* 0 or -errno */
+/* The pid a pidfd refers to, from /proc/self/fdinfo (wait-pidfd.c):
+ * -ESRCH once the process is reaped, -EINVAL when fd is no pidfd, -ENOSYS
+ * without /proc. */
+int pw__pidfd_pid(int fd);
 
 #endif /* PROCWAIT_INTERNAL_H */

@@ -12,6 +12,7 @@
 #include "procinfo-parse.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +34,6 @@ static const struct {
 };
 
 #define PI_MAX_BYTES ((size_t)64 << 20)   /* cmdline can be huge, not this huge */
-#define PF_KTHREAD_FLAG 0x00200000u       /* stat flags: a kernel thread */
 
 /* The fields each file serves. */
 #define PI_FROM_STAT (PROCWAIT_INFO_NAME | PROCWAIT_INFO_PPID | PROCWAIT_INFO_STATUS | \
@@ -214,7 +214,13 @@ static int pi_same(procwait_procinfo *pi, procwait_proc *proc)
 
 		if (r == 0 || r == -ESRCH)
 			return r;
-		/* refused (seccomp, permission): the start time decides */
+		/* Refused (a seccomp rule, or no permission): a pidfd that is
+		 * not readable has not exited, so it cannot be reaped... */
+		if (pw__fd_wait(proc->fd, 0) == 0)
+			return 0;
+		/* ...and an exited one is not reaped while fdinfo still
+		 * shows its pid. When nothing can tell, say gone. */
+		return pw__pidfd_pid(proc->fd) == proc->pid ? 0 : -ESRCH;
 	}
 #endif
 	if (proc->starttime && pi->stat.have[PW_STAT_STARTTIME] &&
@@ -509,6 +515,25 @@ static int pi_field(procwait_procinfo *pi, uint64_t bit, procwait_snapshot *s)
 	return pi_fields(pi, bit, bit, s);
 }
 
+/* An out-parameter accessor: the snapshot member at off, len bytes. */
+static int pi_copy(procwait_procinfo *pi, uint64_t bit, void *out, size_t off, size_t len)
+{
+	procwait_snapshot s;
+	int r;
+
+	pw__check_arg(out);
+	r = pi_field(pi, bit, &s);
+	if (r == 0)
+		memcpy(out, (const char *)&s + off, len);
+	return r;
+}
+
+/* return the accessor's answer: member of a snapshot of bit, into out */
+#define PI_RETURN_COPY(pi, bit, out, member) \
+	_Static_assert(sizeof(*(out)) == sizeof(((procwait_snapshot *)0)->member), \
+	               "the out type matches the member"); \
+	return pi_copy(pi, bit, out, offsetof(procwait_snapshot, member), sizeof(*(out)))
+
 static int copy_out(char *buf, size_t size, const char *src, size_t len)
 {
 	if (len >= size || len > INT_MAX) {
@@ -653,14 +678,7 @@ PROCWAIT_EXTERN int procwait_procinfo_cpu_times(procwait_procinfo *pi, procwait_
 
 PROCWAIT_EXTERN int procwait_procinfo_create_time(procwait_procinfo *pi, double *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_CREATE_TIME, &s);
-	if (r == 0)
-		*out = s.create_time;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_CREATE_TIME, out, create_time);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_terminal(procwait_procinfo *pi, char *buf, size_t size)
@@ -697,61 +715,26 @@ PROCWAIT_EXTERN int procwait_procinfo_nice(procwait_procinfo *pi, int *out)
 
 PROCWAIT_EXTERN int procwait_procinfo_memory_info(procwait_procinfo *pi, procwait_memory_info *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_MEMORY_INFO, &s);
-	if (r == 0)
-		*out = s.memory_info;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_MEMORY_INFO, out, memory_info);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_num_ctx_switches(procwait_procinfo *pi,
                                                        procwait_ctx_switches *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_CTX_SWITCHES, &s);
-	if (r == 0)
-		*out = s.num_ctx_switches;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_CTX_SWITCHES, out, num_ctx_switches);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_uids(procwait_procinfo *pi, procwait_ids *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_UIDS, &s);
-	if (r == 0)
-		*out = s.uids;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_UIDS, out, uids);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_gids(procwait_procinfo *pi, procwait_ids *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_GIDS, &s);
-	if (r == 0)
-		*out = s.gids;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_GIDS, out, gids);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_starttime(procwait_procinfo *pi, uint64_t *out)
 {
-	procwait_snapshot s;
-	int r;
-
-	pw__check_arg(out);
-	r = pi_field(pi, PROCWAIT_INFO_STARTTIME, &s);
-	if (r == 0)
-		*out = s.starttime;
-	return r;
+	PI_RETURN_COPY(pi, PROCWAIT_INFO_STARTTIME, out, starttime);
 }

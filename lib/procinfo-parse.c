@@ -87,8 +87,10 @@ int pw__parse_stat(const char *buf, size_t n, long expect_pid, struct pw__statli
 	out->comm_len = (size_t)(rp - lp - 1);
 	memcpy(out->comm, lp + 1, out->comm_len);
 	out->comm[out->comm_len] = '\0';
-	/* ") S ...": the state is one printable letter */
-	if (end - rp < 3 || rp[1] != ' ' || rp[2] <= ' ' || rp[2] > '~')
+	/* ") S ...": the state is one printable letter, then a space or
+	 * the end of the line */
+	if (end - rp < 3 || rp[1] != ' ' || rp[2] <= ' ' || rp[2] > '~' ||
+	    (end - rp > 3 && rp[3] != ' ' && rp[3] != '\n'))
 		return -EPROTO;
 	out->state = (unsigned char)rp[2];
 	out->nfields = 3;
@@ -106,8 +108,10 @@ int pw__parse_stat(const char *buf, size_t n, long expect_pid, struct pw__statli
 		digits = q;
 		while (q < end && (unsigned)(*q - '0') < 10u && q - digits < 19)
 			v = v * 10 + (unsigned)(*q++ - '0');
-		if (q == digits || (q < end && !is_sep(*q))) {
-			/* no digit, more than 19, or junk: the careful way */
+		if (q == digits || (q < end && !is_sep(*q)) ||
+		    (*p == '-' && v > (uint64_t)INT64_MAX + 1u)) {
+			/* no digit, more than 19, junk, or below INT64_MIN:
+			 * the careful way */
 			r = scan_token(&p, end, &v);
 		} else {
 			if (*p == '-')

@@ -85,9 +85,7 @@ const struct pw__backend pw__backend_pidfd = {
 	.signal = pidfd_signal,
 };
 
-/* The pid a pidfd refers to, from /proc/self/fdinfo: -ESRCH when the
- * process is gone, -EINVAL when fd is not a pidfd. */
-static int pidfd_to_pid(int fd)
+int pw__pidfd_pid(int fd)
 {
 	char path[64], buf[1024];
 	const char *line;
@@ -129,7 +127,7 @@ PROCWAIT_EXTERN int procwait_proc_from_pidfd(int pidfd, unsigned flags, procwait
 	pw__check_arg(flags == 0);
 	if (pidfd < 0 || fcntl(pidfd, F_GETFD) < 0)
 		return -EBADF;
-	pid = pidfd_to_pid(pidfd);
+	pid = pw__pidfd_pid(pidfd);
 	if (pid < 0)
 		return pid;
 	p = pw__proc_alloc(pid, PW_CHILD_UNKNOWN);

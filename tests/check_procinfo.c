@@ -54,38 +54,6 @@ static double ts_sec(struct timespec ts)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = write(fd, (const char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* Read a whole (small) file, NUL-terminated; the length or -1. */
 static ssize_t read_path(const char *path, char *buf, size_t size)
 {
@@ -272,11 +240,11 @@ static void kid_loop(int cmd, int ack)
 		if (n <= 0 || c == 'q')
 			_exit(0);
 		if (c == 'N') {
-			if (read_full(cmd, name, sizeof(name)) < 0)
+			if (pwt_read_full(cmd, name, sizeof(name)) < 0)
 				_exit(1);
 			name[15] = '\0';
 			prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
-			if (write_full(ack, "A", 1) < 0)
+			if (pwt_write_full(ack, "A", 1) < 0)
 				_exit(1);
 		}
 	}
@@ -300,7 +268,7 @@ static void kid_start(struct kid *k, kid_setup setup, void *arg)
 		err = setup ? setup(arg) : 0;
 		reply[0] = 'R';
 		reply[1] = (unsigned char)err;
-		if (write_full(a[1], reply, 2) < 0)
+		if (pwt_write_full(a[1], reply, 2) < 0)
 			_exit(1);
 		kid_loop(c[0], a[1]);
 	}
@@ -308,7 +276,7 @@ static void kid_start(struct kid *k, kid_setup setup, void *arg)
 	close(a[1]);
 	k->cmd = c[1];
 	k->ack = a[0];
-	ck_assert_int_eq(read_full(k->ack, reply, 2), 0);
+	ck_assert_int_eq(pwt_read_full(k->ack, reply, 2), 0);
 	ck_assert_msg(reply[0] == 'R' && reply[1] == 0, "child setup failed: %s",
 	              strerror(reply[1]));
 }
@@ -319,8 +287,8 @@ static void kid_rename(struct kid *k, const char *name)
 	char a = 0;
 
 	strncpy(buf + 1, name, 15);
-	ck_assert_int_eq(write_full(k->cmd, buf, sizeof(buf)), 0);
-	ck_assert_int_eq(read_full(k->ack, &a, 1), 0);
+	ck_assert_int_eq(pwt_write_full(k->cmd, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(pwt_read_full(k->ack, &a, 1), 0);
 	ck_assert_int_eq(a, 'A');
 }
 
@@ -781,9 +749,9 @@ static void *thr_main(void *arg)
 
 	prctl(PR_SET_NAME, (unsigned long)"pwt-thread", 0, 0, 0);
 	t->tid = (pid_t)syscall(SYS_gettid);
-	if (write_full(t->ready[1], "r", 1) < 0)
+	if (pwt_write_full(t->ready[1], "r", 1) < 0)
 		return NULL;
-	read_full(t->go[0], &c, 1);
+	pwt_read_full(t->go[0], &c, 1);
 	return NULL;
 }
 
@@ -798,14 +766,14 @@ START_TEST(test_open_thread_id)
 	ck_assert_int_eq(pipe2(t.go, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(t.ready, O_CLOEXEC), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, thr_main, &t), 0);
-	ck_assert_int_eq(read_full(t.ready[0], &c, 1), 0);
+	ck_assert_int_eq(pwt_read_full(t.ready[0], &c, 1), 0);
 	ck_assert_int_ne(t.tid, getpid());
 	pi = open_ok(t.tid);
 	ck_assert_int_eq(procwait_procinfo_pid(pi), t.tid);
 	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 10);
 	ck_assert_str_eq(buf, "pwt-thread");
 	procwait_procinfo_close(pi);
-	ck_assert_int_eq(write_full(t.go[1], "g", 1), 0);
+	ck_assert_int_eq(pwt_write_full(t.go[1], "g", 1), 0);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
 	close(t.go[0]);
 	close(t.go[1]);
@@ -872,6 +840,36 @@ START_TEST(test_zombie_nonchild)
 }
 END_TEST
 
+/* Every accessor answers err on pi. */
+static void expect_all_accessors(procwait_procinfo *pi, int err)
+{
+	char buf[PATH_MAX];
+	procwait_cpu_times ct;
+	procwait_memory_info mi;
+	procwait_ctx_switches cs;
+	procwait_ids ids;
+	double d;
+	int n;
+	uint64_t u;
+
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), err);
+	ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), err);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), err);
+	ck_assert_int_eq(procwait_procinfo_cwd(pi, buf, sizeof(buf)), err);
+	ck_assert_int_eq(procwait_procinfo_terminal(pi, buf, sizeof(buf)), err);
+	ck_assert_int_eq(procwait_procinfo_ppid(pi), err);
+	ck_assert_int_eq(procwait_procinfo_status(pi), err);
+	ck_assert_int_eq(procwait_procinfo_cpu_times(pi, &ct), err);
+	ck_assert_int_eq(procwait_procinfo_create_time(pi, &d), err);
+	ck_assert_int_eq(procwait_procinfo_num_threads(pi), err);
+	ck_assert_int_eq(procwait_procinfo_nice(pi, &n), err);
+	ck_assert_int_eq(procwait_procinfo_memory_info(pi, &mi), err);
+	ck_assert_int_eq(procwait_procinfo_num_ctx_switches(pi, &cs), err);
+	ck_assert_int_eq(procwait_procinfo_uids(pi, &ids), err);
+	ck_assert_int_eq(procwait_procinfo_gids(pi, &ids), err);
+	ck_assert_int_eq(procwait_procinfo_starttime(pi, &u), err);
+}
+
 /* Every reading call on a handle whose process was reaped: -ESRCH. */
 static void check_all_esrch(procwait_procinfo *pi, pid_t pid)
 {
@@ -882,32 +880,10 @@ static void check_all_esrch(procwait_procinfo *pi, pid_t pid)
 	};
 	procwait_snapshot snap = PROCWAIT_SNAPSHOT_INIT;
 	char buf[PATH_MAX];
-	procwait_cpu_times ct;
-	procwait_memory_info mi;
-	procwait_ctx_switches cs;
-	procwait_ids ids;
-	double d;
-	int n;
-	uint64_t u;
 	size_t i;
 
 	ck_assert_int_eq(procwait_procinfo_pid(pi), pid);
-	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_cwd(pi, buf, sizeof(buf)), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_terminal(pi, buf, sizeof(buf)), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_ppid(pi), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_status(pi), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_cpu_times(pi, &ct), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_create_time(pi, &d), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_num_threads(pi), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_nice(pi, &n), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_memory_info(pi, &mi), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_num_ctx_switches(pi, &cs), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_uids(pi, &ids), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_gids(pi, &ids), -ESRCH);
-	ck_assert_int_eq(procwait_procinfo_starttime(pi, &u), -ESRCH);
+	expect_all_accessors(pi, -ESRCH);
 	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
 		ck_assert_msg(procwait_procinfo_snapshot(pi, masks[i], &snap) == -ESRCH,
 		              "snapshot of mask %#llx", (unsigned long long)masks[i]);
@@ -1672,37 +1648,14 @@ END_TEST
 START_TEST(test_null_handle)
 {
 	procwait_snapshot snap = PROCWAIT_SNAPSHOT_INIT;
-	char buf[PATH_MAX];
-	procwait_cpu_times ct;
-	procwait_memory_info mi;
-	procwait_ctx_switches cs;
-	procwait_ids ids;
 	procwait_procinfo *pi;
-	double d;
-	int n;
-	uint64_t u;
 
 	ck_assert_int_eq(procwait_procinfo_pid(NULL), -EINVAL);
 	procwait_procinfo_close(NULL);
 	ck_assert_int_eq(procwait_procinfo_oneshot_begin(NULL), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_oneshot_end(NULL), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_snapshot(NULL, PROCWAIT_INFO_ALL, &snap), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_name(NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_exe(NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_cmdline(NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_cwd(NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_terminal(NULL, buf, sizeof(buf)), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_ppid(NULL), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_status(NULL), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_cpu_times(NULL, &ct), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_create_time(NULL, &d), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_num_threads(NULL), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_nice(NULL, &n), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_memory_info(NULL, &mi), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_num_ctx_switches(NULL, &cs), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_uids(NULL, &ids), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_gids(NULL, &ids), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_starttime(NULL, &u), -EINVAL);
+	expect_all_accessors(NULL, -EINVAL);
 
 	/* NULL out-parameters on a good handle */
 	pi = open_ok(getpid());

@@ -26,38 +26,6 @@
 
 #define NOBODY 65534
 
-static int read_full(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = write(fd, (const char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* In a child: a private mount namespace with a fresh file system of type
  * fstype (proc, or tmpfs for no proc at all) on /proc, mounted with opts
  * (NULL: none). 0 or an errno; *step says which call failed. */
@@ -123,13 +91,13 @@ static void run_in_ns(const char *fstype, const char *opts, int nobody, body_fn 
 		snprintf(res.step, sizeof(res.step), "%s", step);
 		if (res.setup == 0)
 			fn(&res, arg);
-		if (write_full(p[1], &res, sizeof(res)) < 0)
+		if (pwt_write_full(p[1], &res, sizeof(res)) < 0)
 			_exit(1);
 		_exit(0);
 	}
 	close(p[1]);
 	memset(out, 0, sizeof(*out));
-	ck_assert_msg(read_full(p[0], out, sizeof(*out)) == 0, "the child died: status %#x",
+	ck_assert_msg(pwt_read_full(p[0], out, sizeof(*out)) == 0, "the child died: status %#x",
 	              (unsigned)pwt_reap(pid));
 	close(p[0]);
 	st = pwt_reap(pid);
@@ -435,30 +403,15 @@ static pid_t named_child(const char *name)
 		close(p[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
-		if (write_full(p[1], "r", 1) < 0)
+		if (pwt_write_full(p[1], "r", 1) < 0)
 			_exit(1);
 		for (;;)
 			pause();
 	}
 	close(p[1]);
-	ck_assert_int_eq(read_full(p[0], &c, 1), 0);
+	ck_assert_int_eq(pwt_read_full(p[0], &c, 1), 0);
 	close(p[0]);
 	return pid;
-}
-
-static int set_last_pid(pid_t last)
-{
-	char buf[32];
-	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-	int n, r = 0;
-
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%d", (int)last);
-	if (write(fd, buf, (size_t)n) != n)
-		r = -errno;
-	close(fd);
-	return r;
 }
 
 START_TEST(test_pid_reuse)
@@ -484,7 +437,7 @@ START_TEST(test_pid_reuse)
 	 * so retry. If reuse cannot be arranged, say so and pass: there is
 	 * nothing to check then. */
 	for (tries = 0; tries < 50; tries++) {
-		r = set_last_pid(a - 1);
+		r = pwt_set_last_pid(a - 1);
 		if (r < 0) {
 			printf("note: cannot write ns_last_pid (%s): pid reuse not checked\n",
 			       strerror(-r));
@@ -591,7 +544,7 @@ static const char *probe(void)
 			                   err == EPERM ? " (a container?)" :
 			                   err == EINVAL ? " (kernel before 5.8?)" : "");
 
-			if (write_full(p[1], msg, (size_t)len) < 0)
+			if (pwt_write_full(p[1], msg, (size_t)len) < 0)
 				_exit(2);
 			_exit(1);
 		}

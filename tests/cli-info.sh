@@ -136,6 +136,23 @@ assert o['status'] == 'sleeping', o['status']
 done
 end
 
+begin "--json: a name over 15 bytes, as psutil extends it from cmdline[0]"
+long=averyveryverylongprogramname
+cp "$(command -v sleep)" "$tmp/$long"
+"$tmp/$long" 30 &
+lp=$!
+bg="$bg $lp"
+sleep 0.2
+run info --json "$lp"
+expect_rc 0
+PW_LONG=$long pycheck "
+o = objs[0]
+assert o['name'] == env['PW_LONG'], o['name']
+assert o['cmdline'][0].endswith('/' + env['PW_LONG'])
+"
+kill "$lp"; wait "$lp" 2>/dev/null
+end
+
 begin "--json: a zombie has no exe or cwd, and an empty cmdline"
 rm -f "$tmp/zpid"
 python3 -c '

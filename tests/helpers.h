@@ -30,6 +30,15 @@ pid_t pwt_nonchild(int delay_ms);
 pid_t pwt_nonchild_zombie(pid_t *parent);
 void pwt_release_zombie(pid_t parent);
 
+/* read(2)/write(2) all n bytes, EINTR-safe: 0, or -1 on error or EOF. */
+int pwt_read_full(int fd, void *buf, size_t n);
+int pwt_write_full(int fd, const void *buf, size_t n);
+
+/* Make the next pid of this pid namespace last + 1, through
+ * /proc/sys/kernel/ns_last_pid (root): 0 or -errno. Other processes may
+ * still take it first: callers retry. */
+int pwt_set_last_pid(pid_t last);
+
 /* Reap pid (blocking, EINTR-safe); returns the raw status or -1. */
 int pwt_reap(pid_t pid);
 /* Is pid a live or zombie process? */

@@ -18,6 +18,7 @@ struct info {
 	char exe[PATH_MAX + 1], cwd[PATH_MAX + 1];
 	int exe_r, cwd_r;
 	char *cmdline;    /* NUL-terminated arguments, back to back */
+	const char *name; /* psutil's name: s.name, or in cmdline */
 	int cmdline_r;    /* bytes, or -errno */
 };
 
@@ -71,7 +72,9 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 
 /* A JSON string: control characters escaped; a byte that is not UTF-8 is
  * written as the code point of the same value (Latin-1), so the output is
- * always valid JSON. */
+ * always valid JSON for strict parsers too. That is lossy (a raw 0xff and
+ * a real U+00FF look alike); psutil's surrogateescape would need lone
+ * surrogates, which strict parsers reject. */
 static void put_json_str(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -101,7 +104,8 @@ static void put_json_str(const char *s, size_t n)
 	putchar('"');
 }
 
-/* Text: printable as it is, anything else as a C escape. */
+/* Text: control characters (and the backslash) as C escapes, every other
+ * byte as it is. */
 static void put_text_str(const char *s, size_t n)
 {
 	size_t i;
@@ -132,6 +136,22 @@ static const char *why(int err)
 
 /* ---- gathering ------------------------------------------------------------ */
 
+/* psutil's Process.name(): the kernel cuts names at 15 bytes; when the
+ * first argument's base name starts with them, that is the name. */
+static void psutil_name(struct info *in)
+{
+	const char *base;
+	size_t len = strlen(in->s.name);
+
+	in->name = in->s.name;
+	if (len < 15 || in->cmdline_r <= 0)
+		return;
+	base = strrchr(in->cmdline, '/');
+	base = base ? base + 1 : in->cmdline;
+	if (strncmp(base, in->s.name, len) == 0)
+		in->name = base;
+}
+
 static int gather(procwait_procinfo *pi, struct info *in)
 {
 	int r, size = 4096;
@@ -156,6 +176,7 @@ static int gather(procwait_procinfo *pi, struct info *in)
 	/* the process went away meanwhile: say so rather than half an answer */
 	if (in->exe_r == -ESRCH || in->cwd_r == -ESRCH || in->cmdline_r == -ESRCH)
 		return -ESRCH;
+	psutil_name(in);
 	return 0;
 }
 
@@ -209,7 +230,7 @@ static void print_json(const struct info *in)
 	printf("{\"pid\":%ld", (long)in->pid);
 	fputs(",\"name\":", stdout);
 	if (has(in, PROCWAIT_INFO_NAME))
-		put_json_str(s->name, strlen(s->name));
+		put_json_str(in->name, strlen(in->name));
 	else
 		fputs("null", stdout);
 	json_str_or_null("exe", in->exe, in->exe_r);
@@ -314,7 +335,7 @@ static void print_text(const struct info *in, int first)
 		putchar('\n');
 	printf("pid: %ld\n", (long)in->pid);
 	if (has(in, PROCWAIT_INFO_NAME))
-		text_str("name", s->name, (int)strlen(s->name));
+		text_str("name", in->name, (int)strlen(in->name));
 	else
 		text_denied("name", in, PROCWAIT_INFO_NAME);
 	text_str("exe", in->exe, in->exe_r);

@@ -8,7 +8,9 @@
  * use. Reading a field again is then one pread(2) of that file on the
  * already open descriptor. Because the descriptors pin the process, a handle
  * never returns another process's data after the pid is reused: once the
- * process is reaped every call answers @c -ESRCH.
+ * process is reaped every call that reads answers @c -ESRCH (inside a
+ * oneshot scope, the reads the scope made before keep serving, as psutil's
+ * do).
  *
  * Fields carry psutil's names and units (seconds, bytes). Outside a oneshot
  * scope every accessor reads fresh. Between procwait_procinfo_oneshot_begin()
@@ -281,9 +283,12 @@ PROCWAIT_EXTERN int procwait_procinfo_snapshot(procwait_procinfo *pi, uint64_t m
                                                procwait_snapshot *snap);
 
 /**
- * @brief The process name (comm, from stat): psutil's @c name().
+ * @brief The process name (comm, from stat).
  *
- * The name may hold any byte but NUL: spaces, parentheses, newlines.
+ * The name the kernel keeps, which may hold any byte but NUL: spaces,
+ * parentheses, newlines. Names of user processes are cut at 15 bytes;
+ * psutil's @c Process.name() then takes the base name of the first
+ * argument when it starts with the 15 bytes (`procwait info` does so too).
  * @param pi   the handle.
  * @param buf  where to store it, NUL-terminated.
  * @param size the size of @p buf; #PROCWAIT_NAME_MAX + 1 always suffices.
@@ -307,8 +312,10 @@ PROCWAIT_EXTERN int procwait_procinfo_name(procwait_procinfo *pi, char *buf, siz
  * @return the length of the path.
  * @retval -EINVAL  @p pi or @p buf NULL.
  * @retval -ERANGE  @p buf is too small.
- * @retval #PROCWAIT_EZOMBIE the process is a zombie.
- * @retval -ESRCH, -EACCES, -ENOMEM as for procwait_procinfo_snapshot().
+ * @retval -ENAMETOOLONG the path is longer than PATH_MAX.
+ * @retval #PROCWAIT_EZOMBIE the process is a zombie (psutil answers "").
+ * @retval -ESRCH, -EACCES, -EPROTO, -EMFILE, -ENFILE as for
+ *                  procwait_procinfo_snapshot().
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_procinfo_exe(procwait_procinfo *pi, char *buf, size_t size);
@@ -341,8 +348,11 @@ PROCWAIT_EXTERN int procwait_procinfo_cmdline(procwait_procinfo *pi, char *buf, 
  * @return the length of the path.
  * @retval -EINVAL  @p pi or @p buf NULL.
  * @retval -ERANGE  @p buf is too small.
+ * @retval -ENAMETOOLONG the path is longer than the kernel will show
+ *                  (about a page).
  * @retval #PROCWAIT_EZOMBIE the process is a zombie.
- * @retval -ESRCH, -EACCES, -ENOMEM as for procwait_procinfo_snapshot().
+ * @retval -ESRCH, -EACCES, -EPROTO, -EMFILE, -ENFILE as for
+ *                  procwait_procinfo_snapshot().
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_procinfo_cwd(procwait_procinfo *pi, char *buf, size_t size);
