@@ -1,7 +1,8 @@
 #!/bin/sh
 # procwait-bench smoke test: a quick run with --json parses, and every
 # expected row is there with sane values (no timing pass/fail: the machine
-# is shared); --only procinfo runs that section alone. Needs python3 to parse the JSON; skipped (77) without it.
+# is shared); --only procinfo runs that section alone. Needs python3 to
+# parse the JSON; skipped (77) without it.
 set -u
 bench="${PROCWAIT_BENCH:-bench/procwait-bench}"
 py=$(command -v python3 2>/dev/null || true)
