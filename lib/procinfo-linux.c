@@ -404,7 +404,7 @@ static void fill_from_stat(procwait_procinfo *pi, uint64_t mask, procwait_snapsh
 	}
 }
 
-static void fill_from_statm(procwait_procinfo *pi, procwait_snapshot *s)
+static void fill_from_statm(procwait_procinfo *pi, uint64_t mask, procwait_snapshot *s)
 {
 	const struct pw__statm *m = &pi->statm;
 	uint64_t lim = UINT64_MAX / pi->page;
@@ -415,6 +415,14 @@ static void fill_from_statm(procwait_procinfo *pi, procwait_snapshot *s)
 		s->memory_info.text = m->v[3] * pi->page;
 		s->memory_info.data = m->v[5] * pi->page;
 		s->present |= PROCWAIT_INFO_MEM_STATM;
+	}
+	/* stat's rss is the kernel's per-CPU counter, which can lag by some
+	 * pages (Linux 6.2 and later); statm's, read anyway, is the exact sum
+	 * (VmRSS, what psutil shows): it wins when both are read. */
+	if ((mask & PROCWAIT_INFO_RSS_VMS) && m->n >= 2 && m->v[0] <= lim && m->v[1] <= lim) {
+		s->memory_info.vms = m->v[0] * pi->page;
+		s->memory_info.rss = m->v[1] * pi->page;
+		s->present |= PROCWAIT_INFO_RSS_VMS;
 	}
 }
 
@@ -474,7 +482,7 @@ PROCWAIT_EXTERN int procwait_procinfo_snapshot(procwait_procinfo *pi, uint64_t m
 	if (r >= 0) {
 		r = snap_file(pi, PI_STATM, mask & PI_FROM_STATM, snap);
 		if (r == 0)
-			fill_from_statm(pi, snap);
+			fill_from_statm(pi, mask, snap);
 	}
 	if (r >= 0) {
 		r = snap_file(pi, PI_STATUS, mask & PI_FROM_STATUS, snap);

@@ -20,7 +20,10 @@
  * structure with any set of fields in one call, reading only the files
  * those fields need: @c stat serves name, ppid, status, cpu_times,
  * create_time, terminal, num_threads, nice, rss and vms; @c statm the rest
- * of memory_info; @c status only the context switches, uids and gids.
+ * of memory_info; @c status only the context switches, uids and gids. When
+ * statm is read too, rss and vms come from it: stat's rss is a per-CPU
+ * counter that can lag some pages behind (Linux 6.2 and later), statm's is
+ * the exact VmRSS that psutil shows.
  *
  * Errors common to all the calls that read:
  * - @c -ESRCH: the process does not exist, or was reaped while the handle
@@ -102,7 +105,7 @@ enum procwait_info_field {
 	PROCWAIT_INFO_TERMINAL    = 1u << 6,  /**< terminal (stat) */
 	PROCWAIT_INFO_NUM_THREADS = 1u << 7,  /**< num_threads (stat) */
 	PROCWAIT_INFO_NICE        = 1u << 8,  /**< nice (stat) */
-	PROCWAIT_INFO_RSS_VMS     = 1u << 9,  /**< memory_info rss and vms (stat) */
+	PROCWAIT_INFO_RSS_VMS     = 1u << 9,  /**< memory_info rss and vms (stat; statm when read too) */
 	PROCWAIT_INFO_MEM_STATM   = 1u << 10, /**< memory_info shared, text, data (statm) */
 	PROCWAIT_INFO_CTX_SWITCHES = 1u << 11, /**< num_ctx_switches (status) */
 	PROCWAIT_INFO_UIDS        = 1u << 12, /**< uids (status) */
@@ -470,7 +473,9 @@ PROCWAIT_EXTERN int procwait_procinfo_nice(procwait_procinfo *pi, int *out);
 /**
  * @brief Memory use in bytes: psutil's @c memory_info().
  *
- * rss and vms come from stat, shared, text and data from statm.
+ * All from statm: the exact figures, as psutil's (a snapshot of
+ * #PROCWAIT_INFO_RSS_VMS alone takes rss and vms from stat, one read
+ * fewer, with stat's per-CPU rss counter that can lag some pages).
  * @param pi  the handle.
  * @param[out] out the figures.
  * @retval 0        success.
