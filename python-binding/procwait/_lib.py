@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: MIT
+"""Finding libprocwait and declaring its C API for ctypes.
+
+The library is looked for in this order:
+
+1. ``PROCWAIT_LIBRARY``: a path. When it is set it is the only candidate,
+   and a failure to load it is an ImportError (never a silent fallback).
+2. The build tree this package sits in (``../lib/.libs`` from
+   ``python-binding/``), for a checkout built in place.
+3. The system: ``ctypes.util.find_library("procwait")``, then the soname.
+"""
+
+import ctypes
+import ctypes.util
+import os
+
+SONAME = "libprocwait.so.0"
+#: The oldest library this binding works with: (major, minor).
+REQUIRED = (0, 1)
+
+c_int = ctypes.c_int
+c_uint = ctypes.c_uint
+c_void_p = ctypes.c_void_p
+c_char_p = ctypes.c_char_p
+c_size_t = ctypes.c_size_t
+c_uint32 = ctypes.c_uint32
+c_int32 = ctypes.c_int32
+c_uint64 = ctypes.c_uint64
+c_int64 = ctypes.c_int64
+c_double = ctypes.c_double
+POINTER = ctypes.POINTER
+
+
+class Status(ctypes.Structure):
+    """struct procwait_status"""
+    _fields_ = [("pid", c_int), ("kind", c_int), ("code", c_int),
+                ("signo", c_int), ("core", c_int)]
+
+
+class Event(ctypes.Structure):
+    """struct procwait_event"""
+    _fields_ = [("proc", c_void_p), ("data", c_void_p), ("error", c_int),
+                ("status", Status)]
+
+
+class CpuTimes(ctypes.Structure):
+    _fields_ = [("user", c_double), ("system", c_double),
+                ("children_user", c_double), ("children_system", c_double),
+                ("iowait", c_double)]
+
+
+class MemoryInfo(ctypes.Structure):
+    _fields_ = [("rss", c_uint64), ("vms", c_uint64), ("shared", c_uint64),
+                ("text", c_uint64), ("data", c_uint64)]
+
+
+class CtxSwitches(ctypes.Structure):
+    _fields_ = [("voluntary", c_uint64), ("involuntary", c_uint64)]
+
+
+class Ids(ctypes.Structure):
+    _fields_ = [("real", c_uint32), ("effective", c_uint32), ("saved", c_uint32)]
+
+
+NAME_MAX = 64
+
+
+class Snapshot(ctypes.Structure):
+    """struct procwait_snapshot (version 1); ``size`` versions it."""
+    _fields_ = [
+        ("size", c_uint32), ("reserved_", c_uint32),
+        ("present", c_uint64), ("denied", c_uint64),
+        ("pid", c_int32), ("ppid", c_int32),
+        ("name", ctypes.c_char * (NAME_MAX + 1)),
+        ("state", ctypes.c_char),
+        ("status", ctypes.c_char * 18),
+        ("cpu_times", CpuTimes),
+        ("create_time", c_double),
+        ("terminal", ctypes.c_char * 64),
+        ("num_threads", c_int64),
+        ("nice", c_int32), ("reserved2_", c_uint32),
+        ("memory_info", MemoryInfo),
+        ("num_ctx_switches", CtxSwitches),
+        ("uids", Ids), ("gids", Ids),
+        ("starttime", c_uint64),
+    ]
+
+
+# enum procwait_info_field
+INFO_NAME = 1 << 0
+INFO_PPID = 1 << 1
+INFO_STATUS = 1 << 2
+INFO_CPU_TIMES = 1 << 3
+INFO_IOWAIT = 1 << 4
+INFO_CREATE_TIME = 1 << 5
+INFO_TERMINAL = 1 << 6
+INFO_NUM_THREADS = 1 << 7
+INFO_NICE = 1 << 8
+INFO_RSS_VMS = 1 << 9
+INFO_MEM_STATM = 1 << 10
+INFO_CTX_SWITCHES = 1 << 11
+INFO_UIDS = 1 << 12
+INFO_GIDS = 1 << 13
+INFO_STARTTIME = 1 << 14
+INFO_MEMORY_INFO = INFO_RSS_VMS | INFO_MEM_STATM
+INFO_ALL = (1 << 15) - 1
+
+STATUS_UNKNOWN, STATUS_EXITED, STATUS_SIGNALED = 0, 1, 2
+EZOMBIE = -100001          # PROCWAIT_EZOMBIE
+
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "procwait_version": (c_uint, []),
+    "procwait_version_string": (c_char_p, []),
+    "procwait_strerror": (c_char_p, [c_int]),
+    "procwait_errname": (c_char_p, [c_int]),
+    "procwait_backend_name": (c_char_p, []),
+    "procwait_wait_pid": (c_int, [c_int, c_int, c_uint, POINTER(Status)]),
+    "procwait_proc_open": (c_int, [c_int, c_uint, POINTER(c_void_p)]),
+    "procwait_proc_wait": (c_int, [c_void_p, c_int, c_uint, POINTER(Status)]),
+    "procwait_proc_signal": (c_int, [c_void_p, c_int]),
+    "procwait_proc_pid": (c_int, [c_void_p]),
+    "procwait_proc_fd": (c_int, [c_void_p]),
+    "procwait_proc_close": (None, [c_void_p]),
+    "procwait_waitset_new": (c_int, [c_uint, POINTER(c_void_p)]),
+    "procwait_waitset_add": (c_int, [c_void_p, c_void_p, c_void_p]),
+    "procwait_waitset_remove": (c_int, [c_void_p, c_void_p]),
+    "procwait_waitset_wait": (c_int, [c_void_p, POINTER(Event), c_int, c_int]),
+    "procwait_waitset_fd": (c_int, [c_void_p]),
+    "procwait_waitset_timeout": (c_int, [c_void_p]),
+    "procwait_waitset_size": (c_int, [c_void_p]),
+    "procwait_waitset_free": (None, [c_void_p]),
+    "procwait_procinfo_open_proc": (c_int, [c_void_p, c_uint, POINTER(c_void_p)]),
+    "procwait_procinfo_close": (None, [c_void_p]),
+    "procwait_procinfo_oneshot_begin": (c_int, [c_void_p]),
+    "procwait_procinfo_oneshot_end": (c_int, [c_void_p]),
+    "procwait_procinfo_snapshot": (c_int, [c_void_p, c_uint64, POINTER(Snapshot)]),
+    "procwait_procinfo_exe": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "procwait_procinfo_cwd": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "procwait_procinfo_cmdline": (c_int, [c_void_p, c_char_p, c_size_t]),
+}
+
+_HOW_TO_FIX = (
+    "Build it (./bootstrap, or ./configure && make, in the procwait source tree), "
+    "install it (sudo make install && sudo ldconfig), or point PROCWAIT_LIBRARY "
+    "at the file, e.g. PROCWAIT_LIBRARY=/path/to/lib/.libs/libprocwait.so.0")
+
+
+def _candidates():
+    here = os.path.dirname(os.path.abspath(__file__))
+    tree = os.path.normpath(os.path.join(here, "..", "..", "lib", ".libs", SONAME))
+    if os.path.exists(tree):
+        yield tree
+    found = ctypes.util.find_library("procwait")
+    if found:
+        yield found
+    yield SONAME
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def _check_version(lib, path):
+    v = lib.procwait_version()
+    major, minor = v >> 16, (v >> 8) & 0xff
+    if major != REQUIRED[0] or minor < REQUIRED[1]:
+        raise ImportError(
+            "procwait: %s is libprocwait %s; this binding needs %d.%d or a later %d.x. %s"
+            % (path, lib.procwait_version_string().decode(), REQUIRED[0], REQUIRED[1],
+               REQUIRED[0], _HOW_TO_FIX))
+
+
+def load():
+    """Load, declare and check the library: (CDLL, the path or name loaded)."""
+    explicit = os.environ.get("PROCWAIT_LIBRARY")
+    tried = []
+    for cand in ([explicit] if explicit else _candidates()):
+        try:
+            lib = ctypes.CDLL(cand, use_errno=True)
+        except OSError as e:
+            tried.append("%s (%s)" % (cand, e))
+            continue
+        try:
+            _declare(lib)
+        except AttributeError as e:
+            tried.append("%s (not a libprocwait: %s)" % (cand, e))
+            continue
+        _check_version(lib, cand)
+        return lib, cand
+    if explicit:
+        raise ImportError("procwait: PROCWAIT_LIBRARY=%s does not load: %s. %s"
+                          % (explicit, "; ".join(tried), _HOW_TO_FIX))
+    raise ImportError("procwait: cannot find libprocwait (tried %s). %s"
+                      % ("; ".join(tried), _HOW_TO_FIX))
+
+
+lib, library_path = load()
+
+
+def strerror(rc):
+    return lib.procwait_strerror(rc).decode("utf-8", "replace")

@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: MIT
+"""Process: a reuse-safe handle on one process, with psutil's accessors."""
+
+import collections
+import ctypes
+import errno
+import math
+import os
+import signal as _signal
+import weakref
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from . import _lib
+from ._errors import AccessDenied, Error, ZombieProcess, raise_for
+from ._status import Status, wait_handle
+
+lib = _lib.lib
+
+pcputimes = collections.namedtuple(
+    "pcputimes", ["user", "system", "children_user", "children_system", "iowait"])
+pmem = collections.namedtuple("pmem", ["rss", "vms", "shared", "text", "lib", "data", "dirty"])
+pctxsw = collections.namedtuple("pctxsw", ["voluntary", "involuntary"])
+puids = collections.namedtuple("puids", ["real", "effective", "saved"])
+pgids = collections.namedtuple("pgids", ["real", "effective", "saved"])
+
+_PATH_MAX = 4096
+_CMDLINE_MAX = 64 << 20
+
+
+def _check_pid(pid):
+    if isinstance(pid, bool) or not isinstance(pid, int):
+        raise TypeError("pid must be an int, not %s" % type(pid).__name__)
+    if pid <= 0:
+        raise ValueError("pid must be > 0, not %d" % pid)
+    return pid
+
+
+def open_handle(pid):
+    """A procwait_proc handle on pid (a c_void_p), or the exception."""
+    _check_pid(pid)
+    p = ctypes.c_void_p()
+    rc = lib.procwait_proc_open(pid, 0, ctypes.byref(p))
+    if rc == -errno.EINVAL:
+        raise ValueError("pid %d is not a process (a thread id?)" % pid)
+    if rc < 0:
+        raise_for(rc, pid)
+    return p
+
+
+class Process(object):
+    """A process, held by a pidfd where the system has them: waits and
+    signals cannot reach another process that later gets the same pid, and
+    the information accessors never answer for one.
+
+    Accessors have psutil's names, units and return types. Outside a
+    :meth:`oneshot` block each reads afresh, with one C call; inside one,
+    the first accessor takes one snapshot of every field and the others
+    are served from it."""
+
+    def __init__(self, pid: Optional[int] = None) -> None:
+        self._pid = os.getpid() if pid is None else _check_pid(pid)
+        self._p = None
+        self._pi = None
+        self._depth = 0         # oneshot blocks open
+        self._have = 0          # fields the block's snapshot holds
+        self._cmdline = None    # the block's command line, once read
+        self._buf = _lib.Snapshot()
+        self._buf.size = ctypes.sizeof(_lib.Snapshot)
+        self._bufref = ctypes.byref(self._buf)
+        self._sets = weakref.WeakSet()
+        self._p = open_handle(self._pid)
+
+    # ---- identity and life ---------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def _handle(self):
+        if self._p is None:
+            raise ValueError("the Process is closed")
+        return self._p
+
+    def close(self) -> None:
+        """Release the handle and descriptors (also done when collected)."""
+        for s in list(self._sets):
+            s._forget(self)
+        if self._pi is not None:
+            lib.procwait_procinfo_close(self._pi)
+            self._pi = None
+        if self._p is not None:
+            lib.procwait_proc_close(self._p)
+            self._p = None
+
+    def __del__(self):
+        if getattr(self, "_p", None) is not None and lib is not None:
+            self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "procwait.Process(pid=%d%s)" % (self._pid, "" if self._p else ", closed")
+
+    def __eq__(self, other):
+        return isinstance(other, Process) and other._p is not None and self._p is not None \
+            and other._p.value == self._p.value
+
+    def __hash__(self):
+        return hash(("procwait.Process", self._pid, id(self)))
+
+    # ---- waiting and signals -------------------------------------------
+
+    def wait(self, timeout: Optional[float] = None) -> Status:
+        """Wait for the process to exit: a :class:`Status`. A child is
+        reaped; a second wait on it raises ChildProcessError. Raises
+        :class:`TimeoutExpired` when ``timeout`` seconds pass first."""
+        return wait_handle(self._handle(), self._pid, timeout)
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig``; it cannot reach another process with the same pid."""
+        rc = lib.procwait_proc_signal(self._handle(), int(sig))
+        if rc < 0:
+            raise_for(rc, self._pid)
+
+    def terminate(self) -> None:
+        self.send_signal(_signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(_signal.SIGKILL)
+
+    def fileno(self) -> int:
+        """The pidfd, readable once the process has exited (for select,
+        poll, event loops). io.UnsupportedOperation under the fallback."""
+        rc = lib.procwait_proc_fd(self._handle())
+        if rc < 0:
+            raise_for(rc, self._pid)
+        return rc
+
+    # ---- information -----------------------------------------------------
+
+    def _info(self):
+        if self._pi is None:
+            pi = ctypes.c_void_p()
+            rc = lib.procwait_procinfo_open_proc(self._handle(), 0, ctypes.byref(pi))
+            if rc < 0:
+                raise_for(rc, self._pid)
+            self._pi = pi
+        return self._pi
+
+    def oneshot(self) -> "_OneShot":
+        """psutil's oneshot(): inside the block, every accessor is served
+        from one read of each /proc file. Blocks nest."""
+        return _OneShot(self)
+
+    def _snapshot(self, mask):
+        """A snapshot holding mask's fields: one C call. Inside a oneshot
+        block the block's snapshot serves; a field of a file not read yet
+        in the block reads that file's fields into the same buffer (the C
+        call leaves the other fields as they are)."""
+        snap = self._buf
+        if not self._depth:
+            rc = _snapshot_c(self._pi or self._info(), mask, self._bufref)
+            if rc < 0:
+                raise_for(rc, self._pid)
+            return snap
+        if self._have & mask == mask:
+            return snap
+        new = _groups(mask) & ~self._have
+        present, denied = snap.present, snap.denied
+        rc = _snapshot_c(self._pi or self._info(), new, self._bufref)
+        if rc < 0:
+            raise_for(rc, self._pid)
+        if self._have:
+            snap.present |= present
+            snap.denied |= denied
+        self._have |= new
+        return snap
+
+    def _get(self, mask, need=None):
+        """A snapshot of mask in which the need bits (default: all of
+        mask) are present; AccessDenied when they were refused."""
+        snap = self._snapshot(mask)
+        need = mask if need is None else need
+        if snap.present & need == need:
+            return snap
+        if snap.denied & need:
+            raise AccessDenied(self._pid)
+        raise Error("%s: not reported by this kernel" % _field_names(need & ~snap.present))
+
+    def _buffer_call(self, fn, size=_PATH_MAX + 1):
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            rc = fn(self._info(), buf, size)
+            if rc == -errno.ERANGE and size < _CMDLINE_MAX:
+                size *= 4
+                continue
+            if rc == _lib.EZOMBIE:
+                raise ZombieProcess(self._pid, self._name_or_none(), self._ppid_or_none())
+            if rc < 0:
+                raise_for(rc, self._pid)
+            return buf.raw[:rc]
+
+    def _name_or_none(self):
+        try:
+            return os.fsdecode(self._snapshot(_lib.INFO_NAME).name)
+        except Error:
+            return None
+
+    def _ppid_or_none(self):
+        try:
+            return self._get(_lib.INFO_PPID).ppid
+        except Error:
+            return None
+
+    def name(self) -> str:
+        """The process name. As psutil: the kernel cuts names at 15
+        bytes, and then the first argument's base name is taken when it
+        starts with them."""
+        name = os.fsdecode(self._get(_lib.INFO_NAME).name)
+        if len(name) >= 15:
+            try:
+                args = self.cmdline()
+            except Error:
+                args = []
+            if args:
+                base = os.path.basename(args[0])
+                if base.startswith(name):
+                    name = base
+        return name
+
+    def exe(self) -> str:
+        """The executable's path; "" for a kernel thread."""
+        return os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
+
+    def cwd(self) -> str:
+        return os.fsdecode(self._buffer_call(lib.procwait_procinfo_cwd))
+
+    def cmdline(self) -> List[str]:
+        """The arguments; [] for a zombie or a kernel thread."""
+        if self._depth and self._cmdline is not None:
+            return list(self._cmdline)
+        raw = self._buffer_call(lib.procwait_procinfo_cmdline, 4096)
+        args = [os.fsdecode(a) for a in raw[:-1].split(b"\0")] if raw else []
+        if self._depth:
+            self._cmdline = args
+        return list(args)
+
+    def ppid(self) -> int:
+        return self._get(_lib.INFO_PPID).ppid
+
+    def status(self) -> str:
+        """psutil's status string: "running", "sleeping", "zombie", ..."""
+        return self._get(_lib.INFO_STATUS).status.decode("ascii")
+
+    def cpu_times(self) -> pcputimes:
+        snap = self._get(_lib.INFO_CPU_TIMES | _lib.INFO_IOWAIT, _lib.INFO_CPU_TIMES)
+        c = snap.cpu_times
+        # psutil gives 0.0 where the kernel has no delay accounting
+        iowait = c.iowait if snap.present & _lib.INFO_IOWAIT else 0.0
+        return pcputimes(c.user, c.system, c.children_user, c.children_system,
+                         0.0 if math.isnan(iowait) else iowait)
+
+    def create_time(self) -> float:
+        return self._get(_lib.INFO_CREATE_TIME).create_time
+
+    def terminal(self) -> Optional[str]:
+        """The controlling terminal's path, or None."""
+        t = self._get(_lib.INFO_TERMINAL).terminal
+        return os.fsdecode(t) if t else None
+
+    def num_threads(self) -> int:
+        return self._get(_lib.INFO_NUM_THREADS).num_threads
+
+    def nice(self) -> int:
+        return self._get(_lib.INFO_NICE).nice
+
+    def memory_info(self) -> pmem:
+        m = self._get(_lib.INFO_MEMORY_INFO).memory_info
+        return pmem(m.rss, m.vms, m.shared, m.text, 0, m.data, 0)
+
+    def num_ctx_switches(self) -> pctxsw:
+        c = self._get(_lib.INFO_CTX_SWITCHES).num_ctx_switches
+        return pctxsw(c.voluntary, c.involuntary)
+
+    def uids(self) -> puids:
+        i = self._get(_lib.INFO_UIDS).uids
+        return puids(i.real, i.effective, i.saved)
+
+    def gids(self) -> pgids:
+        i = self._get(_lib.INFO_GIDS).gids
+        return pgids(i.real, i.effective, i.saved)
+
+    _AS_DICT = ("pid", "name", "exe", "cmdline", "cwd", "ppid", "status", "cpu_times",
+                "create_time", "terminal", "num_threads", "nice", "memory_info",
+                "num_ctx_switches", "uids", "gids")
+
+    def as_dict(self, attrs: Optional[Iterable[str]] = None,
+                ad_value: Any = None) -> Dict[str, Any]:
+        """psutil's as_dict(): the fields named by attrs (all by default),
+        from one snapshot; ad_value where access is denied (or the field
+        is not there for a zombie)."""
+        names = self._AS_DICT if attrs is None else tuple(attrs)
+        for n in names:
+            if n not in self._AS_DICT:
+                raise ValueError("invalid attr name %r" % (n,))
+        out = {}
+        with self.oneshot():
+            for n in names:
+                if n == "pid":
+                    out[n] = self._pid
+                    continue
+                try:
+                    out[n] = getattr(self, n)()
+                except (AccessDenied, ZombieProcess):
+                    out[n] = ad_value
+        return out
+
+
+_G_STAT = (_lib.INFO_NAME | _lib.INFO_PPID | _lib.INFO_STATUS | _lib.INFO_CPU_TIMES |
+           _lib.INFO_IOWAIT | _lib.INFO_CREATE_TIME | _lib.INFO_TERMINAL |
+           _lib.INFO_NUM_THREADS | _lib.INFO_NICE | _lib.INFO_RSS_VMS | _lib.INFO_STARTTIME)
+_G_STATM = _lib.INFO_MEM_STATM
+_G_STATUS = _lib.INFO_CTX_SWITCHES | _lib.INFO_UIDS | _lib.INFO_GIDS
+_snapshot_c = lib.procwait_procinfo_snapshot
+
+
+def _groups(mask):
+    """Every field of each file mask needs: a file read fills them all."""
+    out = 0
+    if mask & _G_STAT:
+        out |= _G_STAT
+    if mask & _G_STATM:
+        out |= _G_STATM
+    if mask & _G_STATUS:
+        out |= _G_STATUS
+    return out
+
+
+class _OneShot(object):
+    """The context manager of Process.oneshot() (a class: cheaper than a
+    generator, and this is a hot path). The block's reads are kept on the
+    Python side: the snapshot buffer for stat, statm and status, and the
+    command line once read, so no C scope is needed."""
+
+    __slots__ = ("_proc",)
+
+    def __init__(self, proc):
+        self._proc = proc
+
+    def __enter__(self):
+        self._proc._depth += 1
+        return self._proc
+
+    def __exit__(self, *exc):
+        p = self._proc
+        p._depth -= 1
+        if p._depth == 0:
+            p._have = 0
+            p._cmdline = None
+        return False
+
+
+def _field_names(mask):
+    names = [k[5:].lower() for k in dir(_lib) if k.startswith("INFO_") and k not in
+             ("INFO_ALL", "INFO_MEMORY_INFO") and getattr(_lib, k) & mask]
+    return ", ".join(sorted(names)) or "?"

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: MIT
+"""The exit status of a process, and waiting for one."""
+
+import ctypes
+import errno
+import math
+import select
+import time
+
+from typing import Optional
+
+from . import _lib
+from ._errors import TimeoutExpired, raise_for
+
+lib = _lib.lib
+
+# Blocking C calls ignore signals (they resume after EINTR), so a wait that
+# cannot sleep in Python's own poll (the backoff fallback) is sliced: a
+# KeyboardInterrupt gets through between slices.
+_SLICE_MS = 250
+
+
+class Status(object):
+    """How a process ended. Immutable."""
+
+    __slots__ = ("pid", "known", "exitcode", "signal", "core")
+
+    pid: int
+    known: bool
+    exitcode: Optional[int]
+    signal: Optional[int]
+    core: bool
+
+    def __init__(self, pid: int, known: bool, exitcode: Optional[int] = None,
+                 signal: Optional[int] = None, core: bool = False) -> None:
+        object.__setattr__(self, "pid", pid)
+        object.__setattr__(self, "known", known)
+        object.__setattr__(self, "exitcode", exitcode)
+        object.__setattr__(self, "signal", signal)
+        object.__setattr__(self, "core", core)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Status is immutable")
+
+    @classmethod
+    def _from_c(cls, st):
+        if st.kind == _lib.STATUS_EXITED:
+            return cls(st.pid, True, exitcode=st.code)
+        if st.kind == _lib.STATUS_SIGNALED:
+            return cls(st.pid, True, signal=st.signo, core=bool(st.core))
+        return cls(st.pid, False)
+
+    @property
+    def returncode(self) -> Optional[int]:
+        """subprocess's convention: the exit code, or -signal; None when
+        the status is not known (the process was not our child)."""
+        if self.exitcode is not None:
+            return self.exitcode
+        if self.signal is not None:
+            return -self.signal
+        return None
+
+    def shell(self) -> Optional[int]:
+        """The shell's convention: the exit code, or 128 + signal."""
+        if self.exitcode is not None:
+            return self.exitcode
+        if self.signal is not None:
+            return 128 + self.signal
+        return None
+
+    def __eq__(self, other):
+        if not isinstance(other, Status):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, k) for k in self.__slots__))
+
+    def __repr__(self):
+        if self.exitcode is not None:
+            how = "exitcode=%d" % self.exitcode
+        elif self.signal is not None:
+            how = "signal=%d%s" % (self.signal, ", core=True" if self.core else "")
+        else:
+            how = "known=False"
+        return "procwait.Status(pid=%d, %s)" % (self.pid, how)
+
+
+def check_timeout(timeout):
+    """None (forever) or seconds >= 0, as a float."""
+    if timeout is None:
+        return None
+    timeout = float(timeout)
+    if math.isnan(timeout) or timeout < 0:
+        raise ValueError("timeout must be None or >= 0 seconds, not %r" % (timeout,))
+    return timeout
+
+
+def ms_until(deadline):
+    """Milliseconds left until a time.monotonic() deadline (rounded up),
+    -1 for no deadline, 0 once it has passed; capped to fit a C int."""
+    if deadline is None:
+        return -1
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return 0
+    return min(int(math.ceil(left * 1000.0)), 2 ** 31 - 1)
+
+
+def wait_handle(p, pid, timeout, name=None):
+    """Wait on a procwait_proc handle: a Status, or TimeoutExpired.
+
+    With a pidfd the waiting happens in Python's poll(2), so signal
+    handlers (Ctrl-C) run at once; the C call then only collects the
+    status. Readiness is a hint (a tracer can make a pidfd readable early):
+    the C call re-checks, and the loop goes on."""
+    timeout = check_timeout(timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    st = _lib.Status()
+    fd = lib.procwait_proc_fd(p)
+    poller = None
+    if fd >= 0:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+    while True:
+        left = ms_until(deadline)
+        if poller is not None:
+            if left != 0:
+                poller.poll(None if left < 0 else left)
+            rc = lib.procwait_proc_wait(p, 0, 0, ctypes.byref(st))
+            if rc == -errno.ETIMEDOUT and left != 0 and poller.poll(0):
+                # ready yet not exited (a tracer holds it): let C's
+                # backoff wait a slice rather than spin here
+                rc = lib.procwait_proc_wait(p, min(ms_until(deadline) if deadline else _SLICE_MS,
+                                                   _SLICE_MS), 0, ctypes.byref(st))
+        else:
+            slice_ms = _SLICE_MS if left < 0 else min(left, _SLICE_MS)
+            rc = lib.procwait_proc_wait(p, slice_ms, 0, ctypes.byref(st))
+        if rc == 0:
+            return Status._from_c(st)
+        if rc != -errno.ETIMEDOUT:
+            raise_for(rc, pid, name)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutExpired(timeout, pid, name)

@@ -1,0 +1,227 @@
+"""Helpers shared by the procwait binding tests (standard library only).
+
+Every child a test starts goes through fork_child() or spawn(), which
+register a cleanup on the test case: the child is killed (if still running)
+and reaped (if not reaped already) when the test ends, pass or fail.
+"""
+import ctypes
+import os
+import signal
+import sys
+import time
+
+BINDING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = sys.executable or "/usr/bin/python3"
+
+PSUTIL_SKIP = ("psutil is not installed for this interpreter "
+               "(apt-get install python3-psutil)")
+
+PR_SET_NAME = 15
+PR_SET_CHILD_SUBREAPER = 36
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong, ctypes.c_ulong]
+_libc.prctl.restype = ctypes.c_int
+
+
+def prctl(option, arg2=0):
+    if isinstance(arg2, bytes):
+        buf = ctypes.create_string_buffer(arg2)
+        arg2 = ctypes.cast(buf, ctypes.c_void_p).value
+    if _libc.prctl(option, arg2, 0, 0, 0) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def set_comm(name):
+    """Rename the calling thread (the process's comm) with PR_SET_NAME."""
+    prctl(PR_SET_NAME, name.encode() if isinstance(name, str) else name)
+
+
+def require_psutil(tc):
+    try:
+        import psutil  # noqa: F401
+    except ImportError:
+        tc.skipTest(PSUTIL_SKIP)
+    return psutil
+
+
+def reap_or_kill(pid, grace=0.0):
+    """Reap child pid; kill it first if it still runs (after grace seconds).
+    Reuse-safe: only acts on a pid that is still an unreaped child of ours."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            r, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # already reaped (by procwait or by the test)
+        if r != 0:
+            return  # it was a zombie: reaped now
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.005)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _child_run(fn):
+    code = 0
+    try:
+        r = fn() if fn is not None else None
+        if isinstance(r, int):
+            code = r
+    except BaseException:
+        code = 250
+    finally:
+        os._exit(code)
+
+
+def fork_child(tc, fn=None, grace=0.0):
+    """Fork a child that runs fn() and _exits with its int result (0 if
+    none, 250 on exception). Registered for cleanup on tc: reaped, or killed
+    if it still runs grace seconds into the cleanup."""
+    pid = os.fork()
+    if pid == 0:
+        _child_run(fn)
+    tc.addCleanup(reap_or_kill, pid, grace)
+    return pid
+
+
+def spawn(tc, argv, cwd=None, env=None, setup=None):
+    """fork + exec argv[0]; returns once the exec has happened (a CLOEXEC
+    pipe reaches EOF). Registered for cleanup on tc."""
+    r, w = os.pipe()  # both O_CLOEXEC (non-inheritable) by default
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            if cwd is not None:
+                os.chdir(cwd)
+            if setup is not None:
+                setup()
+            if env is None:
+                os.execv(argv[0], argv)
+            else:
+                os.execve(argv[0], argv, env)
+        except BaseException:
+            try:
+                os.write(w, b"x")
+            finally:
+                os._exit(127)
+    tc.addCleanup(reap_or_kill, pid)
+    os.close(w)
+    try:
+        data = b""
+        while True:
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+    if data:
+        raise RuntimeError("exec of %r failed in the child" % (argv,))
+    return pid
+
+
+def proc_state(pid):
+    """The state letter in /proc/pid/stat, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return data[data.rindex(b")") + 2:][:1].decode()
+
+
+def wait_state(pid, states, timeout=10.0):
+    """Poll /proc until pid's state is one of states; AssertionError when
+    it is not within timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        s = proc_state(pid)
+        if s is not None and s in states:
+            return s
+        if time.monotonic() > deadline:
+            raise AssertionError("pid %d: state %r, not one of %r after %.1fs"
+                                 % (pid, s, states, timeout))
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def read_exact(fd, n, timeout=10.0):
+    """Read n bytes from fd (blocking pipe), failing after timeout."""
+    import select
+    deadline = time.monotonic() + timeout
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("timed out reading %d bytes from the child" % n)
+        rl, _, _ = select.select([fd], [], [], left)
+        if rl:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise AssertionError("child closed the pipe early (%r so far)" % data)
+            data += chunk
+    return data
+
+
+class Pipe:
+    """os.pipe() whose ends are closed once, idempotently, and at cleanup."""
+
+    def __init__(self, tc):
+        self.r, self.w = os.pipe()
+        self._open = {self.r, self.w}
+        tc.addCleanup(self.close)
+
+    def close_r(self):
+        self._close(self.r)
+
+    def close_w(self):
+        self._close(self.w)
+
+    def _close(self, fd):
+        if fd in self._open:
+            self._open.discard(fd)
+            os.close(fd)
+
+    def close(self):
+        for fd in list(self._open):
+            self._close(fd)
+
+
+def blocking_child(tc, name=None, code=0):
+    """A forked child that (optionally renames itself, then) tells the parent
+    it is ready and blocks until the parent closes its pipe, then exits with
+    code. Returns (pid, release) where release() lets it exit."""
+    ready = Pipe(tc)
+    go = Pipe(tc)
+
+    def body():
+        os.close(ready.r)
+        os.close(go.w)
+        if name is not None:
+            set_comm(name)
+        os.write(ready.w, b"r")
+        os.read(go.r, 1)
+        return code
+
+    pid = fork_child(tc, body)
+    ready.close_w()
+    go.close_r()
+    read_exact(ready.r, 1)
+    ready.close_r()
+    return pid, go.close_w
+
+
+def open_fds():
+    return sorted(int(x) for x in os.listdir("/proc/self/fd"))
