@@ -190,6 +190,8 @@ static void table(const char *title, const char *ref, const struct rows *r)
 			       w->oneshot_us, w->separate_us);
 			if (w->speedup > 0)
 				printf(", speedup %.2fx", w->speedup);
+			if (w->ratio > 0)
+				printf(", %.2fx faster than psutil's oneshot", 1.0 / w->ratio);
 			printf(" (%s)\n", w->impl);
 			break;
 		case ROW_PROCINFO: {
@@ -360,7 +362,7 @@ static void usage(FILE *f)
 	        "  procinfo    a sleeping child's stat through a procinfo handle: refresh,\n"
 	        "              snapshot, six fields in a oneshot scope and without, psutil\n"
 	        "  forkserver  (not in this version: empty)\n"
-	        "  python      CPython's and psutil's waits, psutil's oneshot\n"
+	        "  python      CPython's, psutil's and procwait's waits and oneshots\n"
 	        "\n"
 	        "  --quick              fewer repetitions (about 40 s in all)\n"
 	        "  --json               one JSON object instead of tables\n"

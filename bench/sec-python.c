@@ -112,6 +112,13 @@ static void run_peer(const struct options *o, const char *script, int wait_model
 		row->separate_us = json_num(out, "separate_us");
 		row->speedup = row->oneshot_us > 0 && row->separate_us > 0 ?
 		               row->separate_us / row->oneshot_us : -1;
+		/* the procwait peer checks its six values against psutil's */
+		if (strstr(out, "\"same_values\": true"))
+			strncat(row->impl, "; same values as psutil",
+			        sizeof(row->impl) - strlen(row->impl) - 1);
+		else if (strstr(out, "\"same_values\": false"))
+			strncat(row->impl, "; VALUES DIFFER from psutil's",
+			        sizeof(row->impl) - strlen(row->impl) - 1);
 	}
 }
 
@@ -151,22 +158,24 @@ static const struct row *procinfo_psutil(const struct rows *procinfo)
 void section_python(const struct options *o, const struct rows *wait,
                     const struct rows *procinfo, struct rows *out)
 {
-	static const struct { const char *name, *script; int wait_model; } peers[] = {
-		{ "python-subprocess", "wait_subprocess.py", 1 },
-		{ "python-psutil", "wait_psutil.py", 1 },
-		{ "python-psutil-oneshot", "oneshot_psutil.py", 0 },
+	static const struct { const char *name, *script; int wait_model, reusable; } peers[] = {
+		{ "python-subprocess", "wait_subprocess.py", 1, 0 },
+		{ "python-psutil", "wait_psutil.py", 1, 0 },
+		{ "python-procwait-wait", "wait_procwait.py", 1, 0 },
+		{ "python-psutil-oneshot", "oneshot_psutil.py", 0, 1 },
+		{ "python-procwait-oneshot", "oneshot_procwait.py", 0, 0 },
 	};
-	const struct row *ref = NULL, *reuse = procinfo_psutil(procinfo);
+	const struct row *ref = NULL, *reuse = procinfo_psutil(procinfo), *psutil1 = NULL;
 	int python = have_python(o), i;
 
 	for (i = 0; wait && i < wait->n; i++)
 		if (!strcmp(wait->v[i].name, "waitpid-blocking") && !wait->v[i].missing[0])
 			ref = &wait->v[i];
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < (int)(sizeof(peers) / sizeof(peers[0])); i++) {
 		struct row *row = rows_add(out, peers[i].wait_model ? ROW_WAIT : ROW_ONESHOT,
 		                           peers[i].name);
 
-		if (!peers[i].wait_model && reuse) {
+		if (peers[i].reusable && reuse) {
 			/* measured once, in the procinfo section, on its sleeping child */
 			snprintf(row->missing, sizeof(row->missing), "%s", reuse->missing);
 			snprintf(row->impl, sizeof(row->impl), "%.30s, the procinfo section's run",
@@ -187,9 +196,16 @@ void section_python(const struct options *o, const struct rows *wait,
 				run_peer(o, peers[i].script, 0, target, row);
 			stop_sleeper(target);
 		}
-		/* the wait peers against the physical limit; oneshot's
-		 * comparison is in the procinfo table (psutil-oneshot-6) */
-		row->ratio = peers[i].wait_model && ref && !row->missing[0] && ref->lat_median > 0 ?
-		             row->lat_median / ref->lat_median : -1;
+		/* the wait peers against the physical limit; the oneshot
+		 * peers against psutil's oneshot (the first of them) */
+		if (peers[i].wait_model)
+			row->ratio = ref && !row->missing[0] && ref->lat_median > 0 ?
+			             row->lat_median / ref->lat_median : -1;
+		else if (!psutil1)
+			row->ratio = -1, psutil1 = row;
+		else
+			row->ratio = !row->missing[0] && !psutil1->missing[0] &&
+			             psutil1->oneshot_us > 0 && row->oneshot_us > 0 ?
+			             row->oneshot_us / psutil1->oneshot_us : -1;
 	}
 }

@@ -44,7 +44,7 @@ if [ "$rc" -ne 2 ]; then
 	exit 1
 fi
 "$py" - "$out" <<'PY'
-import json, sys
+import json, os, sys
 
 doc = json.load(open(sys.argv[1]))
 bad = []
@@ -136,17 +136,27 @@ names = [r["name"] for r in secs.get("procinfo", [])]
 check(len(names) == len(set(names)), "procinfo rows are unique")
 
 p = rows("python")
-for name in ("python-subprocess", "python-psutil", "python-psutil-oneshot"):
+for name in ("python-subprocess", "python-psutil", "python-procwait-wait",
+             "python-psutil-oneshot", "python-procwait-oneshot"):
     r = p.get(name)
     check(r is not None, "python row " + name)
     if r is None or "missing" in r:
         check(r is None or len(r["missing"]) > 5, name + " says why it is missing")
         continue
-    if name == "python-psutil-oneshot":
+    if name.endswith("-oneshot"):
         check(r.get("oneshot_us", 0) > 0 and r.get("separate_us", 0) > 0, name + " figures")
         check(num(r.get("speedup")), name + ".speedup")
     else:
         sane_wait(r, name)
+# the binding is in this tree: with a shared library its rows must run
+if os.environ.get("PROCWAIT_LIBRARY") and os.path.exists(os.environ["PROCWAIT_LIBRARY"]):
+    for name in ("python-procwait-wait", "python-procwait-oneshot"):
+        r = p.get(name) or {}
+        check("missing" not in r, name + " ran (%s)" % r.get("missing"))
+    r = p.get("python-procwait-oneshot") or {}
+    if "missing" not in r and "missing" not in (p.get("python-psutil-oneshot") or {}):
+        check("same values as psutil" in r.get("impl", ""), "procwait's six values equal psutil's")
+        check(num(r.get("ratio")), "python-procwait-oneshot has a ratio to psutil's")
 
 for b in bad:
     print("FAIL:", b)

@@ -18,6 +18,8 @@ import sys
 import time
 
 PSUTIL_MISSING = "python3-psutil is not installed (apt-get install python3-psutil)"
+PROCWAIT_MISSING = ("the procwait Python binding does not import (%s): pip install "
+                    "./python-binding, or PYTHONPATH=python-binding and PROCWAIT_LIBRARY")
 
 
 # ---- argument parsing -----------------------------------------------------
@@ -91,6 +93,15 @@ def import_psutil():
     except ImportError:
         emit({"missing": PSUTIL_MISSING})
     return psutil
+
+
+def import_procwait():
+    """Return the procwait binding, or emit {"missing": ...} and exit 0."""
+    try:
+        import procwait
+    except ImportError as e:
+        emit({"missing": PROCWAIT_MISSING % (str(e)[:60],)})
+    return procwait
 
 
 def python_impl():

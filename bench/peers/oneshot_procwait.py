@@ -1,0 +1,92 @@
+"""Measure the procwait binding's Process.oneshot() on six fields.
+
+The same six calls and the same batches as oneshot_psutil.py: name(),
+cpu_times(), create_time(), ppid(), status(), terminal(), (a) inside
+`with p.oneshot():` (one C snapshot call serves all six) and (b) without
+(one C call each). Where psutil imports, the six values are compared with
+psutil's for the same process, so the speed is for the same answers.
+
+Usage: oneshot_procwait.py --reps N [--pid PID]
+Output (one JSON line, exit 0):
+  {"oneshot_us": ..., "separate_us": ..., "speedup": separate/oneshot,
+   "same_values": true | false | null (psutil missing), "mismatch": "...",
+   "reps": N, "pid": PID, "impl": "procwait X.Y.Z"}
+  or {"missing": "..."} if the binding does not import.
+Exit 2 on bad arguments, 1 if the process cannot be read.
+"""
+
+import statistics
+import time
+
+import _peer
+
+BATCHES = 5
+
+
+def six(p):
+    return (p.name(), p.cpu_times(), p.create_time(), p.ppid(), p.status(), p.terminal())
+
+
+def with_oneshot(p, n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        with p.oneshot():
+            six(p)
+    return time.perf_counter_ns() - t0
+
+
+def separate(p, n):
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        six(p)
+    return time.perf_counter_ns() - t0
+
+
+def compare(ours, pid):
+    """(same, why) against psutil's six values for pid; (None, why) when
+    psutil is missing."""
+    try:
+        import psutil
+    except ImportError:
+        return None, _peer.PSUTIL_MISSING
+    q = psutil.Process(pid)
+    theirs = (q.name(), q.cpu_times(), q.create_time(), q.ppid(), q.status(), q.terminal())
+    bad = []
+    for what, a, b in zip(("name", "ppid", "status", "terminal"),
+                          (ours[0], ours[3], ours[4], ours[5]),
+                          (theirs[0], theirs[3], theirs[4], theirs[5])):
+        if a != b:
+            bad.append("%s %r != %r" % (what, a, b))
+    if any(abs(x - y) > 0.02 for x, y in zip(ours[1][:4], theirs[1][:4])):
+        bad.append("cpu_times %r != %r" % (tuple(ours[1][:4]), tuple(theirs[1][:4])))
+    # psutil's boot time is /proc/stat's whole second: up to 1 s apart
+    if abs(ours[2] - theirs[2]) > 1.0:
+        bad.append("create_time %r != %r" % (ours[2], theirs[2]))
+    return not bad, "; ".join(bad)
+
+
+if __name__ == "__main__":
+    args = _peer.parse_args(__doc__, wait=False, pid=True)
+    procwait = _peer.import_procwait()
+    try:
+        p = procwait.Process(args.pid or None)
+        values = six(p)
+    except procwait.Error as e:
+        _peer.fail("cannot read process %d: %r" % (args.pid, e))
+    same, why = compare(values, p.pid)
+    a, b = [], []
+    for _ in range(BATCHES):
+        a.append(with_oneshot(p, args.reps))
+        b.append(separate(p, args.reps))
+    oneshot_us = statistics.median(a) / args.reps / 1000.0
+    separate_us = statistics.median(b) / args.reps / 1000.0
+    _peer.emit({
+        "oneshot_us": round(oneshot_us, 3),
+        "separate_us": round(separate_us, 3),
+        "speedup": round(separate_us / oneshot_us, 3),
+        "same_values": same,
+        "mismatch": why,
+        "reps": args.reps,
+        "pid": p.pid,
+        "impl": "procwait %s" % procwait.__version__,
+    })
