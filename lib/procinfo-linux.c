@@ -417,8 +417,8 @@ static void fill_from_statm(procwait_procinfo *pi, uint64_t mask, procwait_snaps
 		s->present |= PROCWAIT_INFO_MEM_STATM;
 	}
 	/* stat's rss is the kernel's per-CPU counter, which can lag by some
-	 * pages (Linux 6.2 and later); statm's, read anyway, is the exact sum
-	 * (VmRSS, what psutil shows): it wins when both are read. */
+	 * pages (Linux 6.2 and later); statm's is the exact sum (VmRSS, what
+	 * psutil shows): with statm read anyway, rss and vms come from it. */
 	if ((mask & PROCWAIT_INFO_RSS_VMS) && m->n >= 2 && m->v[0] <= lim && m->v[1] <= lim) {
 		s->memory_info.vms = m->v[0] * pi->page;
 		s->memory_info.rss = m->v[1] * pi->page;
@@ -469,6 +469,7 @@ static int snap_file(procwait_procinfo *pi, int which, uint64_t want, procwait_s
 PROCWAIT_EXTERN int procwait_procinfo_snapshot(procwait_procinfo *pi, uint64_t mask,
                                                procwait_snapshot *snap)
 {
+	uint64_t from_stat, from_statm;
 	int r;
 
 	pw__check_arg(pi && snap && snap->size >= sizeof(procwait_snapshot));
@@ -476,13 +477,27 @@ PROCWAIT_EXTERN int procwait_procinfo_snapshot(procwait_procinfo *pi, uint64_t m
 	snap->present = 0;
 	snap->denied = 0;
 	snap->pid = (int32_t)pi->pid;
-	r = snap_file(pi, PI_STAT, mask & PI_FROM_STAT, snap);
+	from_stat = mask & PI_FROM_STAT;
+	from_statm = mask & PI_FROM_STATM;
+	if (from_statm) {
+		/* statm has rss and vms too, exact: stat is not read for them */
+		from_statm |= mask & PROCWAIT_INFO_RSS_VMS;
+		from_stat &= ~(uint64_t)PROCWAIT_INFO_RSS_VMS;
+	}
+	r = snap_file(pi, PI_STAT, from_stat, snap);
 	if (r == 0)
-		fill_from_stat(pi, mask, snap);
+		fill_from_stat(pi, from_stat, snap);
 	if (r >= 0) {
-		r = snap_file(pi, PI_STATM, mask & PI_FROM_STATM, snap);
+		r = snap_file(pi, PI_STATM, from_statm, snap);
 		if (r == 0)
-			fill_from_statm(pi, mask, snap);
+			fill_from_statm(pi, from_statm, snap);
+		if (r == 1 && (from_statm & PROCWAIT_INFO_RSS_VMS)) {
+			/* statm refused: stat may still tell rss and vms */
+			snap->denied &= ~(uint64_t)PROCWAIT_INFO_RSS_VMS;
+			r = snap_file(pi, PI_STAT, PROCWAIT_INFO_RSS_VMS, snap);
+			if (r == 0)
+				fill_from_stat(pi, PROCWAIT_INFO_RSS_VMS, snap);
+		}
 	}
 	if (r >= 0) {
 		r = snap_file(pi, PI_STATUS, mask & PI_FROM_STATUS, snap);

@@ -21,9 +21,9 @@
  * those fields need: @c stat serves name, ppid, status, cpu_times,
  * create_time, terminal, num_threads, nice, rss and vms; @c statm the rest
  * of memory_info; @c status only the context switches, uids and gids. When
- * statm is read too, rss and vms come from it: stat's rss is a per-CPU
- * counter that can lag some pages behind (Linux 6.2 and later), statm's is
- * the exact VmRSS that psutil shows.
+ * statm is read anyway (for shared, text or data), rss and vms come from it
+ * and not from stat: stat's rss is a per-CPU counter that can lag some pages
+ * behind (Linux 6.2 and later), statm's is the exact VmRSS psutil shows.
  *
  * Errors common to all the calls that read:
  * - @c -ESRCH: the process does not exist, or was reaped while the handle
