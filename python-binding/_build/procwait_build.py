@@ -26,13 +26,19 @@ def _meta():
     return field("name"), field("version"), field("description"), field("requires-python")
 
 
+def _classifiers():
+    text = open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8").read()
+    m = re.search(r"^classifiers\s*=\s*\[(.*?)\]", text, re.M | re.S)
+    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+
+
 def _metadata_text():
     name, version, summary, requires = _meta()
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    classifiers = "".join("Classifier: %s\n" % c for c in _classifiers())
     return ("Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: %s\nLicense: MIT\n"
-            "Requires-Python: %s\nClassifier: Typing :: Typed\n"
-            "Description-Content-Type: text/markdown\n\n%s"
-            % (name, version, summary, requires, readme))
+            "Requires-Python: %s\n%sDescription-Content-Type: text/markdown\n\n%s"
+            % (name, version, summary, requires, classifiers, readme))
 
 
 def _package_files():
@@ -68,11 +74,12 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     return _dist_info(version)
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+def _write_wheel(wheel_directory, files):
+    """A py3-none-any wheel of files [(arcname, bytes)] plus dist-info."""
     _, version, _, _ = _meta()
     name = "%s-%s-py3-none-any.whl" % (PACKAGE, version)
     info = _dist_info(version)
-    files = [(arc, open(path, "rb").read()) for path, arc in _package_files()]
+    files = list(files)
     files.append(("%s/METADATA" % info, _metadata_text().encode("utf-8")))
     files.append(("%s/WHEEL" % info, b"Wheel-Version: 1.0\nGenerator: procwait_build\n"
                   b"Root-Is-Purelib: true\nTag: py3-none-any\n"))
@@ -86,15 +93,37 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return name
 
 
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _write_wheel(wheel_directory,
+                        [(arc, open(path, "rb").read()) for path, arc in _package_files()])
+
+
+# PEP 660: an editable install is a .pth file naming this source tree.
+get_requires_for_build_editable = get_requires_for_build_wheel
+prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    pth = (ROOT + "\n").encode("utf-8")
+    return _write_wheel(wheel_directory, [("_%s_editable.pth" % PACKAGE, pth)])
+
+
 def build_sdist(sdist_directory, config_settings=None):
     _, version, _, _ = _meta()
     base = "%s-%s" % (PACKAGE, version)
     name = base + ".tar.gz"
     members = ["pyproject.toml", "README.md", "_build/procwait_build.py"]
     members += [arc for _, arc in _package_files()]
+    def clean(ti):
+        # reproducible: nobody's uid, no build time
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 0
+        return ti
+
     with tarfile.open(os.path.join(sdist_directory, name), "w:gz") as t:
         for rel in members:
-            t.add(os.path.join(ROOT, rel), arcname="%s/%s" % (base, rel))
+            t.add(os.path.join(ROOT, rel), arcname="%s/%s" % (base, rel), filter=clean)
         pkg_info = _metadata_text().encode("utf-8")
         ti = tarfile.TarInfo("%s/PKG-INFO" % base)
         ti.size = len(pkg_info)

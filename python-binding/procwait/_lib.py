@@ -189,7 +189,13 @@ def load():
         except AttributeError as e:
             tried.append("%s (not a libprocwait: %s)" % (cand, e))
             continue
-        _check_version(lib, cand)
+        try:
+            _check_version(lib, cand)
+        except ImportError as e:
+            if explicit:
+                raise
+            tried.append("%s (%s)" % (cand, str(e).split(". ")[0]))
+            continue
         return lib, cand
     if explicit:
         raise ImportError("procwait: PROCWAIT_LIBRARY=%s does not load: %s. %s"

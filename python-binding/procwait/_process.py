@@ -7,6 +7,7 @@ import errno
 import math
 import os
 import signal as _signal
+import threading
 import weakref
 
 from typing import Any, Dict, Iterable, List, Optional
@@ -55,8 +56,10 @@ class Process(object):
 
     Accessors have psutil's names, units and return types. Outside a
     :meth:`oneshot` block each reads afresh, with one C call; inside one,
-    the first accessor takes one snapshot of every field and the others
-    are served from it."""
+    the files read serve every later accessor of the block.
+
+    Threads may share a Process; a oneshot block belongs to the thread
+    that opened it (as with psutil)."""
 
     def __init__(self, pid: Optional[int] = None) -> None:
         self._pid = os.getpid() if pid is None else _check_pid(pid)
@@ -65,9 +68,11 @@ class Process(object):
         self._depth = 0         # oneshot blocks open
         self._have = 0          # fields the block's snapshot holds
         self._cmdline = None    # the block's command line, once read
-        self._buf = _lib.Snapshot()
-        self._buf.size = ctypes.sizeof(_lib.Snapshot)
+        self._buf = _lib.Snapshot()        # a oneshot block's snapshot
+        self._buf.size = _SNAPSHOT_SIZE
         self._bufref = ctypes.byref(self._buf)
+        self._lock = threading.Lock()      # one C call on the info handle at a time
+        self._ident = None                 # start time, for ==
         self._sets = weakref.WeakSet()
         self._p = open_handle(self._pid)
 
@@ -106,12 +111,23 @@ class Process(object):
     def __repr__(self):
         return "procwait.Process(pid=%d%s)" % (self._pid, "" if self._p else ", closed")
 
+    def _start_ident(self):
+        if self._ident is None:
+            try:
+                self._ident = self._get(_lib.INFO_STARTTIME).starttime
+            except (Error, ValueError):
+                self._ident = -1
+        return self._ident
+
     def __eq__(self, other):
-        return isinstance(other, Process) and other._p is not None and self._p is not None \
-            and other._p.value == self._p.value
+        """The same process: the same pid and start time (as psutil)."""
+        if not isinstance(other, Process):
+            return NotImplemented
+        return self is other or (self._pid == other._pid and
+                                 self._start_ident() == other._start_ident() != -1)
 
     def __hash__(self):
-        return hash(("procwait.Process", self._pid, id(self)))
+        return hash(self._pid)
 
     # ---- waiting and signals -------------------------------------------
 
@@ -144,6 +160,8 @@ class Process(object):
     # ---- information -----------------------------------------------------
 
     def _info(self):
+        """The procinfo handle, opened on first use (called with
+        self._lock held)."""
         if self._pi is None:
             pi = ctypes.c_void_p()
             rc = lib.procwait_procinfo_open_proc(self._handle(), 0, ctypes.byref(pi))
@@ -161,23 +179,29 @@ class Process(object):
         """A snapshot holding mask's fields: one C call. Inside a oneshot
         block the block's snapshot serves; a field of a file not read yet
         in the block reads that file's fields into the same buffer (the C
-        call leaves the other fields as they are)."""
-        snap = self._buf
+        call leaves the other fields as they are). Outside a block each
+        call has a buffer of its own, so threads may share a Process."""
         if not self._depth:
-            rc = _snapshot_c(self._pi or self._info(), mask, self._bufref)
+            snap = _lib.Snapshot()
+            snap.size = _SNAPSHOT_SIZE
+            with self._lock:
+                rc = _snapshot_c(self._pi or self._info(), mask, ctypes.byref(snap))
             if rc < 0:
                 raise_for(rc, self._pid)
             return snap
+        snap = self._buf
         if self._have & mask == mask:
             return snap
         new = _groups(mask) & ~self._have
         present, denied = snap.present, snap.denied
-        rc = _snapshot_c(self._pi or self._info(), new, self._bufref)
-        if rc < 0:
-            raise_for(rc, self._pid)
+        with self._lock:
+            rc = _snapshot_c(self._pi or self._info(), new, self._bufref)
         if self._have:
+            # the fields read before in the block keep serving
             snap.present |= present
             snap.denied |= denied
+        if rc < 0:
+            raise_for(rc, self._pid)
         self._have |= new
         return snap
 
@@ -195,7 +219,8 @@ class Process(object):
     def _buffer_call(self, fn, size=_PATH_MAX + 1):
         while True:
             buf = ctypes.create_string_buffer(size)
-            rc = fn(self._info(), buf, size)
+            with self._lock:
+                rc = fn(self._pi or self._info(), buf, size)
             if rc == -errno.ERANGE and size < _CMDLINE_MAX:
                 size *= 4
                 continue
@@ -234,8 +259,12 @@ class Process(object):
         return name
 
     def exe(self) -> str:
-        """The executable's path; "" for a kernel thread."""
-        return os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
+        """The executable's path; "" for a kernel thread, and (as psutil
+        answers) for a zombie."""
+        try:
+            return os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
+        except ZombieProcess:
+            return ""
 
     def cwd(self) -> str:
         return os.fsdecode(self._buffer_call(lib.procwait_procinfo_cwd))
@@ -321,12 +350,15 @@ class Process(object):
         return out
 
 
+# The fields each file fills. rss and vms go with statm: asked with
+# MEM_STATM, the C call takes them from statm (exact) without reading stat.
 _G_STAT = (_lib.INFO_NAME | _lib.INFO_PPID | _lib.INFO_STATUS | _lib.INFO_CPU_TIMES |
            _lib.INFO_IOWAIT | _lib.INFO_CREATE_TIME | _lib.INFO_TERMINAL |
-           _lib.INFO_NUM_THREADS | _lib.INFO_NICE | _lib.INFO_RSS_VMS | _lib.INFO_STARTTIME)
-_G_STATM = _lib.INFO_MEM_STATM
+           _lib.INFO_NUM_THREADS | _lib.INFO_NICE | _lib.INFO_STARTTIME)
+_G_STATM = _lib.INFO_MEM_STATM | _lib.INFO_RSS_VMS
 _G_STATUS = _lib.INFO_CTX_SWITCHES | _lib.INFO_UIDS | _lib.INFO_GIDS
 _snapshot_c = lib.procwait_procinfo_snapshot
+_SNAPSHOT_SIZE = ctypes.sizeof(_lib.Snapshot)
 
 
 def _groups(mask):

@@ -4,6 +4,7 @@
 import ctypes
 import errno
 import math
+import os
 import select
 import time
 
@@ -14,10 +15,10 @@ from ._errors import TimeoutExpired, raise_for
 
 lib = _lib.lib
 
-# Blocking C calls ignore signals (they resume after EINTR), so a wait that
-# cannot sleep in Python's own poll (the backoff fallback) is sliced: a
-# KeyboardInterrupt gets through between slices.
-_SLICE_MS = 250
+# The fallback's backoff (DESIGN.md §4), run in Python: the blocking C
+# calls resume after EINTR, and a wait must yield to Ctrl-C at once.
+_BACKOFF_MIN = 0.0001
+_BACKOFF_MAX = 0.040
 
 
 class Status(object):
@@ -68,6 +69,9 @@ class Status(object):
             return 128 + self.signal
         return None
 
+    def __reduce__(self):
+        return (Status, (self.pid, self.known, self.exitcode, self.signal, self.core))
+
     def __eq__(self, other):
         if not isinstance(other, Status):
             return NotImplemented
@@ -87,13 +91,16 @@ class Status(object):
 
 
 def check_timeout(timeout):
-    """None (forever) or seconds >= 0, as a float."""
+    """None (forever) or seconds >= 0, as a float; infinity is None."""
     if timeout is None:
         return None
+    if isinstance(timeout, (str, bytes)) or not isinstance(timeout, (int, float)):
+        raise TypeError("timeout must be a number of seconds or None, not %s"
+                        % type(timeout).__name__)
     timeout = float(timeout)
     if math.isnan(timeout) or timeout < 0:
         raise ValueError("timeout must be None or >= 0 seconds, not %r" % (timeout,))
-    return timeout
+    return None if math.isinf(timeout) else timeout
 
 
 def ms_until(deadline):
@@ -113,32 +120,36 @@ def wait_handle(p, pid, timeout, name=None):
     With a pidfd the waiting happens in Python's poll(2), so signal
     handlers (Ctrl-C) run at once; the C call then only collects the
     status. Readiness is a hint (a tracer can make a pidfd readable early):
-    the C call re-checks, and the loop goes on."""
+    the C call re-checks, and the loop goes on. Without a pidfd (the
+    fallback) the backoff runs here, 0.1 ms doubling to 40 ms as in C,
+    sleeping in time.sleep() so that Ctrl-C gets through as well."""
     timeout = check_timeout(timeout)
+    if timeout is None and lib.procwait_proc_pid(p) == os.getpid():
+        raise_for(-errno.EDEADLK, pid, name)   # it would wait for itself
     deadline = None if timeout is None else time.monotonic() + timeout
     st = _lib.Status()
+    stp = ctypes.byref(st)
     fd = lib.procwait_proc_fd(p)
     poller = None
     if fd >= 0:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
+    backoff = _BACKOFF_MIN
     while True:
-        left = ms_until(deadline)
-        if poller is not None:
-            if left != 0:
-                poller.poll(None if left < 0 else left)
-            rc = lib.procwait_proc_wait(p, 0, 0, ctypes.byref(st))
-            if rc == -errno.ETIMEDOUT and left != 0 and poller.poll(0):
-                # ready yet not exited (a tracer holds it): let C's
-                # backoff wait a slice rather than spin here
-                rc = lib.procwait_proc_wait(p, min(ms_until(deadline) if deadline else _SLICE_MS,
-                                                   _SLICE_MS), 0, ctypes.byref(st))
-        else:
-            slice_ms = _SLICE_MS if left < 0 else min(left, _SLICE_MS)
-            rc = lib.procwait_proc_wait(p, slice_ms, 0, ctypes.byref(st))
+        rc = lib.procwait_proc_wait(p, 0, 0, stp)
         if rc == 0:
             return Status._from_c(st)
         if rc != -errno.ETIMEDOUT:
             raise_for(rc, pid, name)
-        if deadline is not None and time.monotonic() >= deadline:
+        left = ms_until(deadline)
+        if left == 0:
             raise TimeoutExpired(timeout, pid, name)
+        if poller is not None and not poller.poll(0):
+            poller.poll(None if left < 0 else left)
+            backoff = _BACKOFF_MIN
+            continue
+        # No descriptor, or ready but not exited (a tracer holds the exit):
+        # back off rather than spin.
+        nap = backoff if left < 0 else min(backoff, left / 1000.0)
+        time.sleep(nap)
+        backoff = min(backoff * 2, _BACKOFF_MAX)

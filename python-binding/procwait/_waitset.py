@@ -17,7 +17,11 @@ from ._status import Status, check_timeout, ms_until
 
 lib = _lib.lib
 
-WaitEvent = collections.namedtuple("WaitEvent", ["process", "status", "data"])
+#: One exit: the member, its Status, the data given to add(), and error:
+#: 0, or the errno that kept the status away (ECHILD: the child was reaped
+#: elsewhere, e.g. by Process.wait(); the Status is then not known).
+WaitEvent = collections.namedtuple("WaitEvent", ["process", "status", "data", "error"],
+                                   defaults=(0,))
 
 
 class WaitSet(object):
@@ -85,7 +89,7 @@ class WaitSet(object):
                 status = Status._from_c(ev.status)
             else:
                 status = Status(proc.pid if proc is not None else 0, False)
-            out.append(WaitEvent(proc, status, data))
+            out.append(WaitEvent(proc, status, data, -ev.error))
         return out
 
     def wait(self, timeout: Optional[float] = None, max_events: int = 64) -> List["WaitEvent"]:
@@ -151,7 +155,10 @@ async def async_wait(pid_or_process: Union[Process, int],
                      timeout: Optional[float] = None) -> Status:
     """Wait for a process in asyncio: the loop watches a wait set's
     descriptor (``loop.add_reader``); nothing blocks and no thread is
-    used. Returns a :class:`Status`; raises :class:`TimeoutExpired`."""
+    used. Returns a :class:`Status`; raises :class:`TimeoutExpired`.
+
+    A Process belongs to one wait set at a time: pass a pid, or a
+    Process that is in no WaitSet and no other async_wait()."""
     timeout = check_timeout(timeout)
     loop = asyncio.get_running_loop()
     own = not isinstance(pid_or_process, Process)

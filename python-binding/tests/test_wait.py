@@ -378,3 +378,62 @@ class FdLeakTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReviewFindingsWaitTest(unittest.TestCase):
+    """Behaviour pinned after the binding's review."""
+
+    def test_waiting_for_itself_forever_is_edeadlk(self):
+        with self.assertRaises(OSError) as cm:
+            procwait.wait(os.getpid())
+        self.assertEqual(cm.exception.errno, errno.EDEADLK)
+        with procwait.Process() as me:
+            with self.assertRaises(OSError) as cm:
+                me.wait()
+            self.assertEqual(cm.exception.errno, errno.EDEADLK)
+            with self.assertRaises(procwait.TimeoutExpired):
+                me.wait(timeout=0.05)
+
+    def test_infinite_timeout_waits(self):
+        pid = fork_child(self, lambda: 4)
+        self.assertEqual(procwait.wait(pid, timeout=float("inf")).returncode, 4)
+
+    def test_timeout_must_be_a_number(self):
+        pid, release = blocking_child(self)
+        for bad in ("3", b"3", [1]):
+            with self.assertRaises(TypeError, msg=repr(bad)):
+                procwait.wait(pid, timeout=bad)
+        release()
+        self.assertEqual(procwait.wait(pid).returncode, 0)
+
+    def test_status_pickles_and_copies(self):
+        import copy
+        import pickle
+        pid = fork_child(self, lambda: 9)
+        st = procwait.wait(pid)
+        self.assertEqual(pickle.loads(pickle.dumps(st)), st)
+        self.assertEqual(copy.copy(st), st)
+        self.assertEqual(copy.deepcopy(st).returncode, 9)
+
+    def test_ctrl_c_interrupts_a_wait(self):
+        # a python blocked in procwait.wait() on a sleeping child gets its
+        # KeyboardInterrupt at once, under whichever backend is in force
+        code = ("import os, sys, procwait\n"
+                "pid = os.posix_spawn('/bin/sleep', ['sleep', '30'], os.environ)\n"
+                "sys.stdout.write('%d\\n' % pid); sys.stdout.flush()\n"
+                "try:\n"
+                "    procwait.wait(pid)\n"
+                "except KeyboardInterrupt:\n"
+                "    os.kill(pid, 9); procwait.wait(pid); sys.exit(42)\n"
+                "sys.exit(1)\n")
+        import subprocess
+        child = subprocess.Popen([PYTHON, "-c", code], stdout=subprocess.PIPE)
+        self.addCleanup(child.stdout.close)
+        self.addCleanup(lambda: child.poll() is None and child.kill())
+        grandchild = int(child.stdout.readline())
+        self.assertGreater(grandchild, 0)
+        time.sleep(0.3)             # let it block in the wait
+        t0 = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        self.assertEqual(child.wait(timeout=10), 42)
+        self.assertLess(time.monotonic() - t0, 2.0)

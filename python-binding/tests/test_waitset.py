@@ -1,4 +1,5 @@
 """procwait.WaitSet: many children, remove(), timeouts, max_events, fileno."""
+import errno
 import os
 import random
 import resource
@@ -252,3 +253,28 @@ class WaitSetTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReviewFindingsWaitSetTest(unittest.TestCase):
+
+    def test_member_reaped_elsewhere_reports_echild(self):
+        pid = fork_child(self, lambda: 6)
+        with procwait.WaitSet() as ws:
+            p = ws.add(pid, data="x")
+            self.addCleanup(p.close)
+            self.assertEqual(p.wait().returncode, 6)   # reaped through the handle
+            events = ws.wait(timeout=5)
+            self.assertEqual(len(events), 1)
+            ev = events[0]
+            self.assertIs(ev.process, p)
+            self.assertEqual(ev.data, "x")
+            self.assertEqual(ev.error, errno.ECHILD)
+            self.assertFalse(ev.status.known)
+
+    def test_events_carry_no_error_normally(self):
+        pid = fork_child(self, lambda: 2)
+        with procwait.WaitSet() as ws:
+            p = ws.add(pid)
+            self.addCleanup(p.close)
+            (ev,) = ws.wait(timeout=10)
+            self.assertEqual((ev.error, ev.status.returncode), (0, 2))
