@@ -117,6 +117,32 @@ def percentile(values, p):
     return ordered[rank - 1]
 
 
+# ---- the oneshot timing shared by the oneshot scripts ---------------------
+
+def time_oneshot(p, six, reps, batches=5):
+    """Time six(p) reps times (a) each inside `with p.oneshot():` and (b)
+    without, in interleaved batches: the median batch of each, in µs per
+    set of six calls, as (oneshot_us, separate_us)."""
+    def with_oneshot():
+        t0 = time.perf_counter_ns()
+        for _ in range(reps):
+            with p.oneshot():
+                six(p)
+        return time.perf_counter_ns() - t0
+
+    def separate():
+        t0 = time.perf_counter_ns()
+        for _ in range(reps):
+            six(p)
+        return time.perf_counter_ns() - t0
+
+    a, b = [], []
+    for _ in range(batches):
+        a.append(with_oneshot())
+        b.append(separate())
+    return (statistics.median(a) / reps / 1000.0, statistics.median(b) / reps / 1000.0)
+
+
 # ---- the child-running loop shared by the wait scripts --------------------
 
 def run_wait_bench(args, wait, impl):

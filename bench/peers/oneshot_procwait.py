@@ -15,31 +15,10 @@ Output (one JSON line, exit 0):
 Exit 2 on bad arguments, 1 if the process cannot be read.
 """
 
-import statistics
-import time
-
 import _peer
-
-BATCHES = 5
-
 
 def six(p):
     return (p.name(), p.cpu_times(), p.create_time(), p.ppid(), p.status(), p.terminal())
-
-
-def with_oneshot(p, n):
-    t0 = time.perf_counter_ns()
-    for _ in range(n):
-        with p.oneshot():
-            six(p)
-    return time.perf_counter_ns() - t0
-
-
-def separate(p, n):
-    t0 = time.perf_counter_ns()
-    for _ in range(n):
-        six(p)
-    return time.perf_counter_ns() - t0
 
 
 def compare(ours, pid):
@@ -74,12 +53,7 @@ if __name__ == "__main__":
     except procwait.Error as e:
         _peer.fail("cannot read process %d: %r" % (args.pid, e))
     same, why = compare(values, p.pid)
-    a, b = [], []
-    for _ in range(BATCHES):
-        a.append(with_oneshot(p, args.reps))
-        b.append(separate(p, args.reps))
-    oneshot_us = statistics.median(a) / args.reps / 1000.0
-    separate_us = statistics.median(b) / args.reps / 1000.0
+    oneshot_us, separate_us = _peer.time_oneshot(p, six, args.reps)
     _peer.emit({
         "oneshot_us": round(oneshot_us, 3),
         "separate_us": round(separate_us, 3),
