@@ -26,6 +26,8 @@ struct row {
 	/* ROW_ONESHOT and ROW_PROCINFO: µs per set of six fields with and
 	 * without a oneshot scope, speedup = separate / oneshot (< 0: none) */
 	double oneshot_us, separate_us, speedup;
+	double vs_rival;           /* ROW_ONESHOT: the rival's time over ours, timed
+	                              in the same rounds; <= 0 when not */
 	/* ROW_PROCINFO: µs per operation (< 0: none); the issue's target for
 	 * the row ("" when it has none) and whether this run meets it (-1:
 	 * no target, 0 not met, 1 met) */

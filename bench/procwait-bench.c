@@ -191,7 +191,8 @@ static void table(const char *title, const char *ref, const struct rows *r)
 			if (w->speedup > 0)
 				printf(", speedup %.2fx", w->speedup);
 			if (w->ratio > 0)
-				printf(", %.2fx faster than psutil's oneshot", 1.0 / w->ratio);
+				printf(", %.2fx faster than psutil's oneshot%s", 1.0 / w->ratio,
+				       w->vs_rival > 0 ? " (same rounds)" : "");
 			printf(" (%s)\n", w->impl);
 			break;
 		case ROW_PROCINFO: {

@@ -112,7 +112,9 @@ static void run_peer(const struct options *o, const char *script, int wait_model
 		row->separate_us = json_num(out, "separate_us");
 		row->speedup = row->oneshot_us > 0 && row->separate_us > 0 ?
 		               row->separate_us / row->oneshot_us : -1;
-		/* the procwait peer checks its six values against psutil's */
+		/* the procwait peer times psutil's oneshot in the same rounds */
+		row->vs_rival = json_num(out, "vs_psutil");
+		/* and checks its six values against psutil's */
 		if (strstr(out, "\"same_values\": true"))
 			strncat(row->impl, "; same values as psutil",
 			        sizeof(row->impl) - strlen(row->impl) - 1);
@@ -203,6 +205,8 @@ void section_python(const struct options *o, const struct rows *wait,
 			             row->lat_median / ref->lat_median : -1;
 		else if (!psutil1)
 			row->ratio = -1, psutil1 = row;
+		else if (!row->missing[0] && row->vs_rival > 0)
+			row->ratio = 1.0 / row->vs_rival;   /* paired, same rounds */
 		else
 			row->ratio = !row->missing[0] && !psutil1->missing[0] &&
 			             psutil1->oneshot_us > 0 && row->oneshot_us > 0 ?

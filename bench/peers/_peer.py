@@ -119,15 +119,18 @@ def percentile(values, p):
 
 # ---- the oneshot timing shared by the oneshot scripts ---------------------
 
-def time_oneshot(p, six, reps, batches=5):
+def time_oneshot(p, six, reps, batches=5, rival=None):
     """Time six(p) reps times (a) each inside `with p.oneshot():` and (b)
     without, in interleaved batches: the median batch of each, in µs per
-    set of six calls, as (oneshot_us, separate_us)."""
-    def with_oneshot():
+    set of six calls, as (oneshot_us, separate_us, rival_us). With rival
+    (another library's process object), its oneshot is timed in the same
+    rounds, so that the two are compared under the same load; rival_us is
+    None without one."""
+    def with_oneshot(proc):
         t0 = time.perf_counter_ns()
         for _ in range(reps):
-            with p.oneshot():
-                six(p)
+            with proc.oneshot():
+                six(proc)
         return time.perf_counter_ns() - t0
 
     def separate():
@@ -136,11 +139,14 @@ def time_oneshot(p, six, reps, batches=5):
             six(p)
         return time.perf_counter_ns() - t0
 
-    a, b = [], []
+    a, b, c = [], [], []
     for _ in range(batches):
-        a.append(with_oneshot())
+        a.append(with_oneshot(p))
         b.append(separate())
-    return (statistics.median(a) / reps / 1000.0, statistics.median(b) / reps / 1000.0)
+        if rival is not None:
+            c.append(with_oneshot(rival))
+    us = lambda v: statistics.median(v) / reps / 1000.0   # noqa: E731
+    return us(a), us(b), (us(c) if c else None)
 
 
 # ---- the child-running loop shared by the wait scripts --------------------

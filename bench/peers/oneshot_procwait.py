@@ -9,6 +9,8 @@ psutil's for the same process, so the speed is for the same answers.
 Usage: oneshot_procwait.py --reps N [--pid PID]
 Output (one JSON line, exit 0):
   {"oneshot_us": ..., "separate_us": ..., "speedup": separate/oneshot,
+   "psutil_oneshot_us": psutil's oneshot timed in the same rounds (or null),
+   "vs_psutil": psutil_oneshot_us / oneshot_us (or null),
    "same_values": true | false | null (psutil missing), "mismatch": "...",
    "reps": N, "pid": PID, "impl": "procwait X.Y.Z"}
   or {"missing": "..."} if the binding does not import.
@@ -21,15 +23,9 @@ def six(p):
     return (p.name(), p.cpu_times(), p.create_time(), p.ppid(), p.status(), p.terminal())
 
 
-def compare(ours, pid):
-    """(same, why) against psutil's six values for pid; (None, why) when
-    psutil is missing."""
-    try:
-        import psutil
-    except ImportError:
-        return None, _peer.PSUTIL_MISSING
-    q = psutil.Process(pid)
-    theirs = (q.name(), q.cpu_times(), q.create_time(), q.ppid(), q.status(), q.terminal())
+def compare(ours, q):
+    """(same, why) against psutil's six values, q a psutil.Process."""
+    theirs = six(q)
     bad = []
     for what, a, b in zip(("name", "ppid", "status", "terminal"),
                           (ours[0], ours[3], ours[4], ours[5]),
@@ -52,12 +48,19 @@ if __name__ == "__main__":
         values = six(p)
     except procwait.Error as e:
         _peer.fail("cannot read process %d: %r" % (args.pid, e))
-    same, why = compare(values, p.pid)
-    oneshot_us, separate_us = _peer.time_oneshot(p, six, args.reps)
+    try:
+        import psutil
+        q = psutil.Process(p.pid)
+        same, why = compare(values, q)
+    except ImportError:
+        q, same, why = None, None, _peer.PSUTIL_MISSING
+    oneshot_us, separate_us, psutil_us = _peer.time_oneshot(p, six, args.reps, rival=q)
     _peer.emit({
         "oneshot_us": round(oneshot_us, 3),
         "separate_us": round(separate_us, 3),
         "speedup": round(separate_us / oneshot_us, 3),
+        "psutil_oneshot_us": round(psutil_us, 3) if psutil_us else None,
+        "vs_psutil": round(psutil_us / oneshot_us, 3) if psutil_us else None,
         "same_values": same,
         "mismatch": why,
         "reps": args.reps,

@@ -30,7 +30,7 @@ if __name__ == "__main__":
         six(p)                  # warm up caches (terminal map, create time)
     except psutil.Error as e:
         _peer.fail("cannot read process %d: %r" % (args.pid, e))
-    oneshot_us, separate_us = _peer.time_oneshot(p, six, args.reps)
+    oneshot_us, separate_us, _ = _peer.time_oneshot(p, six, args.reps)
     _peer.emit({
         "oneshot_us": round(oneshot_us, 3),
         "separate_us": round(separate_us, 3),
