@@ -4,9 +4,9 @@
 import collections
 import ctypes
 import errno
-import math
 import os
 import signal as _signal
+import sys
 import threading
 import weakref
 
@@ -24,6 +24,13 @@ pmem = collections.namedtuple("pmem", ["rss", "vms", "shared", "text", "lib", "d
 pctxsw = collections.namedtuple("pctxsw", ["voluntary", "involuntary"])
 puids = collections.namedtuple("puids", ["real", "effective", "saved"])
 pgids = collections.namedtuple("pgids", ["real", "effective", "saved"])
+
+# Hot-path constants: module globals are cheaper than _lib attributes.
+_NAME, _PPID, _STATUS = _lib.INFO_NAME, _lib.INFO_PPID, _lib.INFO_STATUS
+_CPU, _IOWAIT = _lib.INFO_CPU_TIMES, _lib.INFO_IOWAIT
+_CPU_IOWAIT = _CPU | _IOWAIT
+_CREATE_TIME, _TERMINAL = _lib.INFO_CREATE_TIME, _lib.INFO_TERMINAL
+_FSENC, _FSERR = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 
 _PATH_MAX = 4096
 _CMDLINE_MAX = 64 << 20
@@ -208,8 +215,12 @@ class Process(object):
     def _get(self, mask, need=None):
         """A snapshot of mask in which the need bits (default: all of
         mask) are present; AccessDenied when they were refused."""
-        snap = self._snapshot(mask)
-        need = mask if need is None else need
+        if self._depth and self._have & mask == mask:
+            snap = self._buf        # the hot path of a oneshot block
+        else:
+            snap = self._snapshot(mask)
+        if need is None:
+            need = mask
         if snap.present & need == need:
             return snap
         if snap.denied & need:
@@ -238,7 +249,7 @@ class Process(object):
 
     def _ppid_or_none(self):
         try:
-            return self._get(_lib.INFO_PPID).ppid
+            return self._get(_PPID).ppid
         except Error:
             return None
 
@@ -246,7 +257,7 @@ class Process(object):
         """The process name. As psutil: the kernel cuts names at 15
         bytes, and then the first argument's base name is taken when it
         starts with them."""
-        name = os.fsdecode(self._get(_lib.INFO_NAME).name)
+        name = self._get(_NAME).name.decode(_FSENC, _FSERR)
         if len(name) >= 15:
             try:
                 args = self.cmdline()
@@ -280,27 +291,28 @@ class Process(object):
         return list(args)
 
     def ppid(self) -> int:
-        return self._get(_lib.INFO_PPID).ppid
+        return self._get(_PPID).ppid
 
     def status(self) -> str:
         """psutil's status string: "running", "sleeping", "zombie", ..."""
-        return self._get(_lib.INFO_STATUS).status.decode("ascii")
+        return self._get(_STATUS).status.decode("ascii")
 
     def cpu_times(self) -> pcputimes:
-        snap = self._get(_lib.INFO_CPU_TIMES | _lib.INFO_IOWAIT, _lib.INFO_CPU_TIMES)
+        snap = self._get(_CPU_IOWAIT, _CPU)
         c = snap.cpu_times
         # psutil gives 0.0 where the kernel has no delay accounting
-        iowait = c.iowait if snap.present & _lib.INFO_IOWAIT else 0.0
-        return pcputimes(c.user, c.system, c.children_user, c.children_system,
-                         0.0 if math.isnan(iowait) else iowait)
+        iowait = c.iowait if snap.present & _IOWAIT else 0.0
+        if iowait != iowait:    # NaN
+            iowait = 0.0
+        return pcputimes(c.user, c.system, c.children_user, c.children_system, iowait)
 
     def create_time(self) -> float:
-        return self._get(_lib.INFO_CREATE_TIME).create_time
+        return self._get(_CREATE_TIME).create_time
 
     def terminal(self) -> Optional[str]:
         """The controlling terminal's path, or None."""
-        t = self._get(_lib.INFO_TERMINAL).terminal
-        return os.fsdecode(t) if t else None
+        t = self._get(_TERMINAL).terminal
+        return t.decode(_FSENC, _FSERR) if t else None
 
     def num_threads(self) -> int:
         return self._get(_lib.INFO_NUM_THREADS).num_threads
