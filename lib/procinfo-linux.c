@@ -80,15 +80,27 @@ static int pi_errno(int err)
 	}
 }
 
-static int pi_fill(procwait_procinfo *pi, struct pi_file *f, int which)
+/* The descriptor of one file, opened in the directory on first use: the
+ * fd, or -errno. */
+static int pi_file_fd(procwait_procinfo *pi, int which)
 {
-	ssize_t n;
+	struct pi_file *f = &pi->f[which];
 
 	if (f->fd < 0) {
 		f->fd = openat(pi->dirfd, pi_files[which].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (f->fd < 0)
 			return pi_errno(errno);
 	}
+	return f->fd;
+}
+
+static int pi_fill(procwait_procinfo *pi, struct pi_file *f, int which)
+{
+	ssize_t n;
+	int fd = pi_file_fd(pi, which);
+
+	if (fd < 0)
+		return fd;
 	if (!f->buf) {
 		f->buf = malloc(pi_files[which].initial);
 		if (!f->buf)
@@ -96,7 +108,7 @@ static int pi_fill(procwait_procinfo *pi, struct pi_file *f, int which)
 		f->cap = pi_files[which].initial;
 	}
 	for (;;) {
-		n = pread(f->fd, f->buf, f->cap, 0);
+		n = pread(fd, f->buf, f->cap, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -584,18 +596,15 @@ PROCWAIT_EXTERN int procwait_procinfo_name(procwait_procinfo *pi, char *buf, siz
  * that cache: the letter, or -errno. */
 static int pi_state_now(procwait_procinfo *pi)
 {
-	struct pi_file *f = &pi->f[PI_STAT];
 	struct pw__statline st;
 	char buf[512];   /* pid, comm and state come first: a prefix will do */
+	int fd = pi_file_fd(pi, PI_STAT);
 	ssize_t n;
 
-	if (f->fd < 0) {
-		f->fd = openat(pi->dirfd, pi_files[PI_STAT].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (f->fd < 0)
-			return pi_errno(errno);
-	}
+	if (fd < 0)
+		return fd;
 	do
-		n = pread(f->fd, buf, sizeof(buf), 0);
+		n = pread(fd, buf, sizeof(buf), 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return pi_errno(errno);
