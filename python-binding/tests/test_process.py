@@ -806,12 +806,20 @@ class ReviewFindingsTest(unittest.TestCase):
             except BaseException as e:   # reported below
                 errors.append(e)
 
+        before = len(os.listdir("/proc/self/task"))
         threads = [threading.Thread(target=work) for _ in range(4)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         self.assertEqual(errors, [])
+        # join() returns before the kernel has ended the threads: wait for
+        # that, so that later tests counting this process's threads see
+        # none of them
+        deadline = time.monotonic() + 10
+        while len(os.listdir("/proc/self/task")) > before and time.monotonic() < deadline:
+            time.sleep(0.001)
+        self.assertEqual(len(os.listdir("/proc/self/task")), before)
 
     def test_memory_info_in_oneshot_is_statm(self):
         # whatever was read first in the block, rss and vms are statm's
