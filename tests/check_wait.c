@@ -73,7 +73,6 @@ START_TEST(test_core_flag)
 {
 	procwait_status st;
 	struct rlimit rl;
-	char path[64];
 	pid_t pid;
 	int raw;
 
@@ -87,9 +86,7 @@ START_TEST(test_core_flag)
 	getrlimit(RLIMIT_CORE, &rl);
 	if (rl.rlim_max != 0)   /* a core was allowed: it must be reported */
 		ck_assert_int_eq(st.core, 1);
-	snprintf(path, sizeof(path), "/tmp/core.%d", (int)pid);
-	unlink(path);
-	unlink("/tmp/core");
+	pwt_core_cleanup(pid);
 
 	/* and through a reaping wait */
 	pid = pwt_child_signal(10, SIGABRT, 1);
@@ -98,9 +95,7 @@ START_TEST(test_core_flag)
 	ck_assert_int_eq(st.signo, SIGABRT);
 	if (rl.rlim_max != 0)
 		ck_assert_int_eq(st.core, 1);
-	snprintf(path, sizeof(path), "/tmp/core.%d", (int)pid);
-	unlink(path);
-	unlink("/tmp/core");
+	pwt_core_cleanup(pid);
 }
 END_TEST
 
@@ -278,7 +273,7 @@ static void *late_exit_thread(void *arg)
 {
 	(void)arg;
 	pwt_nap_ms(600);
-	exit(7);
+	_exit(7);   /* the whole process, as exit(), without leak checks */
 }
 
 /* A process whose main thread called pthread_exit while another thread

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -76,6 +77,18 @@ pid_t pwt_child_exit(int delay_ms, int code)
 	return pid;
 }
 
+void pwt_core_cleanup(pid_t pid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/tmp/pwt-core.%d/core", (int)pid);
+	unlink(path);
+	snprintf(path, sizeof(path), "/tmp/pwt-core.%d/core.%d", (int)pid, (int)pid);
+	unlink(path);
+	snprintf(path, sizeof(path), "/tmp/pwt-core.%d", (int)pid);
+	rmdir(path);
+}
+
 pid_t pwt_child_signal(int delay_ms, int signo, int core)
 {
 	pid_t pid = fork_clean();
@@ -89,10 +102,17 @@ pid_t pwt_child_signal(int delay_ms, int signo, int core)
 			/* A core must be allowed for CLD_DUMPED: lift the
 			 * soft limit as far as the hard one goes, and keep
 			 * the dump out of the source tree. */
+			char dir[64];
+
 			getrlimit(RLIMIT_CORE, &rl);
 			rl.rlim_cur = rl.rlim_max;
-			if (chdir("/tmp") < 0)
+			/* A directory of its own: with core_pattern "core",
+			 * dumps of concurrent suites into one directory race
+			 * for the same file and one of them fails. */
+			snprintf(dir, sizeof(dir), "/tmp/pwt-core.%d", (int)getpid());
+			if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || chdir(dir) < 0)
 				_exit(99);
+			unlink("core");   /* left by an earlier run with this pid */
 		}
 		setrlimit(RLIMIT_CORE, &rl);
 		prctl(PR_SET_DUMPABLE, 1);
@@ -102,6 +122,9 @@ pid_t pwt_child_signal(int delay_ms, int signo, int core)
 		sigemptyset(&set);
 		sigaddset(&set, signo);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		/* An ignored SIGQUIT is inherited from a shell's background
+		 * job: take the default back, or raise() returns. */
+		signal(signo, SIG_DFL);
 		raise(signo);
 		_exit(98);
 	}

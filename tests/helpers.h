@@ -19,6 +19,8 @@ pid_t pwt_child_exit(int delay_ms, int code);
 /* Fork a child that sleeps delay_ms, then kills itself with signo (with
  * core dumps allowed when core is set). */
 pid_t pwt_child_signal(int delay_ms, int signo, int core);
+/* Remove the core dump directory of a pwt_child_signal(..., 1) child. */
+void pwt_core_cleanup(pid_t pid);
 /* Fork a child that blocks until killed. */
 pid_t pwt_child_sleep_forever(void);
 /* Start a process that is NOT our child and lives delay_ms (then exits):
