@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum row_kind { ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO };
+enum row_kind { ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO, ROW_FORKSERVER };
 
 /* One row of a section's table. Plain bytes: workers hand rows back to the
  * main process through a pipe. */
@@ -19,7 +19,7 @@ struct row {
 	/* ROW_WAIT: per rep medians; latencies in µs */
 	double vol, invol, cpu_s;
 	double lat_median, lat_p90, lat_max;
-	/* ROW_SCALE */
+	/* ROW_SCALE; ROW_FORKSERVER: requests in flight */
 	int n;
 	double cpu_us_per_exit, lat_p50, lat_p99;
 	double p99_growth, cpu_growth;   /* vs the same row at the smallest N */
@@ -27,7 +27,11 @@ struct row {
 	 * without a oneshot scope, speedup = separate / oneshot (< 0: none) */
 	double oneshot_us, separate_us, speedup;
 	double vs_rival;           /* ROW_ONESHOT: the rival's time over ours, timed
-	                              in the same rounds; <= 0 when not */
+	                              in the same rounds; <= 0 when not.
+	                              ROW_FORKSERVER: runs/s over the best python-mp
+	                              row's (speedup: over python-mp-forkserver's) */
+	double per_s;              /* ROW_FORKSERVER: runs per second (and
+	                              lat_p50, lat_p99 in µs per run) */
 	/* ROW_PROCINFO: µs per operation (< 0: none); the issue's target for
 	 * the row ("" when it has none) and whether this run meets it (-1:
 	 * no target, 0 not met, 1 met) */
@@ -70,6 +74,13 @@ void section_scale(const struct options *o, struct rows *out);
 
 /* procinfo: title gets the section's header line (what was measured on). */
 void section_procinfo(const struct options *o, struct rows *out, char *title, size_t size);
+/* forkserver: a process per request, through fork+exec, procwait's fork
+ * servers and CPython's multiprocessing forkserver; title as procinfo's.
+ * The issue's target: procwait-fork-fn at least this many times the
+ * throughput of CPython's forkserver (its preloaded row) in the same run. */
+#define FORKSERVER_MIN_VS_PYMP 2.0
+void section_forkserver(const struct options *o, struct rows *out, char *title, size_t size);
+void forkserver_summary(const struct rows *r);   /* the target line */
 /* python: wait gives the reference (waitpid-blocking) and procinfo the
  * psutil oneshot figures when those sections ran (either may be NULL). */
 void section_python(const struct options *o, const struct rows *wait,

@@ -159,6 +159,10 @@ static void table(const char *title, const char *ref, const struct rows *r)
 		printf("%-22s %9s %8s %8s  %-16s %-8s %s\n", "row", "us/op", "ratio", "speedup",
 		       "target", "note", "what");
 		break;
+	case ROW_FORKSERVER:
+		printf("%-22s %2s %10s %10s %9s %7s %9s  %-14s %-8s %s\n", "row", "K", "lat.p50_us",
+		       "lat.p99_us", "runs/s", "ratio", "vs.py-mp", "target", "note", "what");
+		break;
 	default:
 		break;
 	}
@@ -207,6 +211,15 @@ static void table(const char *title, const char *ref, const struct rows *r)
 			printf("\n");
 			break;
 		}
+		case ROW_FORKSERVER: {
+			char vs[32];
+
+			fmt_ratio(vs, sizeof(vs), w->vs_rival);
+			printf("%-22s %2d %10.1f %10.1f %9.1f %7s %9s  %-14s %-8s %s\n", w->name, w->n,
+			       w->lat_p50, w->lat_p99, w->per_s, ratio, vs, w->target[0] ? w->target : "-",
+			       w->met < 0 ? "" : w->met ? "met" : "not met", w->impl);
+			break;
+		}
 		}
 	}
 }
@@ -244,6 +257,8 @@ static void json_rows(const char *name, const struct rows *r, int last)
 		json_string(w->name);
 		if (w->kind == ROW_SCALE)
 			printf(", \"n\": %d", w->n);
+		if (w->kind == ROW_FORKSERVER)
+			printf(", \"in_flight\": %d", w->n);
 		if (w->missing[0]) {
 			printf(", \"missing\": ");
 			json_string(w->missing);
@@ -306,6 +321,23 @@ static void json_rows(const char *name, const struct rows *r, int last)
 				printf(", \"met\": %s", w->met < 0 ? "null" : w->met ? "true" : "false");
 			}
 			break;
+		case ROW_FORKSERVER:
+			printf(", \"latency_us\": {\"p50\": ");
+			json_double(w->lat_p50);
+			printf(", \"p99\": ");
+			json_double(w->lat_p99);
+			printf("}, \"runs_per_s\": ");
+			json_double(w->per_s);
+			printf(", \"vs_python_mp\": ");
+			json_double(w->vs_rival);
+			printf(", \"vs_python_mp_script\": ");
+			json_double(w->speedup);
+			if (w->target[0]) {
+				printf(", \"target\": ");
+				json_string(w->target);
+				printf(", \"met\": %s", w->met < 0 ? "null" : w->met ? "true" : "false");
+			}
+			break;
 		}
 		printf(", \"ratio\": ");
 		json_double(w->ratio);
@@ -362,7 +394,9 @@ static void usage(FILE *f)
 	        "  scale       a wait set over N children exiting within D\n"
 	        "  procinfo    a sleeping child's stat through a procinfo handle: refresh,\n"
 	        "              snapshot, six fields in a oneshot scope and without, psutil\n"
-	        "  forkserver  (not in this version: empty)\n"
+	        "  forkserver  /bin/true per request: posix_spawn, procwait serve through the\n"
+	        "              client API and procwait-run, a preloaded child of the bench's\n"
+	        "              own fork server, CPython's multiprocessing forkserver\n"
 	        "  python      CPython's, psutil's and procwait's waits and oneshots\n"
 	        "\n"
 	        "  --quick              fewer repetitions (about 40 s in all)\n"
@@ -371,12 +405,15 @@ static void usage(FILE *f)
 	        "  --reps N             repetitions per row (5; quick: 2, and 1 in 'scale');\n"
 	        "                       every figure is the median over the repetitions\n"
 	        "                       ('procinfo' times batches instead: 9 rounds, quick 7)\n"
+	        "                       ('forkserver': 9 rounds of batches, quick 5)\n"
 	        "  --scale N[,N...]     wait-set sizes for 'scale' (10,100,1000)\n"
 	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python\n"
 	        "  -h, --help           this help\n"
 	        "\n"
 	        "Environment: PROCWAIT_BENCH_PYTHON (interpreter for the peers),\n"
-	        "PROCWAIT_BENCH_PEERS (directory of the peer scripts).\n");
+	        "PROCWAIT_BENCH_PEERS (directory of the peer scripts), PROCWAIT_TOOL and\n"
+	        "PROCWAIT_RUN (the procwait and procwait-run programs; by default next to\n"
+	        "this one, else in PATH).\n");
 }
 
 static int parse_list(const char *s, struct options *o)
@@ -493,8 +530,9 @@ bad:
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct rows wait = { 0 }, scale = { 0 }, procinfo = { 0 }, python = { 0 }, none = { 0 };
-	char procinfo_title[256] = "procinfo";
+	struct rows wait = { 0 }, scale = { 0 }, procinfo = { 0 }, forkserver = { 0 };
+	struct rows python = { 0 };
+	char procinfo_title[256] = "procinfo", forkserver_title[512] = "forkserver";
 
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(strtod(argv[2], NULL));
@@ -509,6 +547,8 @@ int main(int argc, char **argv)
 		section_scale(&o, &scale);
 	if (o.sections & SEC_PROCINFO)
 		section_procinfo(&o, &procinfo, procinfo_title, sizeof(procinfo_title));
+	if (o.sections & SEC_FORKSERVER)
+		section_forkserver(&o, &forkserver, forkserver_title, sizeof(forkserver_title));
 	if (o.sections & SEC_PYTHON)
 		section_python(&o, (o.sections & SEC_WAIT) ? &wait : NULL,
 		               (o.sections & SEC_PROCINFO) ? &procinfo : NULL, &python);
@@ -517,8 +557,7 @@ int main(int argc, char **argv)
 		json_rows("wait", &wait, 0);
 		json_rows("scale", &scale, 0);
 		json_rows("procinfo", &procinfo, 0);
-		/* forkserver: its rows come with that API */
-		json_rows("forkserver", &none, 0);
+		json_rows("forkserver", &forkserver, 0);
 		json_rows("python", &python, 1);
 		printf("}}\n");
 	} else {
@@ -533,13 +572,14 @@ int main(int argc, char **argv)
 			       "fields in a oneshot scope >= %.0fx faster than without (psutil "
 			       "reports %.2fx)\n", PROCINFO_REFRESH_MAX_RATIO,
 			       PROCINFO_ONESHOT_MIN_SPEEDUP, PSUTIL_ONESHOT_REPORTED);
+		table(forkserver_title, "fork-exec, posix_spawn of /bin/true", &forkserver);
+		forkserver_summary(&forkserver);
 		table("python peers, same child model", "waitpid-blocking (wait section)", &python);
-		if (o.sections & SEC_FORKSERVER)
-			printf("\n(forkserver section: not in this version)\n");
 	}
 	free(wait.v);
 	free(scale.v);
 	free(procinfo.v);
+	free(forkserver.v);
 	free(python.v);
 	return 0;
 }

@@ -48,6 +48,12 @@
 	X(EBADMSG, "Bad message") \
 	X(EMSGSIZE, "Message too long") \
 	X(ENOTSUP, "Operation not supported") \
+	X(EPROTONOSUPPORT, "Protocol not supported") \
+	X(EPROTOTYPE, "Protocol wrong type for socket") \
+	X(ENOTSOCK, "Socket operation on non-socket") \
+	X(EADDRINUSE, "Address already in use") \
+	X(EALREADY, "Operation already in progress") \
+	X(ESHUTDOWN, "Cannot send after transport endpoint shutdown") \
 	X(ECONNREFUSED, "Connection refused") \
 	X(ECONNRESET, "Connection reset by peer") \
 	X(ETIMEDOUT, "Timed out") \

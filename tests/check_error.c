@@ -17,6 +17,11 @@ START_TEST(test_strerror)
 	ck_assert_str_eq(procwait_strerror(-ETIMEDOUT), "Timed out");
 	ck_assert_str_eq(procwait_strerror(-ECHILD), "No child processes");
 	ck_assert_str_eq(procwait_strerror(0), "Success");
+	/* what the fork server and its client return */
+	ck_assert_str_eq(procwait_strerror(-EADDRINUSE), "Address already in use");
+	ck_assert_str_eq(procwait_strerror(-ESHUTDOWN), "Cannot send after transport endpoint shutdown");
+	ck_assert_str_eq(procwait_strerror(-EALREADY), "Operation already in progress");
+	ck_assert_str_eq(procwait_strerror(-EPROTONOSUPPORT), "Protocol not supported");
 	ck_assert_str_eq(procwait_strerror(-99999), "Unknown error -99999");
 	ck_assert_str_eq(procwait_strerror(PROCWAIT_EZOMBIE), "Process is a zombie");
 	ck_assert_str_eq(procwait_strerror(PROCWAIT_ERROR_BASE - 2), "Unknown error -100002");

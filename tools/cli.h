@@ -17,6 +17,8 @@ int cmd_wait(int argc, char **argv);
 void cli_usage_wait(FILE *out);
 int cmd_info(int argc, char **argv);
 void cli_usage_info(FILE *out);
+int cmd_serve(int argc, char **argv);
+void cli_usage_serve(FILE *out);
 
 /* "SIGTERM", "SIGRTMIN+3", or NULL for a number that is no signal. */
 const char *cli_signame(int signo, char *buf, size_t size);

@@ -24,6 +24,8 @@ static void usage(FILE *out)
 	        "        wait until every PID (with --any: one of them) has exited\n"
 	        "  info [--json] PID...\n"
 	        "        show psutil's fields of each PID (name, cpu_times, memory_info, ...)\n"
+	        "  serve [--socket PATH] [--max-children N] [--timeout S] [--idle S]\n"
+	        "        run a fork server whose children exec what procwait-run sends\n"
 	        "\n"
 	        "Options:\n"
 	        "  -h, --help     show this help\n"
@@ -31,85 +33,6 @@ static void usage(FILE *out)
 	        "\n"
 	        "Exit status: 0 done, 1 failure, 2 usage error, 124 timeout.\n",
 	        cli_progname);
-}
-
-const char *cli_signame(int signo, char *buf, size_t size)
-{
-	static const struct { int no; const char *name; } tab[] = {
-		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
-		{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
-		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
-		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
-		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
-		{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
-		{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
-		{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
-		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
-		{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" }, { SIGSYS, "SIGSYS" },
-#ifdef SIGSTKFLT
-		{ SIGSTKFLT, "SIGSTKFLT" },
-#endif
-#ifdef SIGPWR
-		{ SIGPWR, "SIGPWR" },
-#endif
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].no == signo)
-			return tab[i].name;
-#ifdef SIGRTMIN
-	if (signo >= SIGRTMIN && signo <= SIGRTMAX) {
-		snprintf(buf, size, "SIGRTMIN+%d", signo - SIGRTMIN);
-		return buf;
-	}
-#endif
-	(void)buf;
-	(void)size;
-	return NULL;
-}
-
-int cli_parse_pid(const char *s, pid_t *out)
-{
-	long long v = 0;
-	const char *p;
-
-	if (!*s)
-		return -EINVAL;
-	for (p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (*p - '0');
-		if (v > INT_MAX)
-			return -EINVAL;
-	}
-	if (v <= 0)
-		return -EINVAL;
-	*out = (pid_t)v;
-	return 0;
-}
-
-int cli_parse_seconds(const char *s, int *ms_out)
-{
-	char *end;
-	double sec, ms;
-	const char *c;
-
-	/* Plain decimal only: strtod alone would take " 1", "0x10",
-	 * "inf" and "nan". */
-	if (!(*s >= '0' && *s <= '9') && !(*s == '.' && s[1] >= '0' && s[1] <= '9'))
-		return -EINVAL;
-	for (c = s; *c; c++)
-		if (*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P')
-			return -EINVAL;
-	errno = 0;
-	sec = strtod(s, &end);
-	/* An underflow (1e-400) is a zero timeout; an overflow is no number. */
-	if (*end || (errno == ERANGE && sec > 1.0) || !isfinite(sec) || sec < 0)
-		return -EINVAL;
-	ms = ceil(sec * 1000.0);
-	*ms_out = ms >= (double)INT_MAX ? INT_MAX : (int)ms;
-	return 0;
 }
 
 void cli_usage_wait(FILE *out)
@@ -161,6 +84,8 @@ int main(int argc, char **argv)
 		return cmd_wait(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return cmd_serve(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", cli_progname, argv[1]);
 	usage(stderr);
 	return CLI_EXIT_USAGE;

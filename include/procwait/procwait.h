@@ -13,5 +13,7 @@
 #include <procwait/proc.h>
 #include <procwait/waitset.h>
 #include <procwait/procinfo.h>
+#include <procwait/forkserver.h>
+#include <procwait/supervisor.h>
 
 #endif /* PROCWAIT_PROCWAIT_H */

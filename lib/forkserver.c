@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fork server's event loop (DESIGN.md §6). One epoll set holds the
+ * listening socket, the client connections, a signalfd (SIGTERM, SIGINT),
+ * an eventfd (procwait_forkserver_stop()) and the children's wait set;
+ * timers (request timeouts, kill graces, idle time) set epoll's timeout.
+ *
+ * A connection carries one request: NEW (waiting for REQUEST) -> QUEUED
+ * (no free slot) -> FORKING (handed to the host by next()) -> RUNNING
+ * (STARTED sent) -> EXITED sent and closed. A client that goes away while
+ * its child runs gets the child's group stopped (stop signal, grace,
+ * SIGKILL); the connection lives on, "orphaned", until the child is reaped.
+ */
+#include "internal.h"
+#include "fs-net.h"
+#include "fs-proto.h"
+#include "fs-server.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#define PW_FS_EXTRA_CONNS 32      /* unauthenticated/new connections beyond the slots */
+#define PW_FS_GRACE_DEFAULT 5000
+
+static void fs_log(procwait_forkserver *fs, int level, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fs->log) {
+		fs->log(fs->data, level, msg);
+	} else if (level <= PROCWAIT_LOG_WARNING && fs->log_stderr) {
+		char line[640];
+		int n = snprintf(line, sizeof(line), "procwait: %s\n", msg);
+		if (n > 0)
+			(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+	}
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void conn_close_fd(procwait_forkserver *fs, struct pw__fs_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	epoll_ctl(fs->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void req_release(struct procwait_request *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < PW_FS_NFDS; i++)
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	pw__fs_request_free(r);
+}
+
+static void queue_remove(procwait_forkserver *fs, struct pw__fs_conn *c)
+{
+	struct pw__fs_conn **pp;
+
+	for (pp = &fs->qhead; *pp; pp = &(*pp)->qnext) {
+		if (*pp == c) {
+			*pp = c->qnext;
+			if (fs->qtail == c) {
+				struct pw__fs_conn *t = fs->qhead;
+				while (t && t->qnext)
+					t = t->qnext;
+				fs->qtail = t;
+			}
+			fs->nqueued--;
+			c->qnext = NULL;
+			return;
+		}
+	}
+}
+
+static void conn_free(procwait_forkserver *fs, struct pw__fs_conn *c)
+{
+	if (c->state == PW_FS_QUEUED)
+		queue_remove(fs, c);
+	conn_close_fd(fs, c);
+	req_release(c->req);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		fs->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	fs->nconns--;
+	free(c);
+	fs->last_active = pw__now_ns();
+}
+
+static void conn_send(struct pw__fs_conn *c, const void *buf, size_t len)
+{
+	if (c->fd >= 0)
+		(void)pw__fs_send(c->fd, buf, len, NULL, 0);
+}
+
+static void conn_error(struct pw__fs_conn *c, int err, const char *fmt, ...)
+{
+	char msg[PW_FS_MAX_MESSAGE + 1];
+	char frame[PW_FS_HEADER + 8 + PW_FS_MAX_MESSAGE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conn_send(c, frame, pw__fs_error_encode(frame, err, msg));
+}
+
+/* A connection is done for: reply (when err) and drop it, stopping its
+ * child when one runs. */
+static void conn_fail(procwait_forkserver *fs, struct pw__fs_conn *c, int err,
+                      const char *why)
+{
+	if (err) {
+		conn_error(c, err, "%s", why);
+		fs_log(fs, PROCWAIT_LOG_WARNING, "client pid %ld: %s",
+		       (long)c->peer_pid, why);
+	}
+	switch (c->state) {
+	case PW_FS_RUNNING:
+		conn_close_fd(fs, c);
+		pw__unit_stop(&c->unit, 0);   /* freed when the child is reaped */
+		break;
+	case PW_FS_FORKING:
+		conn_close_fd(fs, c);          /* parent() stops the child */
+		c->lost = 1;
+		break;
+	default:
+		conn_free(fs, c);
+	}
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+static void child_exited(struct pw__unit *u, const procwait_status *st, const struct rusage *ru)
+{
+	struct pw__fs_conn *c = (struct pw__fs_conn *)((char *)u - offsetof(struct pw__fs_conn, unit));
+	procwait_forkserver *fs = c->fs;
+	struct pw__fs_exited e;
+	char frame[PW_FS_HEADER + 64];
+
+	memset(&e, 0, sizeof(e));
+	e.kind = st->kind;
+	e.code = st->code;
+	e.signo = st->signo;
+	e.core = st->core;
+	e.timed_out = u->timed_out;
+	e.utime_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
+	e.stime_us = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+	e.maxrss_kib = ru->ru_maxrss;
+	conn_send(c, frame, pw__fs_exited_encode(frame, &e));
+	fs->running--;
+	conn_free(fs, c);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static void conn_request(procwait_forkserver *fs, struct pw__fs_conn *c,
+                         const uint8_t *p, size_t len, int *fds, int nfds)
+{
+	struct procwait_request *r;
+	const char *why;
+	int rc, i;
+
+	if (nfds != PW_FS_NFDS) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		conn_fail(fs, c, EPROTO, nfds < PW_FS_NFDS ?
+		          "request without its three descriptors" :
+		          "request with too many descriptors");
+		return;
+	}
+	rc = pw__fs_request_decode(p, len, &r, &why);
+	if (rc < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		conn_fail(fs, c, -rc, why);
+		return;
+	}
+	for (i = 0; i < PW_FS_NFDS; i++)
+		r->fds[i] = fds[i];
+	r->owner = c;
+	c->req = r;
+	if (fs->nqueued >= fs->max_queue && fs->running >= fs->max_children) {
+		conn_fail(fs, c, EAGAIN, "server busy: all child slots and the queue are full");
+		return;
+	}
+	c->state = PW_FS_QUEUED;
+	if (fs->qtail)
+		fs->qtail->qnext = c;
+	else
+		fs->qhead = c;
+	fs->qtail = c;
+	fs->nqueued++;
+}
+
+/* recv() gives 0 for an empty SEQPACKET message as for a hang-up. */
+static int hung_up(int fd)
+{
+	struct pollfd p = { fd, POLLRDHUP, 0 };
+
+	return poll(&p, 1, 0) != 1 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
+{
+	const uint8_t *p;
+	size_t len;
+	ssize_t n;
+	int fds[PW_FS_NFDS + 1], nfds, trunc, type, i;
+	int32_t v;
+
+	n = pw__fs_recv(c->fd, fs->buf, PROCWAIT_FORKSERVER_MAX_FRAME + 1, fds,
+	                PW_FS_NFDS + 1, &nfds, &trunc, MSG_DONTWAIT);
+	if (n == -EAGAIN)
+		return;
+	if (n == 0 && !hung_up(c->fd)) {
+		conn_fail(fs, c, EPROTO, "empty frame");
+		return;
+	}
+	if (n <= 0) {
+		/* The client went away (or its socket broke). */
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		conn_fail(fs, c, 0, NULL);
+		return;
+	}
+	type = pw__fs_frame(fs->buf, (size_t)n, trunc || (size_t)n > PROCWAIT_FORKSERVER_MAX_FRAME,
+	                    &p, &len);
+	if (type < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		conn_fail(fs, c, -type, type == -EPROTONOSUPPORT ?
+		          "unsupported protocol version" : type == -EMSGSIZE ?
+		          "frame too large (or too many descriptors)" : "malformed frame");
+		return;
+	}
+	if (type == PW_FS_REQUEST && c->state == PW_FS_NEW) {
+		conn_request(fs, c, p, len, fds, nfds);
+		return;
+	}
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (nfds) {
+		conn_fail(fs, c, EPROTO, "descriptors sent with a frame that takes none");
+		return;
+	}
+	if (type == PW_FS_SIGNAL && c->state != PW_FS_NEW) {
+		if (pw__fs_int_decode(p, len, &v) < 0 || v < 0 || v >= NSIG) {
+			conn_fail(fs, c, EPROTO, "malformed signal frame");
+			return;
+		}
+		/* The child leads a session of its own, so its group is
+		 * orphaned: the kernel discards SIGTSTP, SIGTTIN and SIGTTOU
+		 * sent to it (POSIX job control). Stop it for real. */
+		if (v == SIGTSTP || v == SIGTTIN || v == SIGTTOU)
+			v = SIGSTOP;
+		if (c->state == PW_FS_RUNNING && v > 0)
+			pw__unit_signal(&c->unit, v);
+		return;
+	}
+	conn_fail(fs, c, EPROTO, "unexpected frame type");
+}
+
+static int uid_allowed(const procwait_forkserver *fs, uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n_uids; i++)
+		if (fs->uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+static void accept_clients(procwait_forkserver *fs)
+{
+	for (;;) {
+		struct pw__fs_conn *c;
+		struct epoll_event ev;
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		int fd = accept4(fs->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				fs_log(fs, PROCWAIT_LOG_ERROR, "accept: %s", strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->fs = fs;
+		c->unit.on_exit = child_exited;
+		c->unit.grace_ms = fs->grace_ms;
+		c->unit.stop_signal = SIGTERM;
+		c->next = fs->conns;
+		if (fs->conns)
+			fs->conns->prev = c;
+		fs->conns = c;
+		fs->nconns++;
+		fs->last_active = pw__now_ns();
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+			conn_fail(fs, c, EPERM, "peer credentials unavailable");
+			continue;
+		}
+		c->peer_pid = cred.pid;
+		if (!uid_allowed(fs, cred.uid)) {
+			conn_error(c, EPERM, "uid %lu is not allowed to use this server",
+			           (unsigned long)cred.uid);
+			fs_log(fs, PROCWAIT_LOG_WARNING, "refused a connection from uid %lu (pid %ld)",
+			       (unsigned long)cred.uid, (long)cred.pid);
+			conn_free(fs, c);
+			continue;
+		}
+		if (fs->nconns - fs->running > fs->max_queue + PW_FS_EXTRA_CONNS) {
+			conn_fail(fs, c, EAGAIN, "server busy: too many connections");
+			continue;
+		}
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.ptr = c;
+		if (epoll_ctl(fs->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			conn_fail(fs, c, EAGAIN, "server out of resources");
+			continue;
+		}
+	}
+}
+
+/* ---- stopping ---------------------------------------------------------------- */
+
+static void begin_stop(procwait_forkserver *fs, const char *why)
+{
+	struct pw__fs_conn *c, *nx;
+
+	if (fs->stopping)
+		return;
+	fs->stopping = 1;
+	fs_log(fs, PROCWAIT_LOG_INFO, "stopping (%s)", why);
+	pw__fs_unlisten(fs);
+	for (c = fs->conns; c; c = nx) {
+		nx = c->next;
+		if (c->state == PW_FS_NEW || c->state == PW_FS_QUEUED) {
+			conn_error(c, ESHUTDOWN, "server stopping");
+			conn_free(fs, c);
+		} else if (c->state == PW_FS_RUNNING) {
+			pw__unit_stop(&c->unit, 0);
+		}
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+static int64_t next_timer(const procwait_forkserver *fs)
+{
+	int64_t at = pw__units_next(&fs->units);
+
+	if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0) {
+		int64_t idle = fs->last_active + (int64_t)fs->idle_ms * 1000000;
+		if (idle < at)
+			at = idle;
+	}
+	return at;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_timeout(const procwait_forkserver *fs)
+{
+	pw__check_arg(fs);
+	if (fs->stopped || (fs->qhead && fs->running < fs->max_children && !fs->stopping))
+		return 0;
+	return pw__ms_until(next_timer(fs));
+}
+
+static void handle_events(procwait_forkserver *fs, struct epoll_event *ev, int n)
+{
+	const char *stop = NULL;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		void *tag = ev[i].data.ptr;
+
+		if (tag == &fs->lfd) {
+			accept_clients(fs);
+		} else if (tag == &fs->sigfd) {
+			struct signalfd_siginfo si;
+			while (read(fs->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				stop = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+		} else if (tag == &fs->evfd) {
+			uint64_t v;
+			if (read(fs->evfd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+				stop = "stop requested";
+		} else if (tag == &fs->units) {
+			/* children: handled by the dispatch after the batch */
+		} else {
+			/* epoll reports a descriptor once per batch, and handling
+			 * one connection frees no other: the pointer is live. */
+			conn_readable(fs, tag);
+		}
+	}
+	/* Stopping frees connections: only after the batch. */
+	if (stop)
+		begin_stop(fs, stop);
+}
+
+static int finish_stop(procwait_forkserver *fs)
+{
+	struct pw__fs_conn *c;
+
+	while ((c = fs->conns) != NULL)
+		conn_free(fs, c);
+	fs->stopped = 1;
+	fs_log(fs, PROCWAIT_LOG_INFO, "stopped");
+	return PROCWAIT_FORKSERVER_STOPPED;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeout_ms,
+                                             procwait_request **req)
+{
+	struct epoll_event ev[32];
+	pw__deadline d;
+	sigset_t old;
+	int n, rc = PROCWAIT_FORKSERVER_TIMEOUT, masked = 0;
+
+	pw__check_arg(fs && req);
+	*req = NULL;
+	if (fs->pending)
+		return -EBUSY;
+	if (fs->stopped)
+		return PROCWAIT_FORKSERVER_STOPPED;
+	pw__deadline_init(&d, timeout_ms);
+	if (fs->sigfd >= 0 && pthread_sigmask(SIG_BLOCK, &fs->sigmask, &old) == 0)
+		masked = 1;
+	for (;;) {
+		int64_t at;
+		int ms, left;
+
+		if (!fs->stopping && fs->qhead && fs->running < fs->max_children) {
+			struct pw__fs_conn *c = fs->qhead;
+
+			queue_remove(fs, c);
+			c->state = PW_FS_FORKING;
+			fs->pending = c->req;
+			*req = c->req;
+			rc = PROCWAIT_FORKSERVER_READY;
+			break;
+		}
+		if (fs->stopping && fs->running == 0 && !fs->pending) {
+			rc = finish_stop(fs);
+			break;
+		}
+		at = next_timer(fs);
+		ms = pw__ms_until(at);
+		left = pw__deadline_ms(&d);
+		if (left >= 0 && (ms < 0 || left < ms))
+			ms = left;
+		n = epoll_wait(fs->epfd, ev, 32, ms);
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (n > 0)
+			handle_events(fs, ev, n);
+		n = pw__units_dispatch(&fs->units);
+		if (n < 0) {
+			rc = n;
+			break;
+		}
+		if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0 &&
+		    pw__now_ns() >= fs->last_active + (int64_t)fs->idle_ms * 1000000)
+			begin_stop(fs, "idle");
+		if (pw__deadline_ms(&d) == 0 && !(fs->qhead && fs->running < fs->max_children) &&
+		    !(fs->stopping && fs->running == 0)) {
+			rc = PROCWAIT_FORKSERVER_TIMEOUT;
+			break;
+		}
+	}
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait_request *req,
+                                               pid_t pid)
+{
+	struct pw__fs_conn *c;
+	procwait_proc *proc;
+	char frame[PW_FS_HEADER + 16];
+	int rc, i;
+
+	pw__check_arg(fs && req && pid != 0 && req == fs->pending);
+	fs->pending = NULL;
+	c = req->owner;
+	/* The child has its own copies of the client's descriptors now. */
+	for (i = 0; i < PW_FS_NFDS; i++) {
+		close(req->fds[i]);
+		req->fds[i] = -1;
+	}
+	if (pid < 0) {
+		c->state = PW_FS_NEW;   /* not running: freed below */
+		conn_fail(fs, c, -pid, "fork failed");
+		return 0;
+	}
+	rc = procwait_proc_open(pid, 0, &proc);
+	if (rc == 0) {
+		c->state = PW_FS_RUNNING;
+		rc = pw__unit_track(&fs->units, &c->unit, proc, req->timeout_ms < 0 ?
+		                    fs->timeout_ms : req->timeout_ms);
+	}
+	if (rc < 0) {
+		/* Gone already (reaped behind our back) or no resources: kill
+		 * what may be left and tell the client. */
+		kill(pid, SIGKILL);
+		c->state = PW_FS_NEW;
+		conn_fail(fs, c, rc == -ESRCH ? ESRCH : -rc,
+		          rc == -ESRCH ? "child reaped behind the server's back" :
+		          "cannot track the child");
+		return rc == -ESRCH ? -ESRCH : 0;
+	}
+	fs->running++;
+	fs->last_active = pw__now_ns();
+	if (c->lost || fs->stopping) {
+		pw__unit_stop(&c->unit, 0);
+		return 0;
+	}
+	conn_send(c, frame, pw__fs_int_encode(frame, PW_FS_STARTED, (int32_t)pid));
+	return 0;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_request **out)
+{
+	procwait_request *req;
+	sigset_t old;
+	int rc, masked = 0;
+
+	pw__check_arg(fs && out);
+	*out = NULL;
+	/* SIGTERM and SIGINT stay blocked across the whole loop, fork and
+	 * parent() included: one arriving between two next() calls is read
+	 * from the signalfd, not acted on by its default disposition. The
+	 * child's mask is emptied by procwait_forkserver_child(). */
+	if (fs->sigfd >= 0 && pthread_sigmask(SIG_BLOCK, &fs->sigmask, &old) == 0)
+		masked = 1;
+	for (;;) {
+		pid_t pid;
+
+		rc = procwait_forkserver_next(fs, -1, &req);
+		if (rc == PROCWAIT_FORKSERVER_STOPPED) {
+			rc = 0;
+			break;
+		}
+		if (rc == -EINTR || rc == PROCWAIT_FORKSERVER_TIMEOUT)
+			continue;
+		if (rc < 0)
+			break;
+		if (fs->before_fork)
+			fs->before_fork(fs->data);
+		pid = fork();
+		if (pid == 0) {
+			void (*after)(void *) = fs->after_fork;
+			void *data = fs->data;
+
+			if (procwait_forkserver_child(fs, req) < 0)
+				_exit(127);
+			if (after)
+				after(data);
+			*out = req;
+			return 1;
+		}
+		procwait_forkserver_parent(fs, req, pid < 0 ? -errno : pid);
+	}
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_stop(procwait_forkserver *fs)
+{
+	uint64_t one = 1;
+	int e = errno;
+
+	pw__check_arg(fs);
+	(void)!write(fs->evfd, &one, sizeof(one));
+	errno = e;
+	return 0;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_fd(const procwait_forkserver *fs)
+{
+	pw__check_arg(fs);
+	return fs->epfd;
+}
+
+PROCWAIT_EXTERN const char *procwait_forkserver_path(const procwait_forkserver *fs)
+{
+	return fs ? fs->path : NULL;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_children(const procwait_forkserver *fs)
+{
+	pw__check_arg(fs);
+	return fs->running;
+}
+
+/* ---- creation ---------------------------------------------------------------- */
+
+static int epoll_add_tag(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev;
+
+	ev.events = EPOLLIN;
+	ev.data.ptr = tag;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *opts,
+                                            procwait_forkserver **out)
+{
+	procwait_forkserver_options def = PROCWAIT_FORKSERVER_OPTIONS_INIT;
+	procwait_forkserver *fs;
+	const unsigned known = PROCWAIT_FORKSERVER_NO_SIGNALS | PROCWAIT_FORKSERVER_KEEP_FDS;
+	int rc;
+
+	pw__check_arg(out);
+	*out = NULL;
+	if (!opts)
+		opts = &def;
+	pw__check_arg(opts->size >= sizeof(procwait_forkserver_options));
+	pw__check_arg((opts->flags & ~known) == 0);
+	pw__check_arg(opts->allowed_uids || opts->n_allowed_uids == 0);
+	pw__check_arg(opts->n_allowed_uids <= 4096);
+	pw__check_arg(opts->max_children >= 0 && opts->max_queue >= -1);
+
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->lfd = fs->epfd = fs->sigfd = fs->evfd = -1;
+	fs->server_pid = getpid();
+	fs->flags = opts->flags;
+	fs->max_children = opts->max_children > 0 ? opts->max_children : 64;
+	fs->max_queue = opts->max_queue >= 0 ? opts->max_queue :
+		(fs->max_children > INT_MAX / 4 ? INT_MAX : 4 * fs->max_children);
+	fs->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 0;
+	fs->grace_ms = opts->kill_grace_ms >= 0 ? opts->kill_grace_ms : PW_FS_GRACE_DEFAULT;
+	fs->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 0;
+	fs->before_fork = opts->before_fork;
+	fs->after_fork = opts->after_fork;
+	fs->log = opts->log;
+	fs->data = opts->data;
+	fs->last_active = pw__now_ns();
+	/* Without a standard error now, descriptor 2 may later be one a
+	 * client sent: then the default log stays silent. */
+	fs->log_stderr = fcntl(STDERR_FILENO, F_GETFD) >= 0;
+	if (opts->n_allowed_uids) {
+		fs->n_uids = opts->n_allowed_uids;
+		fs->uids = malloc(fs->n_uids * sizeof(uid_t));
+		if (fs->uids)
+			memcpy(fs->uids, opts->allowed_uids, fs->n_uids * sizeof(uid_t));
+	} else {
+		fs->n_uids = 1;
+		fs->uids = malloc(sizeof(uid_t));
+		if (fs->uids)
+			fs->uids[0] = geteuid();
+	}
+	fs->buf = malloc(PROCWAIT_FORKSERVER_MAX_FRAME + 1);
+	if (!fs->uids || !fs->buf) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = pw__units_init(&fs->units);
+	if (rc < 0)
+		goto fail;
+	fs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	fs->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fs->epfd < 0 || fs->evfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (!(fs->flags & PROCWAIT_FORKSERVER_NO_SIGNALS)) {
+		sigemptyset(&fs->sigmask);
+		sigaddset(&fs->sigmask, SIGTERM);
+		sigaddset(&fs->sigmask, SIGINT);
+		fs->sigfd = signalfd(-1, &fs->sigmask, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (fs->sigfd < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((rc = epoll_add_tag(fs->epfd, fs->sigfd, &fs->sigfd)) < 0)
+			goto fail;
+	}
+	if ((rc = epoll_add_tag(fs->epfd, fs->evfd, &fs->evfd)) < 0 ||
+	    (rc = epoll_add_tag(fs->epfd, procwait_waitset_fd(fs->units.ws), &fs->units)) < 0)
+		goto fail;
+	rc = pw__fs_listen(fs, opts->name, opts->socket_path);
+	if (rc < 0)
+		goto fail;
+	if ((rc = epoll_add_tag(fs->epfd, fs->lfd, &fs->lfd)) < 0)
+		goto fail;
+	{
+		/* fork() copies only the calling thread (DESIGN.md §9). */
+		struct pw__stat st;
+
+		if (pw__proc_stat(getpid(), &st) == 0 && st.num_threads > 1)
+			fs_log(fs, PROCWAIT_LOG_WARNING, "the server process has %ld threads: "
+			       "each forked child gets only the one that forks it",
+			       st.num_threads);
+	}
+	*out = fs;
+	return 0;
+fail:
+	procwait_forkserver_free(fs);
+	return rc;
+}
+
+PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
+{
+	struct pw__fs_conn *c;
+
+	if (!fs)
+		return;
+	if (getpid() != fs->server_pid) {
+		pw__fs_forget(fs);   /* a forked copy: touch nothing shared */
+		return;
+	}
+	pw__fs_unlisten(fs);
+	if (fs->pending) {
+		/* next() returned a request that never reached parent(). */
+		c = fs->pending->owner;
+		fs->pending = NULL;
+		c->state = PW_FS_NEW;
+	}
+	if (fs->units.ws)
+		pw__units_fini(&fs->units);   /* SIGKILL, reap */
+	while ((c = fs->conns) != NULL) {
+		c->state = PW_FS_NEW;
+		conn_free(fs, c);
+	}
+	if (fs->epfd >= 0)
+		close(fs->epfd);
+	if (fs->sigfd >= 0)
+		close(fs->sigfd);
+	if (fs->evfd >= 0)
+		close(fs->evfd);
+	free(fs->uids);
+	free(fs->buf);
+	free(fs->path);
+	free(fs);
+}
