@@ -399,7 +399,7 @@ static void usage(FILE *f)
 	        "              own fork server, CPython's multiprocessing forkserver\n"
 	        "  python      CPython's, psutil's and procwait's waits and oneshots\n"
 	        "\n"
-	        "  --quick              fewer repetitions (about 40 s in all)\n"
+	        "  --quick              fewer repetitions (about a minute in all)\n"
 	        "  --json               one JSON object instead of tables\n"
 	        "  --duration SECONDS   child lifetime, and the spread of exits in 'scale' (2)\n"
 	        "  --reps N             repetitions per row (5; quick: 2, and 1 in 'scale');\n"
