@@ -61,18 +61,6 @@ static void conn_close_fd(procwait_forkserver *fs, struct pw__fs_conn *c)
 	c->fd = -1;
 }
 
-static void req_release(struct procwait_request *r)
-{
-	int i;
-
-	if (!r)
-		return;
-	for (i = 0; i < PW_FS_NFDS; i++)
-		if (r->fds[i] >= 0)
-			close(r->fds[i]);
-	pw__fs_request_free(r);
-}
-
 static void queue_remove(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
 	struct pw__fs_conn **pp;
@@ -98,7 +86,7 @@ static void conn_free(procwait_forkserver *fs, struct pw__fs_conn *c)
 	if (c->state == PW_FS_QUEUED)
 		queue_remove(fs, c);
 	conn_close_fd(fs, c);
-	req_release(c->req);
+	procwait_request_free(c->req);   /* and its descriptors */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -759,14 +747,5 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 		c->state = PW_FS_NEW;
 		conn_free(fs, c);
 	}
-	if (fs->epfd >= 0)
-		close(fs->epfd);
-	if (fs->sigfd >= 0)
-		close(fs->sigfd);
-	if (fs->evfd >= 0)
-		close(fs->evfd);
-	free(fs->uids);
-	free(fs->buf);
-	free(fs->path);
-	free(fs);
+	pw__fs_release(fs);
 }

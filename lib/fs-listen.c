@@ -6,7 +6,6 @@
  */
 #include "internal.h"
 #include "fs-net.h"
-#include "fs-proto.h"
 #include "fs-server.h"
 
 #include <stdlib.h>
@@ -106,6 +105,20 @@ void pw__fs_unlisten(procwait_forkserver *fs)
 		unlink(fs->path);
 }
 
+void pw__fs_release(procwait_forkserver *fs)
+{
+	if (fs->epfd >= 0)
+		close(fs->epfd);
+	if (fs->sigfd >= 0)
+		close(fs->sigfd);
+	if (fs->evfd >= 0)
+		close(fs->evfd);
+	free(fs->uids);
+	free(fs->buf);
+	free(fs->path);
+	free(fs);
+}
+
 void pw__fs_forget(procwait_forkserver *fs)
 {
 	struct pw__fs_conn *c, *nx;
@@ -120,23 +133,8 @@ void pw__fs_forget(procwait_forkserver *fs)
 		nx = c->next;
 		if (c->fd >= 0)
 			close(c->fd);
-		if (c->req) {
-			int i;
-			for (i = 0; i < 3; i++)
-				if (c->req->fds[i] >= 0)
-					close(c->req->fds[i]);
-			pw__fs_request_free(c->req);
-		}
+		procwait_request_free(c->req);   /* and its descriptors */
 		free(c);
 	}
-	if (fs->epfd >= 0)
-		close(fs->epfd);
-	if (fs->sigfd >= 0)
-		close(fs->sigfd);
-	if (fs->evfd >= 0)
-		close(fs->evfd);
-	free(fs->uids);
-	free(fs->buf);
-	free(fs->path);
-	free(fs);
+	pw__fs_release(fs);
 }

@@ -66,6 +66,9 @@ struct procwait_forkserver {
 int pw__fs_listen(procwait_forkserver *fs, const char *name, const char *path);
 /* Stop listening and remove the socket file if it is still ours. */
 void pw__fs_unlisten(procwait_forkserver *fs);
+/* Close the loop's own descriptors and free the server's memory (the
+ * last step of free() and of pw__fs_forget()). */
+void pw__fs_release(procwait_forkserver *fs);
 /* In a forked child: close every descriptor of the server and free its
  * memory (the requests it holds too), without touching shared state. */
 void pw__fs_forget(procwait_forkserver *fs);
