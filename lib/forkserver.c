@@ -25,9 +25,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #define PW_FS_EXTRA_CONNS 32      /* unauthenticated/new connections beyond the slots */
 #define PW_FS_GRACE_DEFAULT 5000
@@ -51,6 +53,8 @@ static void fs_log(procwait_forkserver *fs, int level, const char *fmt, ...)
 }
 
 /* ---- connections -------------------------------------------------------- */
+
+static void accept_resume(procwait_forkserver *fs);
 
 static void conn_close_fd(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
@@ -96,12 +100,13 @@ static void conn_free(procwait_forkserver *fs, struct pw__fs_conn *c)
 	fs->nconns--;
 	free(c);
 	fs->last_active = pw__now_ns();
+	accept_resume(fs);   /* a descriptor is free again */
 }
 
 static void conn_send(struct pw__fs_conn *c, const void *buf, size_t len)
 {
 	if (c->fd >= 0)
-		(void)pw__fs_send(c->fd, buf, len, NULL, 0);
+		(void)pw__fs_send(c->fd, buf, len, NULL, 0, MSG_DONTWAIT);
 }
 
 static void conn_error(struct pw__fs_conn *c, int err, const char *fmt, ...)
@@ -191,7 +196,10 @@ static void conn_request(procwait_forkserver *fs, struct pw__fs_conn *c,
 		r->fds[i] = fds[i];
 	r->owner = c;
 	c->req = r;
-	if (fs->nqueued >= fs->max_queue && fs->running >= fs->max_children) {
+	/* Every request ahead of this one (running, being forked, queued)
+	 * takes a slot or a place in the queue first. */
+	if ((int64_t)fs->running + (fs->pending ? 1 : 0) + fs->nqueued >=
+	    (int64_t)fs->max_children + fs->max_queue) {
 		conn_fail(fs, c, EAGAIN, "server busy: all child slots and the queue are full");
 		return;
 	}
@@ -208,8 +216,9 @@ static void conn_request(procwait_forkserver *fs, struct pw__fs_conn *c,
 static int hung_up(int fd)
 {
 	struct pollfd p = { fd, POLLRDHUP, 0 };
+	int r = poll(&p, 1, 0);
 
-	return poll(&p, 1, 0) != 1 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	return r < 0 || (r == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
 }
 
 static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
@@ -225,6 +234,8 @@ static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
 	if (n == -EAGAIN)
 		return;
 	if (n == 0 && !hung_up(c->fd)) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
 		conn_fail(fs, c, EPROTO, "empty frame");
 		return;
 	}
@@ -233,6 +244,13 @@ static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
 		conn_fail(fs, c, 0, NULL);
+		return;
+	}
+	if (trunc && (size_t)n <= PROCWAIT_FORKSERVER_MAX_FRAME && nfds < PW_FS_NFDS) {
+		/* The kernel could not install the descriptors: ours ran out. */
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		conn_fail(fs, c, EAGAIN, "server out of descriptors");
 		return;
 	}
 	type = pw__fs_frame(fs->buf, (size_t)n, trunc || (size_t)n > PROCWAIT_FORKSERVER_MAX_FRAME,
@@ -282,6 +300,34 @@ static int uid_allowed(const procwait_forkserver *fs, uid_t uid)
 	return 0;
 }
 
+#define PW_FS_ACCEPT_PAUSE_NS 100000000LL   /* 100 ms */
+
+static void accept_watch(procwait_forkserver *fs, uint32_t events)
+{
+	struct epoll_event ev;
+
+	ev.events = events;
+	ev.data.ptr = &fs->lfd;
+	if (fs->lfd >= 0)
+		epoll_ctl(fs->epfd, EPOLL_CTL_MOD, fs->lfd, &ev);
+}
+
+static void accept_pause(procwait_forkserver *fs)
+{
+	if (!fs->accept_paused_until)
+		accept_watch(fs, 0);
+	fs->accept_paused_until = pw__now_ns() + PW_FS_ACCEPT_PAUSE_NS;
+}
+
+/* A connection closed or the pause is over: listen again. */
+static void accept_resume(procwait_forkserver *fs)
+{
+	if (!fs->accept_paused_until)
+		return;
+	fs->accept_paused_until = 0;
+	accept_watch(fs, EPOLLIN);
+}
+
 static void accept_clients(procwait_forkserver *fs)
 {
 	for (;;) {
@@ -294,8 +340,16 @@ static void accept_clients(procwait_forkserver *fs)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The listening socket stays readable: stop
+				 * watching it for a while, or the loop spins. */
+				fs_log(fs, PROCWAIT_LOG_ERROR, "accept: %s (pausing new connections)",
+				       strerror(errno));
+				accept_pause(fs);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				fs_log(fs, PROCWAIT_LOG_ERROR, "accept: %s", strerror(errno));
+			}
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -327,7 +381,8 @@ static void accept_clients(procwait_forkserver *fs)
 			conn_free(fs, c);
 			continue;
 		}
-		if (fs->nconns - fs->running > fs->max_queue + PW_FS_EXTRA_CONNS) {
+		if ((int64_t)fs->nconns - fs->running >
+		    (int64_t)fs->max_queue + PW_FS_EXTRA_CONNS) {
 			conn_fail(fs, c, EAGAIN, "server busy: too many connections");
 			continue;
 		}
@@ -367,6 +422,9 @@ static void begin_stop(procwait_forkserver *fs, const char *why)
 static int64_t next_timer(const procwait_forkserver *fs)
 {
 	int64_t at = pw__units_next(&fs->units);
+
+	if (fs->accept_paused_until && fs->accept_paused_until < at)
+		at = fs->accept_paused_until;
 
 	if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0) {
 		int64_t idle = fs->last_active + (int64_t)fs->idle_ms * 1000000;
@@ -478,6 +536,8 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 			rc = n;
 			break;
 		}
+		if (fs->accept_paused_until && pw__now_ns() >= fs->accept_paused_until)
+			accept_resume(fs);
 		if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0 &&
 		    pw__now_ns() >= fs->last_active + (int64_t)fs->idle_ms * 1000000)
 			begin_stop(fs, "idle");
@@ -520,9 +580,15 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
 		                    fs->timeout_ms : req->timeout_ms);
 	}
 	if (rc < 0) {
-		/* Gone already (reaped behind our back) or no resources: kill
-		 * what may be left and tell the client. */
-		kill(pid, SIGKILL);
+		/* Gone already (reaped behind our back: its pid may be
+		 * somebody else's now, leave it alone), or no resources to
+		 * track it: then it is ours and unreaped, kill and reap it. */
+		if (rc != -ESRCH) {
+			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
 		c->state = PW_FS_NEW;
 		conn_fail(fs, c, rc == -ESRCH ? ESRCH : -rc,
 		          rc == -ESRCH ? "child reaped behind the server's back" :
@@ -592,6 +658,10 @@ PROCWAIT_EXTERN int procwait_forkserver_stop(procwait_forkserver *fs)
 	int e = errno;
 
 	pw__check_arg(fs);
+	/* In a child forked from the server (before or after
+	 * procwait_forkserver_child()) the eventfd is the server's. */
+	if (getpid() != fs->server_pid || fs->evfd < 0)
+		return 0;
 	(void)!write(fs->evfd, &one, sizeof(one));
 	errno = e;
 	return 0;
@@ -615,6 +685,24 @@ PROCWAIT_EXTERN int procwait_forkserver_children(const procwait_forkserver *fs)
 }
 
 /* ---- creation ---------------------------------------------------------------- */
+
+/* 4 × max_children, but no more than the descriptor limit holds: a queued
+ * request holds 4 descriptors (its connection and the client's three), a
+ * running child 2 (its connection and its handle). */
+static int default_queue(int max_children)
+{
+	struct rlimit rl;
+	int64_t q = 4 * (int64_t)max_children, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		room = ((int64_t)rl.rlim_cur - 64 - 2 * (int64_t)max_children) / 4;
+		if (room < q)
+			q = room;
+	}
+	if (q < 0)
+		q = 0;
+	return q > INT_MAX ? INT_MAX : (int)q;
+}
 
 static int epoll_add_tag(int epfd, int fd, void *tag)
 {
@@ -651,7 +739,7 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	fs->flags = opts->flags;
 	fs->max_children = opts->max_children > 0 ? opts->max_children : 64;
 	fs->max_queue = opts->max_queue >= 0 ? opts->max_queue :
-		(fs->max_children > INT_MAX / 4 ? INT_MAX : 4 * fs->max_children);
+		default_queue(fs->max_children);
 	fs->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 0;
 	fs->grace_ms = opts->kill_grace_ms >= 0 ? opts->kill_grace_ms : PW_FS_GRACE_DEFAULT;
 	fs->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 0;
@@ -730,8 +818,13 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 
 	if (!fs)
 		return;
+	if (fs->forgotten) {
+		free(fs);            /* released by procwait_forkserver_child() */
+		return;
+	}
 	if (getpid() != fs->server_pid) {
 		pw__fs_forget(fs);   /* a forked copy: touch nothing shared */
+		free(fs);
 		return;
 	}
 	pw__fs_unlisten(fs);
@@ -748,4 +841,5 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 		conn_free(fs, c);
 	}
 	pw__fs_release(fs);
+	free(fs);
 }

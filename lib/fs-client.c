@@ -135,7 +135,7 @@ static int fd_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
-PROCWAIT_EXTERN int procwait_client_start(procwait_client *c, const procwait_client_request *req)
+PROCWAIT_EXTERN int procwait_client_send(procwait_client *c, const procwait_client_request *req)
 {
 	char cwdbuf[PROCWAIT_FORKSERVER_MAX_CWD + 1];
 	const char *cwd;
@@ -143,7 +143,6 @@ PROCWAIT_EXTERN int procwait_client_start(procwait_client *c, const procwait_cli
 	const uint8_t *p;
 	size_t len;
 	int fds[3], i, rc, n;
-	int32_t pid;
 
 	pw__check_arg(c && req && req->size >= sizeof(procwait_client_request));
 	pw__check_arg(req->argv && req->argv[0]);
@@ -175,27 +174,52 @@ PROCWAIT_EXTERN int procwait_client_start(procwait_client *c, const procwait_cli
 		return n;
 	}
 	c->started = 1;
-	rc = pw__fs_send(c->fd, buf, (size_t)n, fds, 3);
-	/* A refusal (uid, busy) may have been written before the server
-	 * closed: read the reply even when the send failed. */
-	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
-		free(buf);
-		c->done = 1;
-		return rc;
-	}
-	rc = recv_frame(c, buf, PROCWAIT_FORKSERVER_MAX_FRAME, -1, &p, &len);
-	if (rc == PW_FS_STARTED && pw__fs_int_decode(p, len, &pid) == 0 && pid > 0) {
-		c->pid = pid;
-		rc = pid;
-	} else if (rc == PW_FS_ERROR) {
-		rc = server_error(c, p, len);
-	} else if (rc >= 0) {
-		rc = -EPROTO;
+	rc = pw__fs_send(c->fd, buf, (size_t)n, fds, 3, 0);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* A refusal (uid, busy) may have been written before the
+		 * server closed: it says more than the broken pipe. */
+		rc = recv_frame(c, buf, PROCWAIT_FORKSERVER_MAX_FRAME, 0, &p, &len);
+		rc = rc == PW_FS_ERROR ? server_error(c, p, len) : -ECONNRESET;
 	}
 	if (rc < 0)
 		c->done = 1;
 	free(buf);
 	return rc;
+}
+
+PROCWAIT_EXTERN int procwait_client_started(procwait_client *c, int timeout_ms)
+{
+	uint8_t buf[PW_FS_HEADER + 8 + PW_FS_MAX_MESSAGE + 1];
+	const uint8_t *p;
+	size_t len;
+	int32_t pid;
+	int rc;
+
+	pw__check_arg(c);
+	if (!c->started)
+		return -ESRCH;
+	if (c->pid > 0)
+		return c->pid;
+	if (c->done)
+		return -EALREADY;
+	rc = recv_frame(c, buf, sizeof(buf), timeout_ms < 0 ? -1 : timeout_ms, &p, &len);
+	if (rc == 0)
+		return 0;
+	if (rc == PW_FS_STARTED && pw__fs_int_decode(p, len, &pid) == 0 && pid > 0) {
+		c->pid = pid;
+		return pid;
+	}
+	if (rc == PW_FS_ERROR)
+		return server_error(c, p, len);
+	c->done = 1;
+	return rc < 0 ? rc : -EPROTO;
+}
+
+PROCWAIT_EXTERN int procwait_client_start(procwait_client *c, const procwait_client_request *req)
+{
+	int rc = procwait_client_send(c, req);
+
+	return rc < 0 ? rc : procwait_client_started(c, -1);
 }
 
 PROCWAIT_EXTERN int procwait_client_fd(const procwait_client *c)
@@ -209,13 +233,15 @@ PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo)
 	char frame[PW_FS_HEADER + 8];
 	int rc;
 
-	pw__check_arg(c && signo >= 0 && signo <= 64);
+	pw__check_arg(c && signo > 0 && signo < NSIG);
 	if (!c->started || c->pid <= 0)
 		return -ESRCH;
 	if (c->done)
 		return -ESRCH;
-	rc = pw__fs_send(c->fd, frame, pw__fs_int_encode(frame, PW_FS_SIGNAL, signo), NULL, 0);
-	return rc == -EPIPE ? -ECONNRESET : rc;
+	/* Never blocks: a server that does not read is no reason to hang. */
+	rc = pw__fs_send(c->fd, frame, pw__fs_int_encode(frame, PW_FS_SIGNAL, signo),
+	                 NULL, 0, MSG_DONTWAIT);
+	return rc == -EPIPE ? -ECONNRESET : rc == -EWOULDBLOCK ? -EAGAIN : rc;
 }
 
 PROCWAIT_EXTERN int procwait_client_wait(procwait_client *c, int timeout_ms,

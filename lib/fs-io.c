@@ -13,7 +13,7 @@
 
 #define PW_FS_MAX_CMSG_FDS 8
 
-int pw__fs_send(int sock, const void *buf, size_t len, const int *fds, int nfds)
+int pw__fs_send(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags)
 {
 	union {
 		struct cmsghdr h;
@@ -40,7 +40,7 @@ int pw__fs_send(int sock, const void *buf, size_t len, const int *fds, int nfds)
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	do
-		r = sendmsg(sock, &m, MSG_NOSIGNAL);
+		r = sendmsg(sock, &m, MSG_NOSIGNAL | flags);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;

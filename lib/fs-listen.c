@@ -113,10 +113,13 @@ void pw__fs_release(procwait_forkserver *fs)
 		close(fs->sigfd);
 	if (fs->evfd >= 0)
 		close(fs->evfd);
+	fs->epfd = fs->sigfd = fs->evfd = fs->lfd = -1;
 	free(fs->uids);
 	free(fs->buf);
 	free(fs->path);
-	free(fs);
+	fs->uids = NULL;
+	fs->buf = NULL;
+	fs->path = NULL;
 }
 
 void pw__fs_forget(procwait_forkserver *fs)
@@ -136,5 +139,9 @@ void pw__fs_forget(procwait_forkserver *fs)
 		procwait_request_free(c->req);   /* and its descriptors */
 		free(c);
 	}
+	fs->conns = NULL;
+	fs->qhead = fs->qtail = NULL;
+	fs->pending = NULL;
 	pw__fs_release(fs);
+	fs->forgotten = 1;
 }

@@ -18,9 +18,10 @@ int pw__fs_check_parent(const char *path);
 /* Fill a socket address for path: 0, -EINVAL, -ENAMETOOLONG. */
 int pw__fs_sockaddr(const char *path, struct sockaddr_un *sa, socklen_t *len);
 
-/* Send one frame of len bytes with nfds descriptors (0..3). MSG_NOSIGNAL;
- * retries EINTR. 0 or -errno (-EPIPE/-ECONNRESET when the peer is gone). */
-int pw__fs_send(int sock, const void *buf, size_t len, const int *fds, int nfds);
+/* Send one frame of len bytes with nfds descriptors (0..3), with extra
+ * send flags (MSG_DONTWAIT); MSG_NOSIGNAL always; retries EINTR. 0 or
+ * -errno (-EPIPE/-ECONNRESET when the peer is gone, -EAGAIN when full). */
+int pw__fs_send(int sock, const void *buf, size_t len, const int *fds, int nfds, int flags);
 
 /* Receive one frame into buf (cap bytes), with descriptors into fds
  * (room for max_fds; each received one is O_CLOEXEC). *nfds receives how

@@ -59,6 +59,8 @@ struct procwait_forkserver {
 	int running;                    /* children tracked */
 	struct procwait_request *pending;   /* returned by next(), not yet parented */
 	int stopping, stopped;
+	int forgotten;                  /* released in a child: only free() it */
+	int64_t accept_paused_until;    /* out of descriptors: not accepting */
 	int64_t last_active;            /* for the idle time */
 };
 
@@ -66,11 +68,12 @@ struct procwait_forkserver {
 int pw__fs_listen(procwait_forkserver *fs, const char *name, const char *path);
 /* Stop listening and remove the socket file if it is still ours. */
 void pw__fs_unlisten(procwait_forkserver *fs);
-/* Close the loop's own descriptors and free the server's memory (the
- * last step of free() and of pw__fs_forget()). */
+/* Close the loop's own descriptors and free what the server holds (the
+ * last step of free() and of pw__fs_forget()); the struct itself stays. */
 void pw__fs_release(procwait_forkserver *fs);
-/* In a forked child: close every descriptor of the server and free its
- * memory (the requests it holds too), without touching shared state. */
+/* In a forked child: close every descriptor of the server and free what
+ * it holds (the requests too), without touching shared state; the struct
+ * stays, marked forgotten, for procwait_forkserver_free(). */
 void pw__fs_forget(procwait_forkserver *fs);
 
 #endif /* PROCWAIT_FS_SERVER_H */

@@ -849,6 +849,33 @@ if start_server "$tmp/queue.sock" --max-children 1 --max-queue 1; then
 fi
 end
 
+begin "a queued run interrupted by SIGTERM exits 143 and its command never runs"
+if start_server "$tmp/withdraw.sock" --max-children 1 --max-queue 1; then
+	rm -f "$tmp/go" "$tmp/wran"
+	if bg_run "$tmp/ready" sh -c 'echo ok >"$1"; while [ ! -e "$2" ]; do sleep 0.05; done' \
+		sh "$tmp/ready" "$tmp/go"; then
+		first=$rp
+		"$R" -s "$sock" sh -c 'echo ran >"$1"' sh "$tmp/wran" </dev/null >/dev/null 2>"$tmp/qerr" &
+		q=$!
+		track "$q"
+		sleep 0.5   # queued by now (and the libtool wrapper has exec'd)
+		kill -TERM "$q" 2>/dev/null
+		if ! reap "$q" 10; then
+			fail "the queued procwait-run ignored SIGTERM"
+		elif [ "$wrc" -ne 143 ]; then
+			fail "the queued procwait-run exit $wrc, want 143"
+			show "$tmp/qerr"
+		fi
+		touch "$tmp/go"
+		reap "$first" 10
+		[ "$wrc" -eq 0 ] || fail "the first run exit $wrc"
+		run true </dev/null >/dev/null 2>&1   # the slot serves again
+		[ ! -e "$tmp/wran" ] || fail "the withdrawn command ran anyway"
+	fi
+	stop_server
+fi
+end
+
 # ---- PTY mode --------------------------------------------------------------------
 
 sock=$main_sock srv=$main_srv

@@ -149,6 +149,44 @@ static int pty_pump(struct pty *t, int nonblock)
 
 /* ---- the run --------------------------------------------------------------------- */
 
+/* Send the request and wait for STARTED (the server may queue it) while
+ * staying interruptible: SIGINT, SIGTERM, SIGHUP or SIGQUIT withdraw it and
+ * set *interrupted to the signal. Returns the pid, 0 when interrupted, or
+ * -errno. */
+static int wait_started(procwait_client *c, const procwait_client_request *rq, int sfd,
+                        int *interrupted)
+{
+	int rc = procwait_client_send(c, rq);
+
+	*interrupted = 0;
+	while (rc >= 0) {
+		struct pollfd pf[2] = { { procwait_client_fd(c), POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			int s = (int)si.ssi_signo;
+
+			if (s == SIGINT || s == SIGTERM || s == SIGHUP || s == SIGQUIT) {
+				*interrupted = s;
+				return 0;
+			}
+			if (s == SIGTSTP)
+				raise(SIGSTOP);   /* nothing runs yet: stop alone */
+		}
+		if (pf[0].revents) {
+			rc = procwait_client_started(c, 0);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return rc;
+}
+
 static int exit_code(const procwait_result *r)
 {
 	if (r->status.kind == PROCWAIT_STATUS_EXITED)
@@ -180,7 +218,7 @@ int main(int argc, char **argv)
 	procwait_result res;
 	struct pty t = { -1, -1, 0, { 0 } };
 	sigset_t mask;
-	int opt, use_pty = 0, rc, sfd, stdin_open = 1, ms;
+	int opt, use_pty = 0, rc, sfd, stdin_open = 1, ms, interrupted;
 	size_t i;
 
 	/* A closed 0, 1 or 2 would be taken by our signalfd or our connection
@@ -254,10 +292,17 @@ int main(int argc, char **argv)
 		rq.fds[0] = rq.fds[1] = rq.fds[2] = t.slave;
 		rq.flags |= PROCWAIT_CLIENT_PTY;
 	}
-	rc = procwait_client_start(c, &rq);
+	rc = wait_started(c, &rq, sfd, &interrupted);
 	if (t.slave >= 0) {
 		close(t.slave);   /* the child holds it now */
 		t.slave = -1;
+	}
+	if (interrupted) {
+		/* Interrupted while queued: the request is withdrawn, and we
+		 * end as the command would have. */
+		pty_restore(&t);
+		procwait_client_close(c);
+		return 128 + interrupted;
 	}
 	if (rc < 0) {
 		pty_restore(&t);

@@ -90,7 +90,9 @@ typedef struct procwait_forkserver_options {
 	/** Children running at once; 0 means 64. */
 	int max_children;
 	/** Requests waiting for a free slot; past this a request is refused
-	 *  with EAGAIN. -1 means 4 × max_children; 0 means none wait. */
+	 *  with EAGAIN. -1 means 4 × max_children, less when the descriptor
+	 *  limit (RLIMIT_NOFILE) could not hold that many (a queued request
+	 *  holds four); 0 means none wait. */
 	int max_queue;
 	/** Default per-request timeout in ms (a request may ask for its
 	 *  own); <= 0 means none. */
@@ -254,9 +256,10 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
  * controlling one in PTY mode, resets every signal disposition to the default
  * and empties the signal mask, closes every other descriptor (unless
  * #PROCWAIT_FORKSERVER_KEEP_FDS), sets SIGKILL as the parent-death signal and
- * exits with 127 at once if the server already died. Frees the server's
- * memory in the child: @p fs must not be used afterwards. @p req stays valid
- * until procwait_request_free().
+ * exits with 127 at once if the server already died. Releases everything
+ * the server holds in the child: afterwards only procwait_forkserver_free()
+ * may be called on @p fs (it frees what is left). @p req stays valid until
+ * procwait_request_free().
  *
  * On failure, a message naming the step has been written to the client's
  * standard error; the child should _exit(127).
@@ -264,7 +267,11 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
  * @param fs  the server (in the child).
  * @param req the request from procwait_forkserver_next().
  * @retval 0       the request is installed.
- * @retval -EINVAL @p fs or @p req NULL.
+ * @retval -EINVAL @p fs or @p req NULL, or @p req not the request last
+ *                 returned by procwait_forkserver_next().
+ * @retval -EMFILE, -EBADF  the descriptors could not be installed.
+ * @retval -EPERM, -ENOTTY  PTY mode: the terminal could not be made the
+ *                 controlling one.
  * @retval -ENOENT, -EACCES, -ENOTDIR, ...  chdir(2) failed.
  * @retval -ENOMEM  the environment could not be set.
  * @since 0.1
@@ -297,8 +304,10 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
  * Runs procwait_forkserver_next() in a loop; for each request calls the
  * @c before_fork hook, forks, and in the child installs the request
  * (procwait_forkserver_child()), calls the @c after_fork hook and returns 1
- * with @p *req set; in the server it tracks the child and goes on. Returns 0
- * in the server once it has stopped.
+ * with @p *req set (there, only procwait_forkserver_free() may still be
+ * called on @p fs); in the server it tracks the child and goes on. Returns 0
+ * in the server once it has stopped. SIGTERM and SIGINT stay blocked in the
+ * calling thread for the whole call (unless NO_SIGNALS).
  *
  * @param fs       the server.
  * @param[out] req in the child, the installed request.
@@ -313,7 +322,8 @@ PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_
  * @brief Ask the server to stop.
  *
  * Async-signal-safe, and safe from another thread: it only writes to an
- * eventfd. The loop in procwait_forkserver_next() carries the stop out.
+ * eventfd. The loop in procwait_forkserver_next() carries the stop out. In
+ * a process forked from the server the call does nothing.
  *
  * @param fs the server.
  * @retval 0       the stop is requested.
@@ -466,6 +476,43 @@ PROCWAIT_EXTERN int procwait_client_connect(const char *socket_path, procwait_cl
 PROCWAIT_EXTERN int procwait_client_start(procwait_client *c, const procwait_client_request *req);
 
 /**
+ * @brief Send a request without waiting for it to start.
+ *
+ * procwait_client_start() is this call followed by
+ * procwait_client_started(c, -1). Use the two when the wait for a free slot
+ * must stay interruptible: poll procwait_client_fd() with your other
+ * descriptors, then call procwait_client_started(). Closing the connection
+ * before STARTED withdraws a queued request.
+ *
+ * @param c   the connection.
+ * @param req what to run.
+ * @retval 0   sent.
+ * @retval -EINVAL, -E2BIG, -EALREADY, -EBADF  as procwait_client_start().
+ * @retval -EPERM, -EAGAIN, -ESHUTDOWN, ...  the server refused at once (its
+ *             error reply was already there).
+ * @retval -ECONNRESET  the server went away.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN int procwait_client_send(procwait_client *c, const procwait_client_request *req);
+
+/**
+ * @brief Wait for the STARTED reply to a sent request.
+ *
+ * @param c          the connection.
+ * @param timeout_ms < 0 forever, 0 check once, > 0 milliseconds.
+ * @return the child's pid (> 0; again on later calls), or 0 when the
+ *         timeout passed.
+ * @retval -EINVAL     @p c NULL.
+ * @retval -ESRCH      no request was sent on @p c.
+ * @retval -EALREADY   the request already ended in an error.
+ * @retval -EPERM, -EAGAIN, -ESHUTDOWN, -EPROTO, ...  the server's error
+ *                     reply (procwait_client_message() tells its text).
+ * @retval -ECONNRESET the server went away.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN int procwait_client_started(procwait_client *c, int timeout_ms);
+
+/**
  * @brief The connection's descriptor, readable when the result is there
  *        (or the server went away).
  * @param c the connection.
@@ -480,13 +527,17 @@ PROCWAIT_EXTERN int procwait_client_fd(const procwait_client *c);
  * The child leads its own session, so its process group is orphaned and
  * the kernel would discard the job-control stops SIGTSTP, SIGTTIN and
  * SIGTTOU: the server sends SIGSTOP instead (SIGCONT resumes the group).
+ * The call never blocks.
+ *
  * @param c     the connection.
- * @param signo a signal number (1 to 64), or 0 to check the group exists.
+ * @param signo a signal number (1 to NSIG - 1).
  * @retval 0            sent.
  * @retval -EINVAL      @p c NULL or @p signo out of range.
  * @retval -ESRCH       no child: no request was started on @p c, or its
  *                      exit was already reported.
- * @retval -ECONNRESET  the server went away.
+ * @retval -EAGAIN      the server is not reading (the frame was not sent).
+ * @retval -ECONNRESET  the server went away, or closed the connection
+ *                      after reporting the exit.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo);
