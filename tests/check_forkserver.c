@@ -478,6 +478,49 @@ static int gone_within(pid_t pid, int ms)
 	return 0;
 }
 
+/* Fields of /proc/PID/stat after the command: the state letter, and
+ * utime + stime in ms. 0 when unknown. */
+static int proc_stat_read(pid_t pid, char *state, long long *cpu_ms)
+{
+	char path[64], line[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	p = strrchr(line, ')');
+	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 *  cmajflt utime stime" */
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	                 state, &ut, &st) != 3)
+		return 0;
+	*cpu_ms = (long long)((ut + st) * 1000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+	return 1;
+}
+
+/* kill(pid, SIGSTOP) and wait until it is stopped. */
+static void stop_process(pid_t pid)
+{
+	long long end = pwt_now_ms() + 10000, cpu;
+	char st = '?';
+
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	while (pwt_now_ms() < end) {
+		if (proc_stat_read(pid, &st, &cpu) && st == 'T')
+			return;
+		pwt_nap_ms(5);
+	}
+	ck_abort_msg("process %d not stopped by SIGSTOP (state %c)", (int)pid, st);
+}
+
 /* Reap our child pid within ms (SIGKILL after that): the raw status, or -1
  * when it had to be killed. */
 static int reap_within(pid_t pid, int ms)
@@ -687,8 +730,13 @@ struct srv_cfg {
 	int close_stdio;        /* the server runs with 0, 1 and 2 closed */
 	const uid_t *uids;
 	size_t nuids;
+	/* serve()'s child: 0 runs the request; 1 frees the server and the
+	 * request and exits with atoi(argv[1]); 2 calls
+	 * procwait_forkserver_stop() first (exit 90 when it fails). */
+	int child_mode;
+	long nofile;            /* > 0: the server's RLIMIT_NOFILE soft limit */
 };
-#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0 }
+#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0 }
 
 static struct {
 	pid_t owner;            /* the test process */
@@ -771,6 +819,16 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 	o.allowed_uids = cfg->uids;
 	o.n_allowed_uids = cfg->nuids;
 	o.log = srv_log;
+	if (cfg->nofile > 0) {
+		/* Before new(): the default max_queue depends on the limit. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(5);
+		rl.rlim_cur = (rlim_t)cfg->nofile;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(5);
+	}
 	if (cfg->hooks) {
 		o.before_fork = hook_before;
 		o.after_fork = hook_after;
@@ -786,6 +844,18 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 		close(2);
 	}
 	rc = procwait_forkserver_serve(fs, &req);
+	if (rc == 1 && cfg->child_mode) {
+		char *const *av = procwait_request_argv(req);
+		int code = av[1] ? atoi(av[1]) : 0;
+
+		/* In a forked copy stop() must do nothing (it would stop the
+		 * server); free() then releases what child() left of fs. */
+		if (cfg->child_mode == 2 && procwait_forkserver_stop(fs) != 0)
+			_exit(90);
+		procwait_forkserver_free(fs);
+		procwait_request_free(req);
+		_exit(code);
+	}
 	if (rc == 1)
 		run_argv(procwait_request_argv(req));
 	procwait_forkserver_free(fs);
@@ -2103,6 +2173,87 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* Wait until the server holds no more than baseline descriptors (10 s). */
+static void fds_back_to(int baseline, const char *what)
+{
+	long long end = pwt_now_ms() + 10000;
+	int now = -1;
+
+	while (pwt_now_ms() < end && (now = count_fds(S.pid)) > baseline)
+		pwt_nap_ms(10);
+	ck_assert_msg(now == baseline, "%s: the server holds %d descriptors, %d before",
+	              what, now, baseline);
+}
+
+/* Send a zero-length message (with nfds descriptors) on s: ERROR EPROTO,
+ * then the server closes the connection. */
+static void empty_frame_refused(int s, int nfds, const char *what)
+{
+	int fds[3] = { devnull(), devnull(), devnull() };
+	struct reply r;
+
+	ck_assert_int_eq(raw_send(s, "", 0, fds, nfds), 0);
+	raw_reply(s, &r, what);
+	ck_assert_msg(r.type == W_ERROR && r.err == EPROTO,
+	              "%s: reply type 0x%x error %d (%s), not ERROR EPROTO", what, r.type,
+	              r.err, strerror(r.err));
+	ck_assert_msg(strstr(r.msg, "empty") != NULL, "%s: message \"%s\"", what, r.msg);
+	raw_expect_eof(s, what);
+}
+
+/* recv() gives 0 bytes for an empty SEQPACKET message as for a hang-up: the
+ * server tells the two apart (the connection is not hung up) and answers
+ * EPROTO "empty frame". On a connection whose child runs, the empty frame
+ * fails the connection like any malformed frame: observed, ERROR EPROTO,
+ * then EOF without an EXITED frame (the connection is dropped at once),
+ * and the child is stopped (stop signal to its group; it is gone while its
+ * stdin is still open, so it did not end by itself) - not left running,
+ * and the server does not hang on it. */
+START_TEST(test_empty_frame)
+{
+	char *const argv[] = { "@wait-stdin", NULL };
+	struct buf f = { NULL, 0, 0 };
+	struct reply r;
+	int s, baseline, three[3], p[2];
+	pid_t child;
+
+	baseline = settled_fds(S.pid);
+	ck_assert_int_gt(baseline, 0);
+	/* A fresh connection. */
+	s = raw_connect(S.path);
+	ck_assert_msg(s >= 0, "connect: %s", strerror(-s));
+	empty_frame_refused(s, 0, "an empty frame");
+	close(s);
+	fds_back_to(baseline, "an empty frame");
+	/* With three descriptors attached: none stays in the server. */
+	s = raw_connect(S.path);
+	ck_assert_int_ge(s, 0);
+	empty_frame_refused(s, 3, "an empty frame with 3 descriptors");
+	close(s);
+	fds_back_to(baseline, "an empty frame with 3 descriptors");
+	/* From a client whose child runs. */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	s = raw_connect(S.path);
+	ck_assert_int_ge(s, 0);
+	three[0] = p[0];
+	three[1] = three[2] = devnull();
+	frame_request(&f, argv, no_env, "/");
+	ck_assert_int_eq(raw_send(s, f.p, f.n, three, 3), 0);
+	buf_free(&f);
+	close(p[0]);
+	raw_reply(s, &r, "the running request");
+	ck_assert_msg(r.type == W_STARTED && r.pid > 0, "no STARTED: reply 0x%x", r.type);
+	child = r.pid;
+	empty_frame_refused(s, 0, "an empty frame while the child runs");
+	close(s);
+	ck_assert_msg(gone_within(child, 20000),
+	              "the child of a connection failed by an empty frame still runs");
+	close(p[1]);
+	fds_back_to(baseline, "an empty frame while the child runs");
+	assert_alive("after empty frames");
+}
+END_TEST
+
 /* ---- signals ----------------------------------------------------------------------------------- */
 
 START_TEST(test_signal_forward)
@@ -2124,7 +2275,7 @@ START_TEST(test_signal_forward)
 	close(p[1]);
 	ck_assert_msg(pid > 0, "start: %s", procwait_strerror(pid));
 	ck_assert_msg(read_until(p[0], &out, "ready\n", 20000), "the shell did not get ready");
-	ck_assert_int_eq(procwait_client_signal(c, 0), 0);
+	ck_assert_int_eq(procwait_client_signal(c, 0), -EINVAL);   /* no probe: 1..NSIG-1 */
 	ck_assert_int_eq(procwait_client_signal(c, SIGUSR1), 0);
 	rc = procwait_client_wait(c, 30000, &res);
 	ck_assert_msg(rc == 1, "wait: %d", rc);
@@ -2245,6 +2396,64 @@ START_TEST(test_server_killed)
 	ck_assert(exists(S.path));
 	srv_start_default();
 	assert_alive("a new server on a stale socket");
+}
+END_TEST
+
+/* procwait_client_signal() takes 1..NSIG-1 and never blocks: to a server
+ * that does not read (SIGSTOPped), the frames fill the socket and the call
+ * returns -EAGAIN instead of waiting. SIGWINCH: ignored by the child. */
+START_TEST(test_signal_never_blocks)
+{
+	char *const argv[] = { "@wait-stdin", "3", NULL };
+	procwait_client_request rq;
+	procwait_client *c;
+	procwait_result res;
+	long long t0, took, end;
+	int p[2], pid, rc = 0, i, sent;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	req_init(&rq, argv);
+	rq.fds[0] = p[0];
+	ck_assert_int_eq(procwait_client_connect(S.path, &c), 0);
+	pid = procwait_client_start(c, &rq);
+	close(p[0]);
+	ck_assert_msg(pid > 0, "start: %s", procwait_strerror(pid));
+	ck_assert_int_eq(procwait_client_signal(c, 0), -EINVAL);
+	ck_assert_int_eq(procwait_client_signal(c, NSIG), -EINVAL);
+	ck_assert_int_eq(procwait_client_signal(c, -SIGTERM), -EINVAL);
+	stop_process(S.pid);
+	t0 = pwt_now_ms();
+	for (i = 0; i < 100000; i++) {
+		rc = procwait_client_signal(c, SIGWINCH);
+		if (rc != 0)
+			break;
+	}
+	took = pwt_now_ms() - t0;
+	sent = i;
+	/* A second call on the full socket: again at once. */
+	if (rc == -EAGAIN)
+		rc = procwait_client_signal(c, SIGWINCH);
+	took = pwt_now_ms() - t0;
+	kill(S.pid, SIGCONT);
+	ck_assert_msg(rc == -EAGAIN, "signal() to a stopped server: %d (%s) after %d frames, "
+	              "not -EAGAIN", rc, procwait_strerror(rc), sent);
+	ck_assert_msg(sent > 0, "not one signal frame fit the socket");
+	ck_assert_msg(took < 5000, "signal() to a stopped server took %lld ms", took);
+	/* The server reads again: the frames go through, the child runs on. */
+	end = pwt_now_ms() + 20000;
+	while ((rc = procwait_client_signal(c, SIGWINCH)) == -EAGAIN && pwt_now_ms() < end)
+		pwt_nap_ms(10);
+	ck_assert_msg(rc == 0, "signal() once the server runs again: %d", rc);
+	ck_assert_int_eq(procwait_client_wait(c, 0, &res), 0);
+	close(p[1]);
+	rc = procwait_client_wait(c, 30000, &res);
+	ck_assert_msg(rc == 1, "wait: %d", rc);
+	ck_assert_msg(res.status.kind == PROCWAIT_STATUS_EXITED && res.status.code == 3,
+	              "the child: kind %d code %d signo %d", res.status.kind, res.status.code,
+	              res.status.signo);
+	ck_assert_int_eq(procwait_client_signal(c, SIGWINCH), -ESRCH);
+	procwait_client_close(c);
+	assert_alive("after a stop with the socket full");
 }
 END_TEST
 
@@ -2864,6 +3073,152 @@ START_TEST(test_no_queue)
 }
 END_TEST
 
+/* Send a request frame on a fresh raw connection. */
+static int raw_request(char *const *argv, const int three[3])
+{
+	struct buf f = { NULL, 0, 0 };
+	int s = raw_connect(S.path);
+
+	ck_assert_msg(s >= 0, "connect: %s", strerror(-s));
+	frame_request(&f, argv, no_env, "/");
+	ck_assert_int_eq(raw_send(s, f.p, f.n, three, 3), 0);
+	buf_free(&f);
+	return s;
+}
+
+static void raw_expect_error(int s, int err, const char *what)
+{
+	struct reply r;
+
+	raw_reply(s, &r, what);
+	ck_assert_msg(r.type == W_ERROR && r.err == err,
+	              "%s: reply 0x%x error %d (%s), expected ERROR %s", what, r.type, r.err,
+	              strerror(r.err), strerror(err));
+	raw_expect_eof(s, what);
+}
+
+/* max_queue 0 refuses every request that would have to wait, also when
+ * several arrive in one batch of the loop (the server is SIGSTOPped while
+ * they are sent, so that one epoll_wait() returns them together). */
+START_TEST(test_no_queue_batch)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const longer[] = { "@wait-stdin", NULL };
+	char *const quick[] = { "@exit", "6", NULL };
+	procwait_client_request rq;
+	procwait_client *c1;
+	procwait_result res;
+	struct reply r;
+	int p[2], pid1, s[2], three[3], i, ran = -1;
+
+	cfg.max_children = 1;
+	cfg.max_queue = 0;
+	srv_start(&cfg);
+	three[0] = three[1] = three[2] = devnull();
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	req_init(&rq, longer);
+	rq.fds[0] = p[0];
+	ck_assert_int_eq(procwait_client_connect(S.path, &c1), 0);
+	pid1 = procwait_client_start(c1, &rq);
+	close(p[0]);
+	ck_assert_int_gt(pid1, 0);
+	/* The slot is busy: both of a batch are refused. */
+	stop_process(S.pid);
+	s[0] = raw_request(quick, three);
+	s[1] = raw_request(quick, three);
+	ck_assert_int_eq(kill(S.pid, SIGCONT), 0);
+	raw_expect_error(s[0], EAGAIN, "first of a batch, slot busy, max_queue 0");
+	raw_expect_error(s[1], EAGAIN, "second of a batch, slot busy, max_queue 0");
+	close(s[0]);
+	close(s[1]);
+	close(p[1]);
+	ck_assert_int_eq(procwait_client_wait(c1, 30000, &res), 1);
+	ck_assert_int_eq(res.status.code, 0);
+	procwait_client_close(c1);
+	/* The slot is free: of a batch of two, one runs, the other (which
+	 * would wait behind it) is refused. */
+	stop_process(S.pid);
+	s[0] = raw_request(quick, three);
+	s[1] = raw_request(quick, three);
+	ck_assert_int_eq(kill(S.pid, SIGCONT), 0);
+	for (i = 0; i < 2; i++) {
+		raw_reply(s[i], &r, "a batch of two, slot free");
+		if (r.type == W_STARTED) {
+			ck_assert_msg(ran < 0, "both requests of a batch ran with max_children 1, "
+			              "max_queue 0");
+			ran = i;
+			raw_reply(s[i], &r, "the request that ran");
+			ck_assert_msg(r.type == W_EXITED && r.code == 6, "reply 0x%x code %d",
+			              r.type, (int)r.code);
+		} else {
+			ck_assert_msg(r.type == W_ERROR && r.err == EAGAIN,
+			              "a request of a batch: reply 0x%x error %d", r.type, r.err);
+		}
+		raw_expect_eof(s[i], "a batch of two, slot free");
+		close(s[i]);
+	}
+	ck_assert_msg(ran >= 0, "neither request of a batch ran on a free slot");
+	assert_alive("after the batches");
+}
+END_TEST
+
+/* procwait_client_send() + procwait_client_started(): the wait for a slot
+ * is the caller's, and closing the connection withdraws a queued request. */
+START_TEST(test_client_send_started)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const longer[] = { "@wait-stdin", NULL };
+	char marker[PATH_MAX], script[PATH_MAX + 32];
+	char *const writer[] = { "sh", "-c", script, NULL };
+	char *const quick[] = { "@exit", "0", NULL };
+	procwait_client_request rq;
+	procwait_client *c1, *c2;
+	procwait_result res;
+	struct run r;
+	int p[2], pid1, baseline;
+
+	cfg.max_children = 1;
+	srv_start(&cfg);
+	snprintf(marker, sizeof(marker), "%s/ran", S.dir);
+	snprintf(script, sizeof(script), "echo ran > '%s'", marker);
+	ck_assert_int_eq(procwait_client_started(NULL, 0), -EINVAL);
+	ck_assert_int_eq(procwait_client_connect(S.path, &c1), 0);
+	ck_assert_int_eq(procwait_client_started(c1, 0), -ESRCH);
+	ck_assert_int_eq(procwait_client_started(c1, -1), -ESRCH);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	req_init(&rq, longer);
+	rq.fds[0] = p[0];
+	ck_assert_int_eq(procwait_client_send(c1, &rq), 0);
+	ck_assert_int_eq(procwait_client_send(c1, &rq), -EALREADY);
+	close(p[0]);
+	pid1 = procwait_client_started(c1, -1);
+	ck_assert_msg(pid1 > 0, "started: %s", procwait_strerror(pid1));
+	ck_assert_int_eq(procwait_client_started(c1, 0), pid1);
+	ck_assert_int_eq(procwait_client_started(c1, -1), pid1);
+	/* The one slot is busy: a second request waits. */
+	baseline = settled_fds(S.pid);
+	ck_assert_int_eq(procwait_client_connect(S.path, &c2), 0);
+	req_init(&rq, writer);
+	ck_assert_int_eq(procwait_client_send(c2, &rq), 0);
+	wait_consumed(procwait_client_fd(c2), "the queued request");
+	ck_assert_int_eq(procwait_client_started(c2, 0), 0);
+	ck_assert_int_eq(procwait_client_started(c2, 100), 0);
+	/* Withdrawn: the server lets its connection and descriptors go. */
+	procwait_client_close(c2);
+	fds_back_to(baseline, "a withdrawn request");
+	close(p[1]);
+	ck_assert_int_eq(procwait_client_wait(c1, 30000, &res), 1);
+	ck_assert_int_eq(res.status.code, 0);
+	ck_assert_int_eq(procwait_client_started(c1, 0), pid1);
+	procwait_client_close(c1);
+	/* A later request runs (the queue is FIFO: the withdrawn one would
+	 * have run first). */
+	run_argv_req(quick, &r);
+	assert_exit(&r, 0, "a request after a withdrawn one");
+	ck_assert_msg(!exists(marker), "a request withdrawn by closing its connection ran");
+}
+END_TEST
+
 START_TEST(test_idle_stop)
 {
 	struct srv_cfg cfg = SRV_CFG_INIT;
@@ -3188,6 +3543,54 @@ START_TEST(test_step_free_running)
 }
 END_TEST
 
+/* procwait_forkserver_stop() in a process forked from the server, before
+ * procwait_forkserver_child() (the eventfd is still the server's there):
+ * 0, and nothing happens - the server does not stop. The child then frees
+ * fs and the request itself. */
+START_TEST(test_step_stop_in_fork)
+{
+	char *const five[] = { "@exit", "5", NULL };
+	procwait_forkserver *fs = inproc_server(1);
+	procwait_request *req;
+	struct creport rep;
+	pid_t cl, pid;
+	int rfd;
+
+	cl = client_proc(five, -1, &rfd);
+	req = next_ready(fs, "the first request");
+	pid = pwt_fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (procwait_forkserver_stop(fs) != 0)
+			_exit(90);
+		if (procwait_forkserver_child(fs, req) < 0)
+			_exit(127);
+		if (procwait_forkserver_stop(fs) != 0)
+			_exit(91);
+		procwait_forkserver_free(fs);
+		procwait_request_free(req);
+		_exit(5);
+	}
+	ck_assert_int_eq(procwait_forkserver_parent(fs, req, pid), 0);
+	drive_until(fs, rfd, "the first request's exit");   /* never STOPPED */
+	client_report(cl, rfd, &rep);
+	ck_assert_int_eq(rep.start_rc, (int)pid);
+	ck_assert_int_eq(rep.wait_rc, 1);
+	ck_assert_msg(rep.res.status.kind == PROCWAIT_STATUS_EXITED && rep.res.status.code == 5,
+	              "the forked child: kind %d code %d signo %d", rep.res.status.kind,
+	              rep.res.status.code, rep.res.status.signo);
+	/* Still serving. */
+	cl = client_proc(five, -1, &rfd);
+	req = next_ready(fs, "a request after stop() in a forked copy");
+	pid = step_fork(fs, req);
+	drive_until(fs, rfd, "the second request's exit");
+	client_report(cl, rfd, &rep);
+	ck_assert_int_eq(rep.start_rc, (int)pid);
+	ck_assert_int_eq(rep.res.status.code, 5);
+	procwait_forkserver_free(fs);
+}
+END_TEST
+
 /* ---- hooks ----------------------------------------------------------------------------------------- */
 
 /* The lines of a hook file: pid and text. */
@@ -3241,6 +3644,161 @@ START_TEST(test_hooks)
 		ck_assert_msg(strcmp(texts[i], S.dir) == 0,
 		              "after_fork ran before the request's directory was set (cwd %s)",
 		              texts[i]);
+	}
+}
+END_TEST
+
+/* ---- serve()'s child ------------------------------------------------------------------------------- */
+
+/* The child where serve() returned 1 frees the server (what child() left)
+ * and then the request, and exits: the client sees that exit code (under
+ * ASan a double free would show as exit 1). Mode 2 calls
+ * procwait_forkserver_stop() there first: 0, and the server goes on. */
+START_TEST(test_serve_child_free)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const argv[] = { "@free", "5", NULL };
+	struct run r;
+	int i;
+
+	cfg.child_mode = 1 + _i;
+	srv_start(&cfg);
+	for (i = 0; i < 2; i++) {
+		run_argv_req(argv, &r);
+		assert_exit(&r, 5, _i ? "stop(), free(fs), free(req) in the child" :
+		            "free(fs), free(req) in the child");
+	}
+	ck_assert_msg(kill(S.pid, 0) == 0, "the server is gone");
+	/* teardown: SIGTERM, serve() returns 0 - the server did not stop
+	 * before that. */
+}
+END_TEST
+
+/* ---- out of descriptors ------------------------------------------------------------------------------ */
+
+/* A server at its descriptor limit (RLIMIT_NOFILE 40) with connections
+ * still waiting in the backlog: accept() fails with EMFILE, and the server
+ * pauses accepting instead of spinning on the readable listening socket. A
+ * request whose descriptors cannot be installed is refused with EAGAIN
+ * "server out of descriptors". Once the connections close it serves. */
+#define OOF_CONNS 64
+START_TEST(test_out_of_fds)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const quick[] = { "@exit", "0", NULL };
+	char logpath[PATH_MAX + 16];
+	int s[OOF_CONNS], three[3], i, baseline, found = 0;
+	long long end, cpu0, cpu1;
+	struct buf log = { NULL, 0, 0 };
+	struct reply r;
+	char st;
+
+	cfg.nofile = 40;
+	srv_start(&cfg);
+	baseline = settled_fds(S.pid);
+	snprintf(logpath, sizeof(logpath), "%s/server.log", S.dir);
+	for (i = 0; i < OOF_CONNS; i++) {
+		s[i] = raw_connect(S.path);
+		ck_assert_msg(s[i] >= 0, "connect %d: %s", i, strerror(-s[i]));
+	}
+	end = pwt_now_ms() + 10000;
+	while (!found && pwt_now_ms() < end) {
+		int fd = open(logpath, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			log.n = 0;
+			(void)read_all(fd, &log, 1000);
+			close(fd);
+			found = log.n && memmem(log.p, log.n, "pausing new connections", 23);
+		}
+		if (!found)
+			pwt_nap_ms(20);
+	}
+	buf_free(&log);
+	ck_assert_msg(found, "the server never ran out of descriptors (%d held)",
+	              count_fds(S.pid));
+	/* No spinning: little CPU over 2 s. */
+	ck_assert(proc_stat_read(S.pid, &st, &cpu0));
+	pwt_nap_ms(2000);
+	ck_assert(proc_stat_read(S.pid, &st, &cpu1));
+	ck_assert_msg(cpu1 - cpu0 < 500, "the server out of descriptors used %lld ms of CPU "
+	              "in 2 s", cpu1 - cpu0);
+	/* s[0] was accepted first; its descriptors find no room. */
+	three[0] = three[1] = three[2] = devnull();
+	{
+		struct buf f = { NULL, 0, 0 };
+
+		frame_request(&f, quick, no_env, "/");
+		ck_assert_int_eq(raw_send(s[0], f.p, f.n, three, 3), 0);
+		buf_free(&f);
+	}
+	raw_reply(s[0], &r, "a request to a server out of descriptors");
+	ck_assert_msg(r.type == W_ERROR && r.err == EAGAIN &&
+	              strstr(r.msg, "out of descriptors") != NULL,
+	              "a request to a server out of descriptors: reply 0x%x error %d \"%s\"",
+	              r.type, r.err, r.msg);
+	raw_expect_eof(s[0], "a request to a server out of descriptors");
+	for (i = 0; i < OOF_CONNS; i++)
+		close(s[i]);
+	fds_back_to(baseline, "after the connections closed");
+	assert_alive("a server that ran out of descriptors");
+}
+END_TEST
+
+/* The default max_queue (-1) is 4 x max_children bounded by the descriptor
+ * limit, as default_queue() in lib/forkserver.c computes it: (limit - 64 -
+ * 2 x max_children) / 4, not below 0. max_children 4: limit 64 gives 0 (the
+ * fifth request is refused at once), limit 100 gives 7. */
+static const long queue_limits[] = { 64, 100 };
+
+START_TEST(test_default_queue_nofile)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const waiter[] = { "@wait-stdin", "4", NULL };
+	long lim = queue_limits[_i], q = (lim - 64 - 2 * 4) / 4;
+	int s[4 + 16], extra, three[3], p[2], i, n;
+	struct reply r;
+	uint8_t b[256];
+
+	if (q > 16)
+		q = 16;
+	if (q < 0)
+		q = 0;
+	n = 4 + (int)q;
+	cfg.max_children = 4;
+	cfg.nofile = lim;
+	srv_start(&cfg);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	three[0] = p[0];
+	three[1] = three[2] = devnull();
+	for (i = 0; i < n; i++) {
+		s[i] = raw_request(waiter, three);
+		if (i < 4) {
+			raw_reply(s[i], &r, "a request for a free slot");
+			ck_assert_msg(r.type == W_STARTED, "request %d: reply 0x%x error %d (%s)", i,
+			              r.type, r.err, r.msg);
+		} else {
+			wait_consumed(s[i], "a queued request");
+		}
+	}
+	extra = raw_request(waiter, three);
+	raw_expect_error(extra, EAGAIN, "a request past the default queue");
+	close(extra);
+	close(p[0]);
+	for (i = 4; i < n; i++)
+		ck_assert_msg(raw_recv(s[i], b, sizeof(b), 0) == -ETIMEDOUT,
+		              "queued request %d got a reply", i);
+	close(p[1]);   /* all read EOF, exit 4; the queued ones run then */
+	for (i = 0; i < n; i++) {
+		if (i >= 4) {
+			raw_reply(s[i], &r, "a queued request");
+			ck_assert_msg(r.type == W_STARTED, "queued %d: reply 0x%x", i, r.type);
+		}
+		raw_reply(s[i], &r, "a request's exit");
+		ck_assert_msg(r.type == W_EXITED && r.kind == PROCWAIT_STATUS_EXITED && r.code == 4,
+		              "request %d: reply 0x%x kind %d code %d", i, r.type, (int)r.kind,
+		              (int)r.code);
+		close(s[i]);
 	}
 }
 END_TEST
@@ -3438,6 +3996,7 @@ static Suite *forkserver_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup_server, teardown);
 	tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_test(tc, test_empty_frame);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("signals");
@@ -3448,6 +4007,7 @@ static Suite *forkserver_suite(void)
 	tcase_add_test(tc, test_client_gone);
 	tcase_add_test(tc, test_client_gone_group);
 	tcase_add_test(tc, test_server_killed);
+	tcase_add_test(tc, test_signal_never_blocks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("child");
@@ -3498,6 +4058,8 @@ static Suite *forkserver_suite(void)
 	tcase_add_checked_fixture(tc, setup_dir, teardown);
 	tcase_add_test(tc, test_queue_bound);
 	tcase_add_test(tc, test_no_queue);
+	tcase_add_test(tc, test_no_queue_batch);
+	tcase_add_test(tc, test_client_send_started);
 	tcase_add_test(tc, test_idle_stop);
 	tcase_add_test(tc, test_server_default_timeout);
 	tcase_add_test(tc, test_timeout_grace);
@@ -3515,6 +4077,21 @@ static Suite *forkserver_suite(void)
 	tcase_add_test(tc, test_step_api);
 	tcase_add_test(tc, test_step_stop_queued);
 	tcase_add_test(tc, test_step_free_running);
+	tcase_add_test(tc, test_step_stop_in_fork);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("serve-child");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup_dir, teardown);
+	tcase_add_loop_test(tc, test_serve_child_free, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("descriptors");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup_dir, teardown);
+	tcase_add_test(tc, test_out_of_fds);
+	tcase_add_loop_test(tc, test_default_queue_nofile, 0,
+	                    (int)(sizeof(queue_limits) / sizeof(queue_limits[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hooks");
