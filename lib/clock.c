@@ -42,6 +42,26 @@ int pw__deadline_ms(const pw__deadline *d)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+int pw__ms_until(int64_t at_ns)
+{
+	int64_t d;
+
+	if (at_ns == INT64_MAX)
+		return -1;
+	d = at_ns - pw__now_ns();
+	if (d <= 0)
+		return 0;
+	d = (d + 999999) / 1000000;
+	return d > INT_MAX ? INT_MAX : (int)d;
+}
+
+int pw__deadline_ms_before(const pw__deadline *d, int64_t at_ns)
+{
+	int ms = pw__ms_until(at_ns), left = pw__deadline_ms(d);
+
+	return left >= 0 && (ms < 0 || left < ms) ? left : ms;
+}
+
 void pw__sleep_ns(int64_t ns, const pw__deadline *d)
 {
 	int64_t left = pw__deadline_ns(d);

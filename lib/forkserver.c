@@ -502,9 +502,6 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 	if (fs->sigfd >= 0 && pthread_sigmask(SIG_BLOCK, &fs->sigmask, &old) == 0)
 		masked = 1;
 	for (;;) {
-		int64_t at;
-		int ms, left;
-
 		if (!fs->stopping && fs->qhead && fs->running < fs->max_children) {
 			struct pw__fs_conn *c = fs->qhead;
 
@@ -519,12 +516,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 			rc = finish_stop(fs);
 			break;
 		}
-		at = next_timer(fs);
-		ms = pw__ms_until(at);
-		left = pw__deadline_ms(&d);
-		if (left >= 0 && (ms < 0 || left < ms))
-			ms = left;
-		n = epoll_wait(fs->epfd, ev, 32, ms);
+		n = epoll_wait(fs->epfd, ev, 32, pw__deadline_ms_before(&d, next_timer(fs)));
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
 			break;

@@ -111,22 +111,10 @@ static void close_from(int lowfd)
  * checker calls it lost), independent of the request's lifetime. */
 static int set_environ(char *const *envp)
 {
-	size_t n = 0, bytes = 0, i;
-	char **v, *s;
+	char **v = pw__strv_dup(envp);
 
-	for (; envp[n]; n++)
-		bytes += strlen(envp[n]) + 1;
-	v = malloc((n + 1) * sizeof(char *) + bytes);
 	if (!v)
 		return -ENOMEM;
-	s = (char *)(v + n + 1);
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(envp[i]) + 1;
-		memcpy(s, envp[i], len);
-		v[i] = s;
-		s += len;
-	}
-	v[n] = NULL;
 	environ = v;
 	return 0;
 }

@@ -40,6 +40,13 @@ void pw__deadline_init(pw__deadline *d, int timeout_ms);
 int pw__deadline_ms(const pw__deadline *d);
 /* Remaining time in ns; INT64_MAX when forever, 0 when passed. */
 int64_t pw__deadline_ns(const pw__deadline *d);
+/* Milliseconds from now until the absolute time at_ns, rounded up and
+ * capped to INT_MAX, for poll-style calls: 0 when passed, -1 for
+ * INT64_MAX (no timer). */
+int pw__ms_until(int64_t at_ns);
+/* The poll timeout that ends at the deadline or at at_ns, whichever comes
+ * first (-1 when neither will). */
+int pw__deadline_ms_before(const pw__deadline *d, int64_t at_ns);
 /* Sleep for ns nanoseconds, but not past the deadline; EINTR ends the sleep
  * early (the caller loops and recomputes). */
 void pw__sleep_ns(int64_t ns, const pw__deadline *d);
@@ -60,6 +67,12 @@ void pw__fallback_note(int err, const char *syscall);
 /* The same, and when the error is of the permanent class, latch the
  * fallback for the whole process. */
 void pw__fallback(int err, const char *syscall);
+
+/* ---- string vectors (strv.c) ------------------------------------------- */
+
+/* A deep copy of a NULL-terminated vector in one block (free() it once);
+ * NULL when out of memory. */
+char **pw__strv_dup(char *const *v);
 
 /* ---- backends ------------------------------------------------------------ */
 

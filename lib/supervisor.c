@@ -186,27 +186,6 @@ static struct svc *find(const procwait_supervisor *sv, int id)
 	return sv->svcs[id];
 }
 
-static char **copy_vec(char *const *v)
-{
-	size_t n = 0, bytes = 0, i;
-	char **out, *p;
-
-	for (; v[n]; n++)
-		bytes += strlen(v[n]) + 1;
-	out = malloc((n + 1) * sizeof(char *) + bytes);
-	if (!out)
-		return NULL;
-	p = (char *)(out + n + 1);
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(v[i]) + 1;
-		memcpy(p, v[i], len);
-		out[i] = p;
-		p += len;
-	}
-	out[n] = NULL;
-	return out;
-}
-
 static void svc_free(struct svc *s)
 {
 	if (!s)
@@ -270,8 +249,8 @@ PROCWAIT_EXTERN int procwait_supervisor_add(procwait_supervisor *sv,
 	s->sv = sv;
 	s->id = id;
 	s->data = data;
-	s->argv = copy_vec(o->argv);
-	s->envp = o->envp ? copy_vec(o->envp) : NULL;
+	s->argv = pw__strv_dup(o->argv);
+	s->envp = o->envp ? pw__strv_dup(o->envp) : NULL;
 	s->cwd = o->cwd ? strdup(o->cwd) : NULL;
 	s->restart = o->restart;
 	s->backoff_min = o->backoff_min_ms >= 0 ? o->backoff_min_ms : 100;
@@ -439,7 +418,7 @@ PROCWAIT_EXTERN int procwait_supervisor_run(procwait_supervisor *sv, int timeout
 	pw__check_arg(sv && events && max_events > 0);
 	pw__deadline_init(&d, timeout_ms);
 	for (;;) {
-		int active, ms, left;
+		int active;
 		int64_t at;
 
 		if (sv->qlen) {
@@ -453,11 +432,7 @@ PROCWAIT_EXTERN int procwait_supervisor_run(procwait_supervisor *sv, int timeout
 		at = next_timer(sv, &active);
 		if (!active)
 			return -ECHILD;
-		ms = pw__ms_until(at);
-		left = pw__deadline_ms(&d);
-		if (left >= 0 && (ms < 0 || left < ms))
-			ms = left;
-		rc = pw__fd_wait(procwait_waitset_fd(sv->units.ws), ms);
+		rc = pw__fd_wait(procwait_waitset_fd(sv->units.ws), pw__deadline_ms_before(&d, at));
 		if (rc < 0 && rc != -EINTR)
 			return rc;
 		rc = pw__units_dispatch(&sv->units);

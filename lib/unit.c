@@ -10,19 +10,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-int pw__ms_until(int64_t at_ns)
-{
-	int64_t d;
-
-	if (at_ns == INT64_MAX)
-		return -1;
-	d = at_ns - pw__now_ns();
-	if (d <= 0)
-		return 0;
-	d = (d + 999999) / 1000000;
-	return d > INT_MAX ? INT_MAX : (int)d;
-}
-
 int pw__units_init(struct pw__units *t)
 {
 	memset(t, 0, sizeof(*t));

@@ -65,8 +65,4 @@ int64_t pw__units_next(const struct pw__units *t);
  * Returns the number of exits, or -errno when the wait set failed. */
 int pw__units_dispatch(struct pw__units *t);
 
-/* A timer's remaining ms from now, rounded up, for poll-style calls:
- * -1 for INT64_MAX. */
-int pw__ms_until(int64_t at_ns);
-
 #endif /* PROCWAIT_UNIT_H */

@@ -288,16 +288,10 @@ PROCWAIT_EXTERN int procwait_waitset_fd(const procwait_waitset *s)
 
 PROCWAIT_EXTERN int procwait_waitset_timeout(const procwait_waitset *s)
 {
-	int64_t left;
-
 	pw__check_arg(s);
 	if (!s->npolled)
 		return -1;
-	left = s->poll_at_ns - pw__now_ns();
-	if (left <= 0)
-		return 0;
-	left = (left + 999999) / 1000000;
-	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+	return pw__ms_until(s->poll_at_ns);
 }
 
 PROCWAIT_EXTERN int procwait_waitset_size(const procwait_waitset *s)
