@@ -3,6 +3,8 @@
 #ifndef PROCWAIT_CLI_H
 #define PROCWAIT_CLI_H
 
+#include <stdio.h>
+
 #include <procwait/procwait.h>
 
 /* Exit codes of the tool, as timeout(1) and friends use them. */
@@ -27,5 +29,16 @@ int cli_parse_pid(const char *s, pid_t *out);
 /* Parse seconds ("2", "0.5", "1e3"): finite and >= 0, into whole
  * milliseconds rounded up and capped at INT_MAX. 0 or -EINVAL. */
 int cli_parse_seconds(const char *s, int *ms_out);
+
+/* Open /dev/null on whichever of 0, 1 and 2 is closed. 0, or -1. */
+int cli_fill_stdio(void);
+/* Block @sigs and return a non-blocking signalfd reading them, or -errno. */
+int cli_block_signals(const int *sigs, size_t n);
+/* Send @rq and wait for STARTED (the server may queue it) while staying
+ * interruptible: SIGINT, SIGTERM, SIGHUP or SIGQUIT read from @sfd withdraw
+ * it and set *interrupted to the signal; SIGTSTP stops us. Returns the pid,
+ * 0 when interrupted, or -errno. */
+int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
+                     int *interrupted);
 
 #endif

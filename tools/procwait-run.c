@@ -149,44 +149,6 @@ static int pty_pump(struct pty *t, int nonblock)
 
 /* ---- the run --------------------------------------------------------------------- */
 
-/* Send the request and wait for STARTED (the server may queue it) while
- * staying interruptible: SIGINT, SIGTERM, SIGHUP or SIGQUIT withdraw it and
- * set *interrupted to the signal. Returns the pid, 0 when interrupted, or
- * -errno. */
-static int wait_started(procwait_client *c, const procwait_client_request *rq, int sfd,
-                        int *interrupted)
-{
-	int rc = procwait_client_send(c, rq);
-
-	*interrupted = 0;
-	while (rc >= 0) {
-		struct pollfd pf[2] = { { procwait_client_fd(c), POLLIN, 0 }, { sfd, POLLIN, 0 } };
-		struct signalfd_siginfo si;
-
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			int s = (int)si.ssi_signo;
-
-			if (s == SIGINT || s == SIGTERM || s == SIGHUP || s == SIGQUIT) {
-				*interrupted = s;
-				return 0;
-			}
-			if (s == SIGTSTP)
-				raise(SIGSTOP);   /* nothing runs yet: stop alone */
-		}
-		if (pf[0].revents) {
-			rc = procwait_client_started(c, 0);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	return rc;
-}
-
 static int exit_code(const procwait_result *r)
 {
 	if (r->status.kind == PROCWAIT_STATUS_EXITED)
@@ -217,21 +179,10 @@ int main(int argc, char **argv)
 	procwait_client *c = NULL;
 	procwait_result res;
 	struct pty t = { -1, -1, 0, { 0 } };
-	sigset_t mask;
 	int opt, use_pty = 0, rc, sfd, stdin_open = 1, ms, interrupted;
-	size_t i;
 
-	/* A closed 0, 1 or 2 would be taken by our signalfd or our connection
-	 * to the server, which would then be handed to the child as its
-	 * standard descriptor (and our messages written into the connection).
-	 * Fill the gaps with /dev/null first, as a shell's `>&-` never meant
-	 * "our socket". */
-	for (i = 0; i < 3; i++) {
-		if (fcntl((int)i, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		if (open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY) != (int)i)
-			return RUN_EXIT_ERROR;
-	}
+	if (cli_fill_stdio() < 0)
+		return RUN_EXIT_ERROR;
 
 	while ((opt = getopt_long(argc, argv, "+s:n:t:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -267,13 +218,9 @@ int main(int argc, char **argv)
 
 	/* Signals arrive on a descriptor from here on; the child gets a
 	 * default disposition and an empty mask from the server. */
-	sigemptyset(&mask);
-	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&mask, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sfd = cli_block_signals(forwarded, sizeof(forwarded) / sizeof(forwarded[0]));
 	if (sfd < 0) {
-		fail_msg("signalfd", -errno, NULL);
+		fail_msg("signalfd", sfd, NULL);
 		return RUN_EXIT_ERROR;
 	}
 	rc = procwait_client_connect(socket_path, &c);
@@ -292,7 +239,7 @@ int main(int argc, char **argv)
 		rq.fds[0] = rq.fds[1] = rq.fds[2] = t.slave;
 		rq.flags |= PROCWAIT_CLIENT_PTY;
 	}
-	rc = wait_started(c, &rq, sfd, &interrupted);
+	rc = cli_send_started(c, &rq, sfd, &interrupted);
 	if (t.slave >= 0) {
 		close(t.slave);   /* the child holds it now */
 		t.slave = -1;

@@ -136,6 +136,65 @@ _PROTOTYPES = {
     "procwait_procinfo_cmdline": (c_int, [c_void_p, c_char_p, c_size_t]),
 }
 
+
+
+class ForkServerOptions(ctypes.Structure):
+    """struct procwait_forkserver_options (the callbacks stay NULL)."""
+    _fields_ = [("size", c_size_t), ("name", c_char_p), ("socket_path", c_char_p),
+                ("max_children", c_int), ("max_queue", c_int), ("timeout_ms", c_int),
+                ("kill_grace_ms", c_int), ("idle_ms", c_int),
+                ("allowed_uids", POINTER(c_uint32)), ("n_allowed_uids", c_size_t),
+                ("before_fork", c_void_p), ("after_fork", c_void_p), ("log", c_void_p),
+                ("data", c_void_p), ("flags", c_uint)]
+
+
+class ClientRequest(ctypes.Structure):
+    """struct procwait_client_request"""
+    _fields_ = [("size", c_size_t), ("argv", POINTER(c_char_p)),
+                ("envp", POINTER(c_char_p)), ("cwd", c_char_p), ("fds", c_int * 3),
+                ("timeout_ms", c_int), ("flags", c_uint)]
+
+
+class Timeval(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
+
+
+class Result(ctypes.Structure):
+    """struct procwait_result"""
+    _fields_ = [("status", Status), ("timed_out", c_int), ("utime", Timeval),
+                ("stime", Timeval), ("maxrss", ctypes.c_long)]
+
+
+# enum procwait_forkserver_next_result
+FS_TIMEOUT, FS_READY, FS_STOPPED = 0, 1, 2
+
+# The fork server exists where the library was built with it (Linux):
+# these are declared when present.
+_FORKSERVER_PROTOTYPES = {
+    "procwait_forkserver_new": (c_int, [POINTER(ForkServerOptions), POINTER(c_void_p)]),
+    "procwait_forkserver_path": (c_char_p, [c_void_p]),
+    "procwait_forkserver_fd": (c_int, [c_void_p]),
+    "procwait_forkserver_timeout": (c_int, [c_void_p]),
+    "procwait_forkserver_next": (c_int, [c_void_p, c_int, POINTER(c_void_p)]),
+    "procwait_forkserver_child": (c_int, [c_void_p, c_void_p]),
+    "procwait_forkserver_parent": (c_int, [c_void_p, c_void_p, c_int]),
+    "procwait_forkserver_stop": (c_int, [c_void_p]),
+    "procwait_forkserver_children": (c_int, [c_void_p]),
+    "procwait_forkserver_free": (None, [c_void_p]),
+    "procwait_forkserver_socket_path": (c_int, [c_char_p, c_int, c_char_p, c_size_t]),
+    "procwait_request_argv": (POINTER(c_char_p), [c_void_p]),
+    "procwait_request_envp": (POINTER(c_char_p), [c_void_p]),
+    "procwait_request_cwd": (c_char_p, [c_void_p]),
+    "procwait_request_free": (None, [c_void_p]),
+    "procwait_client_connect": (c_int, [c_char_p, POINTER(c_void_p)]),
+    "procwait_client_start": (c_int, [c_void_p, POINTER(ClientRequest)]),
+    "procwait_client_fd": (c_int, [c_void_p]),
+    "procwait_client_signal": (c_int, [c_void_p, c_int]),
+    "procwait_client_wait": (c_int, [c_void_p, c_int, POINTER(Result)]),
+    "procwait_client_message": (c_char_p, [c_void_p]),
+    "procwait_client_close": (None, [c_void_p]),
+}
+
 _HOW_TO_FIX = (
     "Build it (./bootstrap, or ./configure && make, in the procwait source tree), "
     "install it (sudo make install && sudo ldconfig), or point PROCWAIT_LIBRARY "
@@ -158,6 +217,16 @@ def _declare(lib):
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+    for name, (restype, argtypes) in _FORKSERVER_PROTOTYPES.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
+
+
+def has_forkserver():
+    """True when the loaded library has the fork server (Linux builds)."""
+    return hasattr(lib, "procwait_forkserver_new")
 
 
 def _check_version(lib, path):

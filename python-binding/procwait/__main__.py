@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""python3 -m procwait serve|watch: the preloading fork server and the
+test-runner watch mode."""
+
+import argparse
+import sys
+
+
+def _seconds(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number of seconds: %r" % s)
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError("seconds must be finite and >= 0: %r" % s)
+    return v
+
+
+def _mods(s):
+    from ._pyhost import split_modules
+    try:
+        return split_modules(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python3 -m procwait",
+                                description="A preloading Python fork server, and a watch "
+                                            "mode that re-runs tests on every change.")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    sub.required = True
+    s = sub.add_parser("serve", help="preload modules, then fork a child per request",
+                       description="Import MODS once, then run each request (python's own "
+                                   "arguments: script, -m module, -c code) in a forked "
+                                   "child. procwait-python is its client.")
+    s.add_argument("--preload", type=_mods, default=[], metavar="MOD[,MOD...]",
+                   help="modules to import before serving")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--socket", metavar="PATH", help="the socket to listen on")
+    where.add_argument("--name", metavar="NAME", help="listen on the default path of NAME")
+    s.add_argument("--idle", type=_seconds, metavar="SECONDS",
+                   help="exit after this long without clients or children")
+    s.add_argument("--max-children", type=int, default=0, metavar="N",
+                   help="children at once (default 64)")
+    s.add_argument("--report-fd", type=int, metavar="FD",
+                   help="write one JSON line there once serving (or the error)")
+    s.add_argument("--no-stale-check", action="store_true",
+                   help="do not exit when a loaded module's file changes")
+    w = sub.add_parser("watch", help="run python ARGS through tiers of fork servers, "
+                                     "re-running on every change",
+                       description="Run `python ARGS` (e.g. -m pytest tests/) in a child "
+                                   "of a preloading server, and again whenever a file "
+                                   "changes. Each --tier is forked from the one above; a "
+                                   "change restarts only the tier that loaded the file and "
+                                   "those below it.")
+    w.add_argument("--preload", type=_mods, default=[], metavar="MOD[,MOD...]",
+                   help="the first tier's modules (third-party libraries)")
+    w.add_argument("--tier", type=_mods, action="append", default=[], metavar="MOD[,MOD...]",
+                   help="a further tier's modules (repeatable, top to bottom)")
+    w.add_argument("--path", action="append", default=[], metavar="DIR",
+                   help="directory tree to watch for sources (default: .)")
+    w.add_argument("--debounce", type=_seconds, default=0.2, metavar="SECONDS",
+                   help="quiet time before acting on changes (default 0.2)")
+    w.add_argument("--once", action="store_true",
+                   help="run once and exit with the run's status (no watching)")
+    w.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS",
+                   help="python's arguments for each run")
+    return p
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.cmd == "serve":
+        from ._pyhost import serve
+        if args.max_children < 0:
+            sys.stderr.write("procwait serve: --max-children must be >= 0\n")
+            return 2
+        return serve(args.preload, socket=args.socket, name=args.name, idle=args.idle,
+                     report_fd=args.report_fd, stale_check=not args.no_stale_check,
+                     max_children=args.max_children)
+    from ._watch import watch
+    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
+    if not rest:
+        sys.stderr.write("procwait watch: no python arguments given (e.g. -- -m pytest)\n")
+        return 2
+    return watch([args.preload] + args.tier, rest, paths=args.path or ["."],
+                 debounce=args.debounce, once=args.once)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

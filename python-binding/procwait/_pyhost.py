@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""The Python fork-server host: ``python3 -m procwait serve``.
+
+Imports the preload set once, freezes the heap for the garbage collector,
+then serves requests through the C step API, forking with ``os.fork`` so
+that the interpreter's own at-fork handling runs. Each child becomes what
+a fresh ``python ARGS`` would be (see ``procwait._pyrun``).
+
+While serving, the directories of every loaded module are watched: when a
+loaded file changes, the server goes stale. It then removes its socket
+(a new launcher starts a fresh server), refuses new requests with ESTALE
+(the launcher retries them on the fresh server), lets the children it
+runs finish, and exits.
+"""
+
+import errno
+import gc
+import importlib
+import json
+import os
+import select
+import signal
+import sys
+import threading
+import traceback
+
+from . import _lib
+from ._forkserver import ForkServer
+from ._pyrun import Unsupported, parse, prepare, run
+
+__all__ = ["BOOT", "package_dir", "serve", "module_files", "split_modules"]
+
+#: ``python -c BOOT PKGDIR serve ...`` runs this package's CLI with PKGDIR
+#: on sys.path only while procwait is imported (the children's sys.path
+#: stays a plain interpreter's). tools/procwait-python.c has the same line.
+BOOT = ("import sys; p = sys.argv.pop(1); sys.path.insert(0, p); "
+        "import procwait.__main__ as m; sys.path.remove(p); "
+        "sys.exit(m.main(sys.argv[1:]))")
+
+
+def package_dir():
+    """The directory holding this procwait package."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def split_modules(spec):
+    """"a,b c" -> ["a", "b", "c"]; each a dotted module name."""
+    mods = [m for part in (spec or "").replace(",", " ").split() for m in [part.strip()] if m]
+    for m in mods:
+        if not all(p.isidentifier() for p in m.split(".")):
+            raise ValueError("not a module name: %r" % m)
+    return mods
+
+
+def module_files():
+    """Absolute paths of the files behind every loaded module."""
+    out = set()
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if isinstance(f, str) and f:
+            out.add(os.path.abspath(f))
+    return out
+
+
+def _log(msg):
+    try:
+        sys.stderr.write("procwait serve[%d]: %s\n" % (os.getpid(), msg))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _report(fd, obj):
+    """One JSON line on ``fd``, then the descriptor is done with: closed,
+    or /dev/null in its place for 0, 1 and 2 (never a free slot there
+    that a socket could take)."""
+    if fd is None:
+        return
+    try:
+        os.write(fd, (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8", "replace"))
+    except OSError:
+        pass
+    if fd > 2:
+        os.close(fd)
+        return
+    null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+def _threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def preload(mods):
+    """Import ``mods`` in order; on failure raise ImportError naming the
+    module, with the original traceback's text."""
+    for m in mods:
+        try:
+            importlib.import_module(m)
+        except BaseException as e:   # SystemExit in a module body as well
+            text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+            raise ImportError("preloading %s failed:\n%s" % (m, text.rstrip())) from None
+
+
+class _Stale:
+    """Watches the loaded modules' files."""
+
+    def __init__(self, files):
+        from ._inotify import Inotify
+        self.files = files
+        self.ino = Inotify()
+        missed = [d for d in sorted({os.path.dirname(f) for f in files}) if not self.ino.add(d)]
+        if missed:
+            _log("cannot watch %d director%s (e.g. %s): edits there go unnoticed"
+                 % (len(missed), "y" if len(missed) == 1 else "ies", missed[0]))
+
+    def changed(self):
+        ev = self.ino.read()
+        if ev is None:
+            return "the change queue overflowed"
+        for path, _isdir, _mask in ev:
+            if path in self.files or (path + "c") in self.files:
+                return path
+        return None
+
+
+def _child(fs, req, path0):
+    """In a forked child: never returns."""
+    code = 127
+    try:
+        fs.child(req)
+        argv = [os.fsdecode(a) for a in req.argv]
+        try:
+            flags, mode, target, rest = parse(argv[1:])
+        except Unsupported as e:
+            sys.stderr.write("procwait: %s needs a fresh interpreter\n" % e)
+            code = 2
+        else:
+            prepare(req.envp, flags)
+            run(argv, flags, mode, target, rest, path0)
+    except BaseException:
+        try:
+            traceback.print_exc()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+
+def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
+          max_children=0):
+    """Preload ``mods`` and serve until stopped. Returns the exit status
+    (0 after a stop, 1 when preloading or listening failed)."""
+    path0 = sys.path[0] if sys.path else None
+    try:
+        preload(mods)
+    except ImportError as e:
+        _log(str(e))
+        _report(report_fd, {"error": str(e)})
+        return 1
+    try:
+        fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children)
+    except (OSError, ValueError) as e:
+        _log("cannot listen: %s" % e)
+        _report(report_fd, {"error": "cannot listen: %s" % e})
+        return 1
+    n = _threads()
+    if n > 1:
+        _log("warning: the preloaded modules started %d threads; a forked child "
+             "has only the thread that forked it" % (n - 1))
+    files = module_files()
+    stale = None
+    if stale_check:
+        try:
+            stale = _Stale(files)
+        except OSError as e:
+            _log("cannot watch the loaded modules (%s): edits go unnoticed" % e)
+    _report(report_fd, {"pid": os.getpid(), "socket": fs.path, "modules": len(sys.modules),
+                        "files": sorted(files)})
+    # SIGTERM and SIGINT reach the server through its signalfd, also
+    # between two calls of next(); the children get an empty mask.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    for s in (sys.stdout, sys.stderr):
+        try:
+            s.flush()
+        except (OSError, ValueError):
+            pass
+    gc.disable()
+    gc.freeze()
+    try:
+        return _loop(fs, stale, path0)
+    finally:
+        fs.close()
+        if stale is not None:
+            stale.ino.close()
+
+
+def _loop(fs, stale, path0):
+    draining = None
+    fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else [])
+    while True:
+        if draining is not None:
+            if fs.children() == 0:
+                fs.stop()
+            timeout = 100
+        elif stale is not None:
+            r, _, _ = select.select(fds, [], [], _secs(fs.timeout_ms()))
+            if stale.ino.fileno() in r:
+                draining = stale.changed()
+                if draining is not None:
+                    _log("%s changed: no new requests; exiting when the %d running "
+                         "child(ren) end" % (draining, fs.children()))
+                    _forget_socket(fs)
+                    continue
+            timeout = 0
+        else:
+            timeout = -1
+        rc, req = fs.next(timeout)
+        if rc == _lib.FS_STOPPED:
+            return 0
+        if rc != _lib.FS_READY:
+            continue
+        if draining is not None:
+            fs.parent(req, -errno.ESTALE)
+            continue
+        for s in (sys.stdout, sys.stderr):
+            try:
+                s.flush()
+            except (OSError, ValueError):
+                pass
+        try:
+            pid = os.fork()
+        except OSError as e:
+            fs.parent(req, -(e.errno or errno.EAGAIN))
+            continue
+        if pid == 0:
+            _child(fs, req, path0)
+        fs.parent(req, pid)
+
+
+def _secs(ms):
+    return None if ms < 0 else ms / 1000.0
+
+
+def _forget_socket(fs):
+    """Remove our socket file (not a newer server's) so that the next
+    launcher starts a fresh server."""
+    try:
+        st = os.lstat(fs.path)
+        if (st.st_dev, st.st_ino) == fs.socket_id:
+            os.unlink(fs.path)
+    except OSError:
+        pass

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The client side shared by procwait-run and procwait-python: standard
+ * descriptors, the signal descriptor, and an interruptible start. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+
+#include "cli.h"
+
+int cli_fill_stdio(void)
+{
+	int i;
+
+	/* A closed 0, 1 or 2 would be taken by our signalfd or our connection
+	 * to the server, which would then be handed to the child as its
+	 * standard descriptor (and our messages written into the connection).
+	 * Fill the gaps with /dev/null first, as a shell's `>&-` never meant
+	 * "our socket". */
+	for (i = 0; i < 3; i++) {
+		if (fcntl(i, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY) != i)
+			return -1;
+	}
+	return 0;
+}
+
+int cli_block_signals(const int *sigs, size_t n)
+{
+	sigset_t mask;
+	size_t i;
+	int fd;
+
+	sigemptyset(&mask);
+	for (i = 0; i < n; i++)
+		sigaddset(&mask, sigs[i]);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
+                     int *interrupted)
+{
+	int rc = procwait_client_send(c, rq);
+
+	*interrupted = 0;
+	while (rc >= 0) {
+		struct pollfd pf[2] = { { procwait_client_fd(c), POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			int s = (int)si.ssi_signo;
+
+			if (s == SIGINT || s == SIGTERM || s == SIGHUP || s == SIGQUIT) {
+				*interrupted = s;
+				return 0;
+			}
+			if (s == SIGTSTP)
+				raise(SIGSTOP);   /* nothing runs yet: stop alone */
+		}
+		if (pf[0].revents) {
+			rc = procwait_client_started(c, 0);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return rc;
+}

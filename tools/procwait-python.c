@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procwait-python: a drop-in for python3 that runs the command in a child
+ * forked from a preloading fork server (python3 -m procwait serve).
+ *
+ * The preload set comes from PROCWAIT_PRELOAD ("mod1,mod2"). One server
+ * serves each interpreter + preload set + start-up environment + directory
+ * (and user: the socket lives in the user's private directory); the first
+ * launcher starts it, under a lock, and it exits after PROCWAIT_IDLE
+ * seconds without work. Command lines a running interpreter cannot honour
+ * (-X, -I, -E, -O, -W, the REPL, ...) exec the real interpreter instead.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+
+#ifndef PROCWAIT_PYTHON3
+#define PROCWAIT_PYTHON3 "/usr/bin/python3"
+#endif
+#ifndef PROCWAIT_PYDIR
+#define PROCWAIT_PYDIR ""
+#endif
+#ifndef PROCWAIT_SRC_PYDIR
+#define PROCWAIT_SRC_PYDIR ""
+#endif
+
+#define DEFAULT_IDLE "900"   /* seconds */
+#define START_TRIES 3
+
+const char *cli_progname = "procwait-python";
+
+/* The server's bootstrap: the package directory comes first on its path
+ * only while procwait is imported. */
+static const char boot[] =
+	"import sys; p = sys.argv.pop(1); sys.path.insert(0, p); "
+	"import procwait.__main__ as m; sys.path.remove(p); "
+	"sys.exit(m.main(sys.argv[1:]))";
+
+static sigset_t orig_mask;   /* the caller's, for an exec'd interpreter */
+
+static void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warnf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- which command lines a forked child can run ---------------------------------
+ * The same grammar as procwait/_pyrun.py parse(): flags from "uBq", then
+ * -c CODE, -m MODULE, a script, "-", or nothing (a script on a non-terminal
+ * standard input). */
+static int supported(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t j;
+
+		if (a[0] != '-' || strcmp(a, "-") == 0)
+			return 1;
+		if (a[1] == '-' || a[1] == '\0')
+			return 0;
+		for (j = 1; a[j]; j++) {
+			if (a[j] == 'c' || a[j] == 'm')
+				return a[j + 1] != '\0' || i + 1 < argc;
+			if (!strchr("uBq", a[j]))
+				return 0;
+		}
+	}
+	return !isatty(STDIN_FILENO);   /* the REPL needs a real interpreter */
+}
+
+static int preload_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '.' || *s == ',' || *s == ' ' ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static void exec_python(const char *python, char **argv)
+{
+	char *orig = argv[0];
+
+	argv[0] = (char *)python;
+	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
+	execv(python, argv);
+	argv[0] = orig;
+	fprintf(stderr, "%s: cannot run %s: %s\n", cli_progname, python, strerror(errno));
+	exit(127);
+}
+
+/* ---- the server's identity ------------------------------------------------------- */
+
+static void fnv(uint64_t *h, const char *s)
+{
+	for (; *s; s++) {
+		*h ^= (unsigned char)*s;
+		*h *= 1099511628211ULL;
+	}
+	*h ^= 0xff;   /* a separator no string contains */
+	*h *= 1099511628211ULL;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Environment variables that change how an interpreter starts. */
+static int startup_var(const char *e)
+{
+	return (strncmp(e, "PYTHON", 6) == 0) || strncmp(e, "LC_", 3) == 0 ||
+	       strncmp(e, "LANG=", 5) == 0 || strncmp(e, "PROCWAIT_LIBRARY=", 17) == 0;
+}
+
+extern char **environ;
+
+static int server_name(const char *python, const char *pydir, const char *lib,
+                       const char *preload, char *name, size_t size)
+{
+	char real[PATH_MAX], cwd[PATH_MAX];
+	uint64_t h = 14695981039346656037ULL;
+	size_t n = 0, i;
+	char **vars;
+
+	if (!realpath(python, real) || !getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	fnv(&h, real);
+	fnv(&h, pydir);
+	fnv(&h, lib ? lib : "");
+	fnv(&h, preload);
+	fnv(&h, cwd);
+	while (environ[n])
+		n++;
+	vars = calloc(n + 1, sizeof(*vars));
+	if (!vars)
+		return -ENOMEM;
+	for (i = n = 0; environ[i]; i++)
+		if (startup_var(environ[i]))
+			vars[n++] = environ[i];
+	qsort(vars, n, sizeof(*vars), cmpstr);
+	for (i = 0; i < n; i++)
+		fnv(&h, vars[i]);
+	free(vars);
+	snprintf(name, size, "python-%016llx", (unsigned long long)h);
+	return 0;
+}
+
+static const char *package_dir(void)
+{
+	static const char *const cands[] = { PROCWAIT_PYDIR, PROCWAIT_SRC_PYDIR };
+	static char buf[PATH_MAX];
+	const char *env = getenv("PROCWAIT_PYTHON_PACKAGE");
+	size_t i;
+
+	if (env && *env)
+		return env;
+	for (i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+		if (!*cands[i])
+			continue;
+		snprintf(buf, sizeof(buf), "%s/procwait/__main__.py", cands[i]);
+		if (access(buf, R_OK) == 0)
+			return cands[i];
+	}
+	return NULL;
+}
+
+/* The shared libprocwait this launcher runs on, for the server's ctypes:
+ * both sides then speak the same protocol. NULL in a static build. */
+static const char *library_path(void)
+{
+	const char *env = getenv("PROCWAIT_LIBRARY");
+	Dl_info info;
+
+	if (env && *env)
+		return env;
+	if (dladdr((void *)procwait_client_connect, &info) && info.dli_fname &&
+	    strstr(info.dli_fname, ".so"))
+		return info.dli_fname;
+	return NULL;
+}
+
+/* ---- starting the server ------------------------------------------------------------ */
+
+/* A JSON string's value after "key": in a one-line object, unescaped
+ * (\n, \t, \", \\, \/ and \u00XX; other \u escapes become '?'). */
+static char *json_str(const char *line, const char *key)
+{
+	char pat[64], *out, *o;
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(line, pat);
+	if (!p)
+		return NULL;
+	p += strlen(pat);
+	out = o = malloc(strlen(p) + 1);
+	if (!out)
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		if (*p != '\\' || !p[1]) {
+			*o++ = *p;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'n': *o++ = '\n'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			unsigned v = 0;
+			int k;
+			for (k = 1; k <= 4 && p[k]; k++) {
+				char ch = p[k];
+				v = v * 16 + (unsigned)(ch >= 'a' ? ch - 'a' + 10 :
+				                        ch >= 'A' ? ch - 'A' + 10 : ch - '0');
+			}
+			*o++ = v < 0x80 ? (char)v : '?';
+			p += k - 1;
+			break;
+		}
+		default: *o++ = *p; break;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Start a server on @path, detached (its own session, no descriptor of
+ * ours but a pipe for its report, output into @logpath), and wait for
+ * its report. 0 once it serves; -EIO with *err set (malloc'd) when it
+ * failed (a preload import error, say); -errno when it could not run. */
+static int start_server(const char *python, const char *pydir, const char *lib,
+                        const char *preload, const char *path, const char *logpath,
+                        char **err)
+{
+	const char *idle = getenv("PROCWAIT_IDLE");
+	char line[1 << 16];
+	size_t got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	*err = NULL;
+	if (!idle || !*idle)
+		idle = DEFAULT_IDLE;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
+		              O_NOFOLLOW, 0600);
+		const char *args[] = { python, "-c", boot, pydir, "serve", "--preload", preload,
+		                       "--socket", path, "--idle", idle, "--report-fd", "3",
+		                       NULL };
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);   /* the server is nobody's child of ours */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(log < 0 ? null : log, 1) < 0 ||
+		    dup2(log < 0 ? null : log, 2) < 0 ||
+		    (p[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(p[1], 3)) < 0)
+			_exit(127);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (lib)
+			setenv("PROCWAIT_LIBRARY", lib, 1);
+		execv(python, (char *const *)args);
+		_exit(127);
+	}
+	close(p[1]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	for (;;) {
+		ssize_t r = read(p[0], line + got, sizeof(line) - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memchr(line, '\n', got) || got == sizeof(line) - 1)
+			break;
+	}
+	close(p[0]);
+	line[got] = '\0';
+	if (strstr(line, "\"pid\": "))
+		return 0;
+	*err = json_str(line, "error");
+	if (!*err) {
+		size_t n = strlen(logpath) + 64;
+		*err = malloc(n);
+		if (*err)
+			snprintf(*err, n, "the server did not start (see %s)", logpath);
+	}
+	return -EIO;
+}
+
+/* Connect to the server on @path, starting it when none answers. */
+static int connect_server(const char *python, const char *pydir, const char *lib,
+                          const char *preload, const char *path, procwait_client **c,
+                          char **err)
+{
+	char lockpath[PATH_MAX], logpath[PATH_MAX];
+	size_t n = strlen(path);
+	int rc, lk;
+
+	*err = NULL;
+	rc = procwait_client_connect(path, c);
+	if (rc != -ENOENT && rc != -ECONNREFUSED)
+		return rc;
+	if (n < 5 || n - 5 + 6 >= sizeof(lockpath))
+		return -ENAMETOOLONG;
+	snprintf(lockpath, sizeof(lockpath), "%.*s.lock", (int)(n - 5), path);
+	snprintf(logpath, sizeof(logpath), "%.*s.log", (int)(n - 5), path);
+	lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lk < 0)
+		return -errno;
+	while (flock(lk, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			rc = -errno;
+			close(lk);
+			return rc;
+		}
+	}
+	/* Another launcher may have started it while we waited. */
+	rc = procwait_client_connect(path, c);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		rc = start_server(python, pydir, lib, preload, path, logpath, err);
+		if (rc == 0)
+			rc = procwait_client_connect(path, c);
+	}
+	close(lk);   /* releases the lock */
+	return rc;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+/* End as the child did: its exit code, or death by its signal. */
+static int die_like(const procwait_result *r)
+{
+	if (r->status.kind == PROCWAIT_STATUS_EXITED)
+		return r->status.code;
+	if (r->status.kind == PROCWAIT_STATUS_SIGNALED) {
+		struct rlimit nocore = { 0, 0 };
+		sigset_t one;
+		int s = r->status.signo;
+
+		setrlimit(RLIMIT_CORE, &nocore);   /* the child dumped, if anyone */
+		signal(s, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, s);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		raise(s);
+		return 128 + s;   /* a signal that does not kill us */
+	}
+	fprintf(stderr, "%s: the exit status is unknown\n", cli_progname);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const int forwarded[] = {
+		SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+		SIGWINCH, SIGTSTP, SIGCONT
+	};
+	procwait_client_request rq = PROCWAIT_CLIENT_REQUEST_INIT;
+	const char *python = getenv("PROCWAIT_PYTHON");
+	const char *preload = getenv("PROCWAIT_PRELOAD");
+	const char *off = getenv("PROCWAIT_DISABLE");
+	const char *pydir, *lib;
+	char name[64], path[PATH_MAX], *err = NULL;
+	procwait_client *c = NULL;
+	procwait_result res;
+	int rc, sfd = -1, interrupted = 0, tries;
+
+	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
+	if (!python || !*python)
+		python = PROCWAIT_PYTHON3;
+	if ((off && *off && strcmp(off, "0") != 0) || !supported(argc, argv))
+		exec_python(python, argv);
+	if (!preload)
+		preload = "";
+	if (!preload_ok(preload)) {
+		warnf("PROCWAIT_PRELOAD is not a list of module names: '%s'", preload);
+		return 2;
+	}
+	pydir = package_dir();
+	if (!pydir) {
+		warnf("the procwait Python package is not installed; running %s directly",
+		      python);
+		exec_python(python, argv);
+	}
+	lib = library_path();
+	if (cli_fill_stdio() < 0)
+		exec_python(python, argv);
+	rc = server_name(python, pydir, lib, preload, name, sizeof(name));
+	if (rc >= 0)
+		rc = procwait_forkserver_socket_path(name, 1, path, sizeof(path));
+	if (rc < 0) {
+		warnf("no fork server (%s); running %s directly", procwait_strerror(rc), python);
+		exec_python(python, argv);
+	}
+
+	rq.argv = argv;
+	rq.timeout_ms = 0;
+	for (tries = 1; ; tries++) {
+		/* Signals keep their default action until a server answers
+		 * (a slow preload stays interruptible), then are forwarded. */
+		rc = connect_server(python, pydir, lib, preload, path, &c, &err);
+		if (rc == -EIO && err) {
+			/* The server could not preload: the user's problem to see. */
+			fprintf(stderr, "%s: %s\n", cli_progname, err);
+			free(err);
+			return 1;
+		}
+		free(err);
+		err = NULL;
+		if (rc >= 0 && sfd < 0) {
+			sfd = cli_block_signals(forwarded, sizeof(forwarded) / sizeof(forwarded[0]));
+			rc = sfd;
+		}
+		if (rc >= 0)
+			rc = cli_send_started(c, &rq, sfd, &interrupted);
+		if (interrupted) {
+			procwait_client_close(c);
+			memset(&res, 0, sizeof(res));
+			res.status.kind = PROCWAIT_STATUS_SIGNALED;
+			res.status.signo = interrupted;
+			return die_like(&res);
+		}
+		if (rc > 0)
+			break;
+		/* A stale server (a loaded file changed) or one stopping just
+		 * now refuses: the next try starts a fresh one. */
+		procwait_client_close(c);
+		c = NULL;
+		if ((rc == -ESTALE || rc == -ESHUTDOWN || rc == -ECONNRESET ||
+		     rc == -ECONNREFUSED || rc == -ENOENT) && tries < START_TRIES)
+			continue;
+		warnf("no fork server (%s); running %s directly", procwait_strerror(rc), python);
+		exec_python(python, argv);
+	}
+	for (;;) {
+		struct pollfd pf[2] = { { procwait_client_fd(c), POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			procwait_client_signal(c, (int)si.ssi_signo);
+			if (si.ssi_signo == SIGTSTP)
+				raise(SIGSTOP);   /* stop with the child; SIGCONT is passed on */
+		}
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR))
+			break;
+	}
+	rc = procwait_client_wait(c, -1, &res);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s\n", cli_progname,
+		        rc == -ECONNRESET ? "the fork server went away" : "lost the child",
+		        procwait_strerror(rc));
+		procwait_client_close(c);
+		return 1;
+	}
+	procwait_client_close(c);
+	return die_like(&res);
+}
