@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -280,12 +281,17 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 	if (pid == 0) {
 		sigset_t none;
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC |
-		              O_NOFOLLOW, 0600);
+		/* Appended to (a stale server may still be logging its exit),
+		 * restarted past a megabyte. */
+		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+		               0600);
+		struct stat lst;
 		const char *args[] = { python, "-c", boot, pydir, "serve", "--preload", preload,
 		                       "--socket", path, "--idle", idle, "--report-fd", "3",
 		                       NULL };
 
+		if (log >= 0 && fstat(log, &lst) == 0 && lst.st_size > (1 << 20))
+			(void)!ftruncate(log, 0);
 		setsid();
 		if (fork() != 0)
 			_exit(0);   /* the server is nobody's child of ours */
@@ -399,19 +405,24 @@ int main(int argc, char **argv)
 	const char *python = getenv("PROCWAIT_PYTHON");
 	const char *preload = getenv("PROCWAIT_PRELOAD");
 	const char *off = getenv("PROCWAIT_DISABLE");
+	const char *idle = getenv("PROCWAIT_IDLE");
 	const char *pydir, *lib;
 	char name[64], path[PATH_MAX], *err = NULL;
 	procwait_client *c = NULL;
 	procwait_result res;
-	int rc, sfd = -1, interrupted = 0, tries;
+	int rc, sfd = -1, interrupted = 0, tries, idle_ms;
 
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
 	if (!python || !*python)
-		python = PROCWAIT_PYTHON3;
+		python = *PROCWAIT_PYTHON3 ? PROCWAIT_PYTHON3 : "/usr/bin/python3";
 	if ((off && *off && strcmp(off, "0") != 0) || !supported(argc, argv))
 		exec_python(python, argv);
 	if (!preload)
 		preload = "";
+	if (idle && *idle && cli_parse_seconds(idle, &idle_ms) < 0) {
+		warnf("PROCWAIT_IDLE is not a number of seconds: '%s'", idle);
+		return 2;
+	}
 	if (!preload_ok(preload)) {
 		warnf("PROCWAIT_PRELOAD is not a list of module names: '%s'", preload);
 		return 2;

@@ -47,6 +47,9 @@ def _parser():
                    help="write one JSON line there once serving (or the error)")
     s.add_argument("--no-stale-check", action="store_true",
                    help="do not exit when a loaded module's file changes")
+    s.add_argument("--no-gc-freeze", action="store_true",
+                   help="leave the heap to the collector (for measuring what "
+                        "gc.freeze saves)")
     w = sub.add_parser("watch", help="run python ARGS through tiers of fork servers, "
                                      "re-running on every change",
                        description="Run `python ARGS` (e.g. -m pytest tests/) in a child "
@@ -78,7 +81,7 @@ def main(argv=None):
             return 2
         return serve(args.preload, socket=args.socket, name=args.name, idle=args.idle,
                      report_fd=args.report_fd, stale_check=not args.no_stale_check,
-                     max_children=args.max_children)
+                     max_children=args.max_children, gc_freeze=not args.no_gc_freeze)
     from ._watch import watch
     rest = args.args[1:] if args.args[:1] == ["--"] else args.args
     if not rest:

@@ -152,7 +152,7 @@ def _child(fs, req, path0):
 
 
 def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
-          max_children=0):
+          max_children=0, gc_freeze=True):
     """Preload ``mods`` and serve until stopped. Returns the exit status
     (0 after a stop, 1 when preloading or listening failed)."""
     path0 = sys.path[0] if sys.path else None
@@ -189,8 +189,11 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
             s.flush()
         except (OSError, ValueError):
             pass
-    gc.disable()
-    gc.freeze()
+    if gc_freeze:
+        # The collector would touch every object in every child, copying
+        # the pages they sit on: the heap so far stays out of its way.
+        gc.disable()
+        gc.freeze()
     try:
         return _loop(fs, stale, path0)
     finally:
