@@ -156,6 +156,20 @@ def _fresh_main(loader):
     return main
 
 
+def _invalidate_finders():
+    """A fresh interpreter lists each directory afresh: forget the
+    server's listings (a file created since must be found even on a
+    file system with coarse mtimes). importlib.invalidate_caches() does
+    this too, but imports importlib.metadata in every child for it."""
+    for finder in list(sys.path_importer_cache.values()):
+        inv = getattr(finder, "invalidate_caches", None)
+        if inv is not None:
+            inv()
+    md = sys.modules.get("importlib.metadata")
+    if md is not None:
+        md.MetadataPathFinder.invalidate_caches()
+
+
 def prepare(envp, flags):
     """Everything a child does before running its command: the state a
     fresh interpreter would have."""
@@ -166,8 +180,7 @@ def prepare(envp, flags):
         sys.dont_write_bytecode = True
     gc.enable()
     _reseed()
-    import importlib
-    importlib.invalidate_caches()
+    _invalidate_finders()
     lc = sys.modules.get("linecache")
     if lc is not None:
         lc.clearcache()
@@ -250,10 +263,14 @@ def run(argv, flags, mode, target, rest, server_path0):
             sys.argv = [target or ""] + rest
             _set_path0("", server_path0)
             main = _fresh_main(importlib.machinery.BuiltinImporter)
+            main.__file__ = "<stdin>"
+            main.__cached__ = None
             src = _read_all(0)
             exec(compile(src, "<stdin>", "exec", dont_inherit=True), main.__dict__)
         else:
-            path = os.path.abspath(target)
+            # Absolute as python makes it: joined, not normalised
+            # (./p.py gives /cwd/./p.py in __file__ and tracebacks).
+            path = target if os.path.isabs(target) else os.path.join(os.getcwd(), target)
             sys.argv = [target] + rest
             try:
                 src = None

@@ -65,6 +65,7 @@ class Watcher:
         self.debounce = debounce
         self.dir = tempfile.mkdtemp(prefix="procwait-watch-")
         self.tiers = []
+        self.starting = None   # a tier started, not yet reported ready
         self.run = None
         self.run_started = 0.0
         self.ino = Inotify()
@@ -145,6 +146,7 @@ class Watcher:
             _say("tier %d cannot start: %s" % (k, e))
             return None
         os.close(wfd)
+        self.starting = tier   # stopped by close() if we are stopped meanwhile
         with os.fdopen(rfd, "rb") as f:
             line = f.readline()
         try:
@@ -155,6 +157,7 @@ class Watcher:
             _say("tier %d (%s) failed: %s" % (k, ",".join(tier.mods) or "-",
                                                rep.get("error", "it exited before serving")))
             self._stop_tier(tier)
+            self.starting = None
             return None
         tier.files = set(rep.get("files", []))
         for d in {os.path.dirname(f) for f in tier.files}:
@@ -190,6 +193,7 @@ class Watcher:
             if tier is None:
                 return False
             self.tiers.append(tier)
+            self.starting = None
             _say("tier %d (%s) ready in %.2fs, pid %d"
                  % (i, ",".join(tier.mods) or "-", time.monotonic() - t0, tier.pid))
         return True
@@ -235,6 +239,9 @@ class Watcher:
 
     def close(self):
         self.stop_run()
+        if self.starting is not None:
+            self._stop_tier(self.starting)
+            self.starting = None
         while self.tiers:
             self._stop_tier(self.tiers.pop())
         self.ino.close()
