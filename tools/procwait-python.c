@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -133,11 +134,22 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Environment variables that change how an interpreter starts. */
+/* Environment variables that change how an interpreter starts, or what
+ * a preloaded module sets up at import (thread pools, devices): a server
+ * started under other values would not be what a fresh run gets. */
 static int startup_var(const char *e)
 {
-	return (strncmp(e, "PYTHON", 6) == 0) || strncmp(e, "LC_", 3) == 0 ||
-	       strncmp(e, "LANG=", 5) == 0 || strncmp(e, "PROCWAIT_LIBRARY=", 17) == 0;
+	static const char *const prefixes[] = {
+		"PYTHON", "LC_", "LANG=", "LD_", "PROCWAIT_LIBRARY=", "OMP_", "OPENBLAS_",
+		"GOTO_", "MKL_", "BLIS_", "VECLIB_", "NUMEXPR_", "NUMBA_", "CUDA_", "TF_",
+		"TORCH_", "PYTORCH_", "JAX_", "XLA_", "DJANGO_SETTINGS_MODULE="
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(e, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
 }
 
 extern char **environ;
@@ -252,6 +264,20 @@ static char *json_str(const char *line, const char *key)
 	return out;
 }
 
+static void close_from(int lowfd)
+{
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0u) == 0)
+		return;
+#endif
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lowfd; fd < max; fd++)
+		close((int)fd);
+}
+
 /* Start a server on @path, detached (its own session, no descriptor of
  * ours but a pipe for its report, output into @logpath), and wait for
  * its report. 0 once it serves; -EIO with *err set (malloc'd) when it
@@ -299,6 +325,7 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 		    dup2(log < 0 ? null : log, 2) < 0 ||
 		    (p[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(p[1], 3)) < 0)
 			_exit(127);
+		close_from(4);   /* the server lives on: it keeps nothing of the caller's */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (lib)

@@ -26,7 +26,7 @@ import traceback
 
 from . import _lib
 from ._forkserver import ForkServer
-from ._pyrun import Unsupported, parse, prepare, run
+from ._pyrun import Unsupported, parse, prepare, run, server_ready
 
 __all__ = ["BOOT", "package_dir", "serve", "module_files", "split_modules"]
 
@@ -189,6 +189,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
             s.flush()
         except (OSError, ValueError):
             pass
+    server_ready()
     if gc_freeze:
         # The collector would touch every object in every child, copying
         # the pages they sit on: the heap so far stays out of its way.

@@ -96,26 +96,32 @@ def _reset_streams(unbuffered):
 
 # ---- the interpreter's state ----------------------------------------------------
 
+_SPECIAL = {signal.SIGINT: signal.default_int_handler,
+            signal.SIGPIPE: signal.SIG_IGN, signal.SIGXFSZ: signal.SIG_IGN}
+_handled = None   # the server's signals with a Python handler: see server_ready()
+
+
+def _python_handled():
+    return [sig for sig in signal.valid_signals()
+            if sig not in _SPECIAL and signal.getsignal(sig) not in (signal.SIG_DFL, None)]
+
+
 def _reset_signals():
     """The dispositions of a fresh interpreter: SIGINT raises
     KeyboardInterrupt, SIGPIPE and SIGXFSZ are ignored, the rest default.
-    (The C side reset every disposition to SIG_DFL; Python's own table
-    must follow.)"""
+    The C side reset every disposition to SIG_DFL; Python's own table
+    must follow, for the signals it had handlers for."""
     try:
         signal.set_wakeup_fd(-1)
     except (ValueError, OSError):
         pass
-    special = {signal.SIGINT: signal.default_int_handler,
-               signal.SIGPIPE: signal.SIG_IGN, signal.SIGXFSZ: signal.SIG_IGN}
-    for sig in signal.valid_signals():
-        want = special.get(sig, signal.SIG_DFL)
-        # Python's table only: the kernel's dispositions are all SIG_DFL
-        # now, so a signal Python never handled needs no call.
-        if sig in special or signal.getsignal(sig) not in (signal.SIG_DFL, None):
-            try:
-                signal.signal(sig, want)
-            except (OSError, ValueError, RuntimeError):
-                pass   # a signal glibc reserves
+    for sig, want in _SPECIAL.items():
+        signal.signal(sig, want)
+    for sig in (_handled if _handled is not None else _python_handled()):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError, RuntimeError):
+            pass   # a signal glibc reserves
 
 
 def _reset_environ(envp):
@@ -137,14 +143,20 @@ def _reset_environ(envp):
 
 
 def _reseed():
-    rnd = sys.modules.get("random")
-    if rnd is not None:
-        rnd.seed()
-    nprnd = sys.modules.get("numpy.random")
-    if nprnd is not None:
+    # random reseeds itself in the child of os.fork (register_at_fork);
+    # numpy's legacy global generator does not.
+    nprnd, np = sys.modules.get("numpy.random"), sys.modules.get("numpy")
+    if nprnd is None or np is None:
+        return
+    try:
+        # A full MT19937 state from the OS, as RandomState() seeds itself,
+        # at a third of the cost of seed(): pos 624 regenerates on use.
+        key = np.frombuffer(os.urandom(624 * 4), dtype=np.uint32)
+        nprnd.set_state(("MT19937", key, 624, 0, 0.0))
+    except Exception:   # another bit generator, an odd numpy
         try:
             nprnd.seed()
-        except Exception:   # an odd numpy: leave it
+        except Exception:
             pass
 
 
@@ -156,23 +168,23 @@ def _fresh_main(loader):
     return main
 
 
-def _invalidate_finders():
-    """A fresh interpreter lists each directory afresh: forget the
-    server's listings (a file created since must be found even on a
-    file system with coarse mtimes). importlib.invalidate_caches() does
-    this too, but imports importlib.metadata in every child for it."""
-    for finder in list(sys.path_importer_cache.values()):
-        inv = getattr(finder, "invalidate_caches", None)
-        if inv is not None:
-            inv()
-    md = sys.modules.get("importlib.metadata")
-    if md is not None:
-        md.MetadataPathFinder.invalidate_caches()
+def server_ready():
+    """Called once by a server before it forks its first child: the work
+    that is the same for every child is done here, once. The server
+    imports nothing more, so its import caches stay as invalidated here:
+    each child lists directories afresh, as a fresh interpreter does (a
+    file created since must be found even on a file system with coarse
+    mtimes)."""
+    global _handled
+    import importlib
+    importlib.invalidate_caches()
+    _handled = _python_handled()
 
 
 def prepare(envp, flags):
     """Everything a child does before running its command: the state a
-    fresh interpreter would have."""
+    fresh interpreter would have. (Cached source lines need no reset:
+    traceback checks each file's linecache entry before it prints.)"""
     _reset_signals()
     _reset_environ(envp)
     _reset_streams("u" in flags or bool(os.environ.get("PYTHONUNBUFFERED")))
@@ -180,10 +192,6 @@ def prepare(envp, flags):
         sys.dont_write_bytecode = True
     gc.enable()
     _reseed()
-    _invalidate_finders()
-    lc = sys.modules.get("linecache")
-    if lc is not None:
-        lc.clearcache()
 
 
 # ---- running ------------------------------------------------------------------
