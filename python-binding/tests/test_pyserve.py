@@ -600,6 +600,39 @@ class FreshStateTest(ServeTestCase):
         self.assertEqual(len(outs), 3, "children share the random state: %r" % outs)
 
 
+    def test_numpy_global_generator_is_reseeded_per_child(self):
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            self.skipTest("numpy is not installed (apt-get install python3-numpy)")
+        self.start_server("--preload", "numpy")
+        outs = set()
+        for i in range(3):
+            code, out, err, _ = self.request(
+                ["-c", "import numpy; print(numpy.random.randint(0, 2**62, 4).tolist(), "
+                       "numpy.random.standard_normal())"])
+            self.assertEqual((code, err), (0, ""))
+            outs.add(out)
+        self.assertEqual(len(outs), 3, "children share numpy's global state: %r" % outs)
+
+    def test_real_world_preload_pytest(self):
+        # pytest loads importlib.metadata: a child's set-up once failed on
+        # it (every child exited 127), which tiny preload sets never see.
+        try:
+            import pytest  # noqa: F401
+        except ImportError:
+            self.skipTest("pytest is not installed (apt-get install python3-pytest)")
+        self.start_server("--preload", "pytest,importlib.metadata")
+        self.write(os.path.join(self.proj, "test_one.py"), """\
+            def test_ok():
+                assert 1 + 1 == 2
+            """)
+        code, out, err, _ = self.request(["-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                          "test_one.py"])
+        self.assertEqual(code, 0, "pytest through the server: %s%s" % (out, err))
+        self.assertIn("1 passed", out)
+
+
 class StdioEnvCwdTest(ServeTestCase):
 
     def test_stdio_are_the_given_pipes(self):
