@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum row_kind { ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO, ROW_FORKSERVER };
+enum row_kind {
+	ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO, ROW_FORKSERVER, ROW_PYPRELOAD
+};
 
 /* One row of a section's table. Plain bytes: workers hand rows back to the
  * main process through a pipe. */
@@ -38,6 +40,15 @@ struct row {
 	double us_per_op;
 	char target[24];
 	int met;
+	/* ROW_PYPRELOAD (n: its group, 1 the script, 2 the launcher's cost,
+	 * 3 memory): wall ms per run, pooled over the rounds (speedup: the
+	 * reference's time over this row's, median of the rounds); the
+	 * launcher's overhead over the C client's, between the medians and
+	 * the median of the per-round differences; memory rows: a child's
+	 * Private_Dirty and Shared kB (medians) and Private_Dirty above the
+	 * gc.freeze row's (when ratio >= 0) */
+	double ms_p50, ms_p99, overhead_ms, overhead_rounds_ms;
+	double private_dirty_kb, shared_kb, pd_over_ref_kb;
 	/* every kind: ratio to the section's reference; < 0 when none */
 	double ratio;
 };
@@ -53,7 +64,10 @@ struct options {
 	char self[4096];           /* this program, for --child */
 };
 
-enum { SEC_WAIT = 1, SEC_SCALE = 2, SEC_PROCINFO = 4, SEC_FORKSERVER = 8, SEC_PYTHON = 16 };
+enum {
+	SEC_WAIT = 1, SEC_SCALE = 2, SEC_PROCINFO = 4, SEC_FORKSERVER = 8, SEC_PYTHON = 16,
+	SEC_PYPRELOAD = 32
+};
 
 /* A growing list of rows. */
 struct rows {
@@ -81,6 +95,15 @@ void section_procinfo(const struct options *o, struct rows *out, char *title, si
 #define FORKSERVER_MIN_VS_PYMP 2.0
 void section_forkserver(const struct options *o, struct rows *out, char *title, size_t size);
 void forkserver_summary(const struct rows *r);   /* the target line */
+/* pypreload: procwait-python (a preloading Python fork server's drop-in
+ * python3) against python3 cold, its own cost over the C client's, and a
+ * child's memory with and without gc.freeze; title as procinfo's. The
+ * issue's targets: a heavy-import script at least this many times faster
+ * than cold; the launcher's overhead on -c pass under this many ms. */
+#define PYPRELOAD_MIN_SPEEDUP 30.0
+#define PYPRELOAD_MAX_OVERHEAD_MS 5.0
+void section_pypreload(const struct options *o, struct rows *out, char *title, size_t size);
+void pypreload_summary(const struct rows *r);    /* the target lines */
 /* python: wait gives the reference (waitpid-blocking) and procinfo the
  * psutil oneshot figures when those sections ran (either may be NULL). */
 void section_python(const struct options *o, const struct rows *wait,

@@ -26,7 +26,7 @@
 
 static const struct { const char *name; unsigned bit; } sections[] = {
 	{ "wait", SEC_WAIT }, { "scale", SEC_SCALE }, { "procinfo", SEC_PROCINFO },
-	{ "forkserver", SEC_FORKSERVER }, { "python", SEC_PYTHON },
+	{ "forkserver", SEC_FORKSERVER }, { "python", SEC_PYTHON }, { "pypreload", SEC_PYPRELOAD },
 };
 
 struct row *rows_add(struct rows *r, int kind, const char *name)
@@ -163,6 +163,10 @@ static void table(const char *title, const char *ref, const struct rows *r)
 		printf("%-22s %2s %10s %10s %9s %7s %9s  %-14s %-8s %s\n", "row", "K", "lat.p50_us",
 		       "lat.p99_us", "runs/s", "ratio", "vs.py-mp", "target", "note", "what");
 		break;
+	case ROW_PYPRELOAD:
+		printf("%-23s %9s %9s %7s %8s %9s  %-14s %-8s %s\n", "row", "p50_ms", "p99_ms",
+		       "ratio", "speedup", "over_ms", "target", "note", "what");
+		break;
 	default:
 		break;
 	}
@@ -220,6 +224,28 @@ static void table(const char *title, const char *ref, const struct rows *r)
 			       w->met < 0 ? "" : w->met ? "met" : "not met", w->impl);
 			break;
 		}
+		case ROW_PYPRELOAD: {
+			char sp[32], over[32];
+
+			if (w->n == 3) {   /* memory */
+				printf("%-23s Private_Dirty %.0f kB, Shared %.0f kB, ratio %s", w->name,
+				       w->private_dirty_kb, w->shared_kb, ratio);
+				if (w->ratio >= 0)
+					printf(", Private_Dirty %+.0f kB over the reference",
+					       w->pd_over_ref_kb);
+				printf(" (%s)\n", w->impl);
+				break;
+			}
+			fmt_ratio(sp, sizeof(sp), w->speedup);
+			if (w->n == 2 && w->target[0] && w->met >= 0)
+				snprintf(over, sizeof(over), "%+.2f", w->overhead_ms);
+			else
+				snprintf(over, sizeof(over), "-");
+			printf("%-23s %9.2f %9.2f %7s %8s %9s  %-14s %-8s %s\n", w->name, w->ms_p50,
+			       w->ms_p99, ratio, sp, over, w->target[0] ? w->target : "-",
+			       w->met < 0 ? "" : w->met ? "met" : "NOT met", w->impl);
+			break;
+		}
 		}
 	}
 }
@@ -259,6 +285,8 @@ static void json_rows(const char *name, const struct rows *r, int last)
 			printf(", \"n\": %d", w->n);
 		if (w->kind == ROW_FORKSERVER)
 			printf(", \"in_flight\": %d", w->n);
+		if (w->kind == ROW_PYPRELOAD)
+			printf(", \"group\": %d", w->n);
 		if (w->missing[0]) {
 			printf(", \"missing\": ");
 			json_string(w->missing);
@@ -338,6 +366,34 @@ static void json_rows(const char *name, const struct rows *r, int last)
 				printf(", \"met\": %s", w->met < 0 ? "null" : w->met ? "true" : "false");
 			}
 			break;
+		case ROW_PYPRELOAD:
+			if (w->n == 3) {
+				printf(", \"private_dirty_kb\": ");
+				json_double(w->private_dirty_kb);
+				printf(", \"shared_kb\": ");
+				json_double(w->shared_kb);
+				if (w->ratio >= 0)
+					printf(", \"private_dirty_over_ref_kb\": %.6g", w->pd_over_ref_kb);
+				break;
+			}
+			printf(", \"wall_ms\": {\"p50\": ");
+			json_double(w->ms_p50);
+			printf(", \"p99\": ");
+			json_double(w->ms_p99);
+			printf("}");
+			if (w->speedup > 0) {
+				printf(", \"speedup\": ");
+				json_double(w->speedup);
+			}
+			if (w->n == 2 && w->met >= 0)
+				printf(", \"overhead_ms\": %.6g, \"overhead_rounds_ms\": %.6g",
+				       w->overhead_ms, w->overhead_rounds_ms);
+			if (w->target[0]) {
+				printf(", \"target\": ");
+				json_string(w->target);
+				printf(", \"met\": %s", w->met < 0 ? "null" : w->met ? "true" : "false");
+			}
+			break;
 		}
 		printf(", \"ratio\": ");
 		json_double(w->ratio);
@@ -398,6 +454,10 @@ static void usage(FILE *f)
 	        "              client API and procwait-run, a preloaded child of the bench's\n"
 	        "              own fork server, CPython's multiprocessing forkserver\n"
 	        "  python      CPython's, psutil's and procwait's waits and oneshots\n"
+	        "  pypreload   procwait-python (python3 on a preloading fork server): a\n"
+	        "              heavy-import script against python3 cold, the launcher's\n"
+	        "              own cost over the C client's, a child's memory with and\n"
+	        "              without gc.freeze\n"
 	        "\n"
 	        "  --quick              fewer repetitions (about a minute in all)\n"
 	        "  --json               one JSON object instead of tables\n"
@@ -405,15 +465,17 @@ static void usage(FILE *f)
 	        "  --reps N             repetitions per row (5; quick: 2, and 1 in 'scale');\n"
 	        "                       every figure is the median over the repetitions\n"
 	        "                       ('procinfo' times batches instead: 9 rounds, quick 7)\n"
-	        "                       ('forkserver': 9 rounds of batches, quick 5)\n"
+	        "                       ('forkserver', 'pypreload': 9 rounds of batches,\n"
+	        "                       quick 5)\n"
 	        "  --scale N[,N...]     wait-set sizes for 'scale' (10,100,1000)\n"
-	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python\n"
+	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python, pypreload\n"
 	        "  -h, --help           this help\n"
 	        "\n"
 	        "Environment: PROCWAIT_BENCH_PYTHON (interpreter for the peers),\n"
 	        "PROCWAIT_BENCH_PEERS (directory of the peer scripts), PROCWAIT_TOOL and\n"
 	        "PROCWAIT_RUN (the procwait and procwait-run programs; by default next to\n"
-	        "this one, else in PATH).\n");
+	        "this one, else in PATH), PROCWAIT_PYTHON_LAUNCHER (procwait-python; by\n"
+	        "default next to this one).\n");
 }
 
 static int parse_list(const char *s, struct options *o)
@@ -468,7 +530,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->scale[1] = 100;
 	o->scale[2] = 1000;
 	o->nscale = 3;
-	o->sections = SEC_WAIT | SEC_SCALE | SEC_PROCINFO | SEC_FORKSERVER | SEC_PYTHON;
+	o->sections = SEC_WAIT | SEC_SCALE | SEC_PROCINFO | SEC_FORKSERVER | SEC_PYTHON |
+	              SEC_PYPRELOAD;
 	o->python = getenv("PROCWAIT_BENCH_PYTHON");
 	if (!o->python || !*o->python)
 		o->python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
@@ -531,8 +594,9 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct rows wait = { 0 }, scale = { 0 }, procinfo = { 0 }, forkserver = { 0 };
-	struct rows python = { 0 };
+	struct rows python = { 0 }, pypreload = { 0 };
 	char procinfo_title[256] = "procinfo", forkserver_title[512] = "forkserver";
+	char pypreload_title[512] = "pypreload";
 
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(strtod(argv[2], NULL));
@@ -552,13 +616,16 @@ int main(int argc, char **argv)
 	if (o.sections & SEC_PYTHON)
 		section_python(&o, (o.sections & SEC_WAIT) ? &wait : NULL,
 		               (o.sections & SEC_PROCINFO) ? &procinfo : NULL, &python);
+	if (o.sections & SEC_PYPRELOAD)
+		section_pypreload(&o, &pypreload, pypreload_title, sizeof(pypreload_title));
 	if (o.json) {
 		printf("\"sections\": {");
 		json_rows("wait", &wait, 0);
 		json_rows("scale", &scale, 0);
 		json_rows("procinfo", &procinfo, 0);
 		json_rows("forkserver", &forkserver, 0);
-		json_rows("python", &python, 1);
+		json_rows("python", &python, 0);
+		json_rows("pypreload", &pypreload, 1);
 		printf("}}\n");
 	} else {
 		table("wait: one child lives D seconds", "waitpid-blocking, the physical limit", &wait);
@@ -575,11 +642,15 @@ int main(int argc, char **argv)
 		table(forkserver_title, "fork-exec, posix_spawn of /bin/true", &forkserver);
 		forkserver_summary(&forkserver);
 		table("python peers, same child model", "waitpid-blocking (wait section)", &python);
+		table(pypreload_title, "python3-cold; the -c pass rows: c-client-c-pass; memory: "
+		      "child-mem-gc-freeze", &pypreload);
+		pypreload_summary(&pypreload);
 	}
 	free(wait.v);
 	free(scale.v);
 	free(procinfo.v);
 	free(forkserver.v);
 	free(python.v);
+	free(pypreload.v);
 	return 0;
 }

@@ -32,7 +32,8 @@ import json, sys
 s = json.load(open(sys.argv[1]))["sections"]
 names = [r["name"] for r in s["procinfo"]]
 assert "procwait-refresh-stat" in names and "bare-pread-stat" in names, names
-assert not s["wait"] and not s["scale"] and not s["python"], "other sections ran"
+assert not s["wait"] and not s["scale"] and not s["python"] and not s["pypreload"], \
+    "other sections ran"
 ' "$only"; then
 	echo "FAIL: --only procinfo"
 	exit 1
@@ -57,7 +58,7 @@ m = doc.get("machine", {})
 check(m.get("cpus", 0) >= 1, "machine.cpus")
 check(m.get("backend") in ("pidfd", "poll"), "machine.backend %r" % m.get("backend"))
 secs = doc.get("sections", {})
-for s in ("wait", "scale", "procinfo", "forkserver", "python"):
+for s in ("wait", "scale", "procinfo", "forkserver", "python", "pypreload"):
     check(isinstance(secs.get(s), list), "section %s is a list" % s)
 
 def rows(sec):
@@ -157,6 +158,44 @@ if os.environ.get("PROCWAIT_LIBRARY") and os.path.exists(os.environ["PROCWAIT_LI
     if "missing" not in r and "missing" not in (p.get("python-psutil-oneshot") or {}):
         check("same values as psutil" in r.get("impl", ""), "procwait's six values equal psutil's")
         check(num(r.get("ratio")), "python-procwait-oneshot has a ratio to psutil's")
+
+# pypreload: every row by name; with this tree's launcher and library
+# they must run (the targets are shown by the bench, not asserted here)
+pp = rows("pypreload")
+launcher = os.environ.get("PROCWAIT_PYTHON_LAUNCHER", "")
+lib = os.environ.get("PROCWAIT_LIBRARY", "")
+must_run = bool(launcher and os.access(launcher, os.X_OK) and lib and os.path.exists(lib))
+for name in ("python3-cold", "procwait-python", "procwait-python-c-pass", "c-client-c-pass",
+             "child-mem-gc-freeze", "child-mem-no-gc-freeze"):
+    r = pp.get(name)
+    check(r is not None, "pypreload row " + name)
+    if r is None:
+        continue
+    if "missing" in r:
+        check(len(r["missing"]) > 5, name + " says why it is missing")
+        check(not must_run or (name.startswith("child-mem")
+                               and not os.path.exists("/proc/self/smaps_rollup")),
+              name + " ran (%s)" % r["missing"])
+        continue
+    if name.startswith("child-mem"):
+        check(num(r.get("private_dirty_kb")) and num(r.get("shared_kb")), name + " figures")
+    else:
+        ms = r.get("wall_ms", {})
+        check(num(ms.get("p50")) and num(ms.get("p99")) and ms["p50"] <= ms["p99"] < 600e3,
+              name + ".wall_ms %r" % ms)
+    check(r.get("ratio") is None or num(r["ratio"]), name + ".ratio")
+    if name in ("procwait-python", "procwait-python-c-pass"):
+        check(isinstance(r.get("target"), str) and r.get("met") in (True, False, None),
+              name + " target and met")
+if "python3-cold" in pp and num(pp["python3-cold"].get("ratio")):
+    check(abs(pp["python3-cold"]["ratio"] - 1) < 1e-9, "python3-cold's ratio is 1")
+r = pp.get("procwait-python") or {}
+if "missing" not in r and "missing" not in (pp.get("python3-cold") or {}):
+    check(num(r.get("speedup")) and r.get("met") in (True, False), "procwait-python's speedup")
+r = pp.get("procwait-python-c-pass") or {}
+if "missing" not in r and "missing" not in (pp.get("c-client-c-pass") or {}):
+    check(isinstance(r.get("overhead_ms"), (int, float)) and r.get("met") in (True, False),
+          "procwait-python-c-pass's overhead")
 
 for b in bad:
     print("FAIL:", b)

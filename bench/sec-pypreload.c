@@ -1,0 +1,1228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Section "pypreload": procwait-python, the drop-in python3 that runs the
+ * command in a child forked from a preloading server (`python3 -m procwait
+ * serve`), against the cold interpreter it replaces. Three groups of rows:
+ *
+ *  - a script that imports a heavy module set and prints one line: numpy
+ *    and a few heavy stdlib modules when numpy imports, else a stdlib-only
+ *    set (the rows' impl says which). python3-cold, the reference, is
+ *    `python3 script.py` spawned per run; procwait-python is the launcher
+ *    with PROCWAIT_PRELOAD set to that module set, its server warm (one
+ *    untimed run first). Wall time per run, from posix_spawn to waitpid.
+ *    The issue's target: procwait-python at least 30x faster;
+ *  - the launcher's own cost: `procwait-python -c pass` against the same
+ *    request (argv python3 -c pass, the bench's stdio, environment and
+ *    directory, no timeout) sent by the C client API in the measuring
+ *    process (connect, start, wait, close) to the launcher's own server,
+ *    whose socket is found in the private directory (should that server
+ *    go stale, a launcher run starts the next one, counted in the row).
+ *    Its overhead is the difference of the two medians (and the median of
+ *    the per-round differences). The issue's target: under 5 ms;
+ *  - the memory of a child after a run: a script that runs gc.collect()
+ *    and prints its Private_Dirty and Shared (clean + dirty) kB from
+ *    /proc/self/smaps_rollup, through a server that gc.freeze()s its heap
+ *    before serving (the default) and one started with --no-gc-freeze,
+ *    same preload set (both started by the bench with --no-stale-check,
+ *    their children reached with the C client): the pages a collection in
+ *    a child copies. No target, the figures alone.
+ *
+ * The launcher is PROCWAIT_PYTHON_LAUNCHER, else tools/procwait-python
+ * beside the bench's directory (the build tree), else procwait-python
+ * beside the bench (installed); a libtool wrapper script is replaced by
+ * its .libs binary when that runs here (the wrapper costs a shell per run,
+ * which no installed launcher pays; the row says which ran). The launcher
+ * runs with TMPDIR set to a private mktemp directory, XDG_RUNTIME_DIR
+ * unset and PROCWAIT_IDLE=30, so that its server is the bench's own; the
+ * bench ends every process started on that directory (SIGTERM, found by
+ * /proc/PID/cmdline) and removes it before the section ends.
+ *
+ * Every row runs one batch per round, the rounds interleaved (the order
+ * rotated each round). A row's ratio is the median over the rounds of its
+ * median time per run over its group's reference's in the same round
+ * (memory: Private_Dirty over the gc.freeze row's); the speed-up and the
+ * per-round overhead are paired by round likewise, so that a burst of
+ * noise spoils one round, not one row. p50 and p99 are pooled over the
+ * rounds. The library runs in a worker process; a row that cannot run is
+ * "missing", with the reason.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+#include <procwait/procwait.h>
+
+#include "bench.h"
+
+extern char **environ;
+
+#define MAX_ROUNDS 16
+#define MAX_RUNS 64              /* runs() of a row per round, at most */
+#define NUMPY_SET "numpy,json,decimal,email.mime.multipart,http.client,asyncio,unittest"
+#define STDLIB_SET "json,decimal,email.mime.multipart,http.client,asyncio,unittest," \
+                   "xml.dom.minidom,logging.handlers,argparse,concurrent.futures," \
+                   "urllib.request,tarfile"
+#define LAUNCHER_IDLE "30"       /* PROCWAIT_IDLE of the launcher's server */
+#define SERVER_START_S 120       /* a server's preload, at most */
+
+enum pr { P_COLD, P_WARM, P_LPASS, P_CPASS, P_MEMF, P_MEMN, NP };
+
+static const char *const pr_name[NP] = {
+	"python3-cold", "procwait-python", "procwait-python-c-pass", "c-client-c-pass",
+	"child-mem-gc-freeze", "child-mem-no-gc-freeze",
+};
+
+/* Each row's group (1 the script, 2 the launcher's cost, 3 memory) and
+ * the reference of its group. */
+static const int pr_group[NP] = { 1, 1, 2, 2, 3, 3 };
+static const int pr_ref[NP] = { P_COLD, P_COLD, P_CPASS, P_CPASS, P_MEMF, P_MEMF };
+
+static int rounds(const struct options *o)
+{
+	return o->quick ? 5 : 9;
+}
+
+/* Runs (memory: children) of each row per round (<= MAX_RUNS). */
+static int runs(const struct options *o, int i)
+{
+	switch (i) {
+	case P_COLD:
+		return o->quick ? 3 : 8;
+	case P_WARM:
+		return o->quick ? 10 : 20;
+	case P_LPASS:
+	case P_CPASS:
+		return o->quick ? 20 : 40;
+	default:
+		return o->quick ? 2 : 3;
+	}
+}
+
+struct pctx {
+	const struct options *o;
+	char dir[256];                 /* private mktemp directory, "" if none */
+	char python[4096];             /* o->python, with its path */
+	char launcher[4096], note[32];
+	const char *mods;              /* the preload set */
+	char script[320], memscript[320];
+	char sock_f[320], sock_n[320]; /* the bench's two servers */
+	char lsock[4096];              /* the launcher's server, "" until found */
+	pid_t srv[2];                  /* gc.freeze, --no-gc-freeze; 0: none */
+	int devnull;
+	char **env;                    /* the launcher's (and every run's) */
+	char *own[4];                  /* env's strings of the bench's */
+	posix_spawn_file_actions_t fa; /* stdin and stdout from /dev/null */
+	char *cold_argv[3], *warm_argv[3], *lpass_argv[4];
+	double *lat[NP];               /* ms per run, pooled; memory: Private_Dirty */
+	double *shared[NP];            /* memory rows: Shared kB */
+	int nlat[NP];
+	double rmed[NP][MAX_ROUNDS];   /* each round's median */
+	int restarts;                  /* launcher's server found gone, restarted */
+};
+
+static void why(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void why(struct row *row, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(row->missing, sizeof(row->missing), fmt, ap);
+	va_end(ap);
+}
+
+static int executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static int status_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Spawn argv in env with stdin from /dev/null, stderr on /dev/null
+ * (quiet) or ours, stdout into out (size bytes, "" when NULL: /dev/null).
+ * Its exit code, or -1. */
+static int capture(struct pctx *c, char *const argv[], char *const env[], int quiet,
+                   char *out, size_t size)
+{
+	posix_spawn_file_actions_t fa;
+	size_t got = 0;
+	int p[2] = { -1, -1 }, st = -1;
+	pid_t pid;
+
+	if (out)
+		out[0] = '\0';
+	if (out && pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		if (out) {
+			close(p[0]);
+			close(p[1]);
+		}
+		return -1;
+	}
+	posix_spawn_file_actions_adddup2(&fa, c->devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, out ? p[1] : c->devnull, 1);
+	if (quiet)
+		posix_spawn_file_actions_adddup2(&fa, c->devnull, 2);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, env) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	if (out) {
+		close(p[1]);
+		while (pid > 0 && got < size - 1) {
+			ssize_t k = read(p[0], out + got, size - 1 - got);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			got += (size_t)k;
+		}
+		out[got] = '\0';
+		close(p[0]);
+	}
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- finding the programs ---------------------------------------------------- */
+
+/* name with its path: as it is when it holds a '/', else from PATH. */
+static int which(const char *name, char *out, size_t size)
+{
+	const char *p = getenv("PATH");
+
+	if (strchr(name, '/')) {
+		snprintf(out, size, "%s", name);
+		return executable(out) ? 0 : -1;
+	}
+	while (p && *p) {
+		const char *end = strchr(p, ':');
+		int n = end ? (int)(end - p) : (int)strlen(p);
+
+		snprintf(out, size, "%.*s/%s", n, p, name);
+		if (n > 0 && executable(out))
+			return 0;
+		p = end ? end + 1 : NULL;
+	}
+	out[0] = '\0';
+	return -1;
+}
+
+/* A libtool wrapper script (the build tree) runs a shell before the
+ * launcher: take the binary in .libs/ instead when it runs here (on the
+ * library this process's LD_LIBRARY_PATH finds), as installed. */
+static void unwrap(struct pctx *c)
+{
+	char head[2048], real[4096], *slash;
+	char *argv[4] = { real, "-c", "pass", NULL };
+	char *env[] = { "PROCWAIT_DISABLE=1", NULL, NULL, NULL };
+	char penv[4200], ldenv[4200];
+	const char *ld = getenv("LD_LIBRARY_PATH");
+	ssize_t n;
+	int fd = open(c->launcher, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	if (!strstr(head, "libtool") || !strstr(head, "wrapper script"))
+		return;
+	snprintf(real, sizeof(real), "%s", c->launcher);
+	slash = strrchr(real, '/');
+	if (!slash)
+		return;
+	snprintf(slash + 1, sizeof(real) - (size_t)(slash + 1 - real), ".libs/procwait-python");
+	/* PROCWAIT_DISABLE: the launcher execs the interpreter at once */
+	snprintf(penv, sizeof(penv), "PROCWAIT_PYTHON=%s", c->python);
+	env[1] = penv;
+	if (ld) {
+		snprintf(ldenv, sizeof(ldenv), "LD_LIBRARY_PATH=%s", ld);
+		env[2] = ldenv;
+	}
+	if (executable(real) && capture(c, argv, env, 1, NULL, 0) == 0) {
+		snprintf(c->launcher, sizeof(c->launcher), "%s", real);
+		snprintf(c->note, sizeof(c->note), ", build tree .libs binary");
+	} else {
+		snprintf(c->note, sizeof(c->note), ", libtool wrapper (a shell)");
+	}
+}
+
+/* dir/name into out; 0 when it does not fit. */
+static int join_path(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < size;
+}
+
+/* PROCWAIT_PYTHON_LAUNCHER, else ../tools/procwait-python from this
+ * program's directory (past a .libs/), else procwait-python beside it. */
+static int find_launcher(struct pctx *c, char *err, size_t esize)
+{
+	const char *e = getenv("PROCWAIT_PYTHON_LAUNCHER");
+	char dir[4096], *slash;
+	size_t len;
+
+	c->note[0] = '\0';
+	if (e && *e) {
+		snprintf(c->launcher, sizeof(c->launcher), "%s", e);
+		if (!executable(c->launcher)) {
+			snprintf(err, esize, "PROCWAIT_PYTHON_LAUNCHER=%.100s is not executable", e);
+			return -1;
+		}
+		unwrap(c);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", c->o->self);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		len = strlen(dir);
+		if (len >= 6 && !strcmp(dir + len - 6, "/.libs"))
+			dir[len - 6] = '\0';
+		if (join_path(c->launcher, sizeof(c->launcher), dir, "../tools/procwait-python") &&
+		    executable(c->launcher)) {
+			unwrap(c);
+			return 0;
+		}
+		if (join_path(c->launcher, sizeof(c->launcher), dir, "procwait-python") &&
+		    executable(c->launcher)) {
+			unwrap(c);
+			return 0;
+		}
+	}
+	c->launcher[0] = '\0';
+	snprintf(err, esize, "procwait-python is not found beside this program "
+	         "(set PROCWAIT_PYTHON_LAUNCHER)");
+	return -1;
+}
+
+/* ---- the environment, the scripts --------------------------------------------- */
+
+static int dropped(const char *e)
+{
+	static const char *const vars[] = {
+		"TMPDIR=", "XDG_RUNTIME_DIR=", "PROCWAIT_IDLE=", "PROCWAIT_PRELOAD=",
+		"PROCWAIT_PYTHON=", "PROCWAIT_DISABLE=",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (!strncmp(e, vars[i], strlen(vars[i])))
+			return 1;
+	return 0;
+}
+
+static char *joined(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s", a, b);
+	return s;
+}
+
+/* environ without the launcher's settings, then the bench's: its server
+ * is the bench's own (TMPDIR the private directory), the interpreter
+ * o->python's. */
+static int make_env(struct pctx *c)
+{
+	size_t n = 0, k = 0, i;
+
+	while (environ[n])
+		n++;
+	c->env = calloc(n + 5, sizeof(*c->env));
+	if (!c->env)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!dropped(environ[i]))
+			c->env[k++] = environ[i];
+	c->own[0] = joined("TMPDIR=", c->dir);
+	c->own[1] = joined("PROCWAIT_IDLE=", LAUNCHER_IDLE);
+	c->own[2] = joined("PROCWAIT_PRELOAD=", c->mods);
+	c->own[3] = joined("PROCWAIT_PYTHON=", c->python);
+	for (i = 0; i < 4; i++) {
+		if (!c->own[i])
+			return -1;
+		c->env[k++] = c->own[i];
+	}
+	c->env[k] = NULL;
+	return 0;
+}
+
+static void free_env(struct pctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		free(c->own[i]);
+		c->own[i] = NULL;
+	}
+	free(c->env);
+	c->env = NULL;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(text, f) < 0 ? -1 : 0;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* heavy.py: imports the set, one module a line, and prints one line;
+ * mem.py: a collection, then the child's memory. */
+static int write_scripts(struct pctx *c)
+{
+	static const char mem[] =
+		"import gc\n"
+		"gc.collect()\n"
+		"v = {}\n"
+		"with open('/proc/self/smaps_rollup') as f:\n"
+		"    for line in f:\n"
+		"        k, _, rest = line.partition(':')\n"
+		"        if k in ('Private_Dirty', 'Shared_Clean', 'Shared_Dirty'):\n"
+		"            v[k] = int(rest.split()[0])\n"
+		"print(v['Private_Dirty'], v['Shared_Clean'] + v['Shared_Dirty'])\n";
+	char text[1024];
+	const char *m = c->mods;
+	size_t len;
+
+	snprintf(text, sizeof(text), "import sys\n");
+	while (*m) {
+		const char *e = strchr(m, ',');
+		int n = e ? (int)(e - m) : (int)strlen(m);
+
+		len = strlen(text);
+		snprintf(text + len, sizeof(text) - len, "import %.*s\n", n, m);
+		m += n + (e ? 1 : 0);
+	}
+	len = strlen(text);
+	snprintf(text + len, sizeof(text) - len, "print('imported', len(sys.modules), 'modules')\n");
+	snprintf(c->script, sizeof(c->script), "%s/heavy.py", c->dir);
+	snprintf(c->memscript, sizeof(c->memscript), "%s/mem.py", c->dir);
+	return write_file(c->script, text) < 0 || write_file(c->memscript, mem) < 0 ? -1 : 0;
+}
+
+/* A file of the launcher's server, python-*SUFFIX under dir/procwait-* /,
+ * into out ("" when none). */
+static int find_file(const struct pctx *c, const char *suffix, char *out, size_t size)
+{
+	char sub[600];
+	struct dirent *d, *e;
+	size_t ls = strlen(suffix);
+	DIR *top, *in;
+
+	out[0] = '\0';
+	top = opendir(c->dir);
+	if (!top)
+		return -1;
+	while (!out[0] && (d = readdir(top)) != NULL) {
+		if (strncmp(d->d_name, "procwait-", 9) != 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", c->dir, d->d_name);
+		in = opendir(sub);
+		if (!in)
+			continue;
+		while ((e = readdir(in)) != NULL) {
+			size_t n = strlen(e->d_name);
+
+			if (!strncmp(e->d_name, "python-", 7) && n > ls &&
+			    !strcmp(e->d_name + n - ls, suffix)) {
+				snprintf(out, size, "%s/%s", sub, e->d_name);
+				break;
+			}
+		}
+		closedir(in);
+	}
+	closedir(top);
+	return out[0] ? 0 : -1;
+}
+
+static int find_socket(struct pctx *c)
+{
+	return find_file(c, ".sock", c->lsock, sizeof(c->lsock));
+}
+
+/* The last line of a log (a server's last word), "" when none. */
+static void last_line(const char *path, char *out, size_t size)
+{
+	char buf[4096], *p;
+	size_t len;
+	ssize_t n;
+	off_t end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	n = pread(fd, buf, sizeof(buf) - 1, end > (off_t)sizeof(buf) - 1 ?
+	          end - (off_t)sizeof(buf) + 1 : 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	p = strrchr(buf, '\n');
+	p = p ? p + 1 : buf;
+	len = strlen(p) < size ? strlen(p) : size - 1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+/* ---- the servers --------------------------------------------------------------- */
+
+/* `python3 -m procwait serve` on path, a child of ours, until it reports
+ * serving (its pid) or failing. The server's pid, or -1 with err set. */
+static pid_t start_server(struct pctx *c, const char *path, int freeze, char *err,
+                          size_t esize)
+{
+	static char line[1 << 18];
+	char *argv[] = { c->python, "-m", "procwait", "serve", "--preload", (char *)c->mods,
+	                 "--socket", (char *)path, "--no-stale-check", "--idle", "600",
+	                 "--report-fd", "3", freeze ? NULL : "--no-gc-freeze", NULL };
+	char log[400], last[160];
+	pid_t pid, parent = getpid();
+	size_t got = 0;
+	int p[2], st;
+
+	snprintf(log, sizeof(log), "%s.log", path);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, esize, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, esize, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int fd;
+
+#ifdef PR_SET_PDEATHSIG
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+		if (getppid() != parent)
+			_exit(1);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(c->devnull, 0) < 0 || dup2(c->devnull, 1) < 0 ||
+		    dup2(fd, 2) < 0 ||
+		    (p[1] == 3 ? fcntl(3, F_SETFD, 0) : dup2(p[1], 3)) < 0)
+			_exit(127);
+		execve(c->python, argv, c->env);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		ssize_t k;
+		int r = poll(&pf, 1, SERVER_START_S * 1000);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		k = read(p[0], line + got, sizeof(line) - 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		if (memchr(line, '\n', got) || got == sizeof(line) - 1)
+			break;
+	}
+	close(p[0]);
+	line[got] = '\0';
+	if (strstr(line, "\"pid\": "))
+		return pid;
+	if (strstr(line, "\"error\": \"")) {
+		char *s = strstr(line, "\"error\": \"") + 10, *e = strstr(s, "\\n");
+
+		if (e)
+			*e = '\0';
+		snprintf(err, esize, "python3 -m procwait serve: %.100s", s);
+	} else if (waitpid(pid, &st, WNOHANG) == pid) {
+		last_line(log, last, sizeof(last));
+		snprintf(err, esize, "python3 -m procwait serve exited (status %d): %.100s",
+		         status_code(st), last[0] ? last : "no message");
+		return -1;
+	} else {
+		snprintf(err, esize, "python3 -m procwait serve: no report after %d s",
+		         SERVER_START_S);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
+static void stop_server(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
+/* Whether pid is gone (or a zombie that someone else reaps). */
+static int gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* SIGTERM every process of ours whose command line names the private
+ * directory (the launcher's servers, which are nobody's children), then
+ * wait for them (SIGKILL after 3 s). */
+static void kill_dir_processes(struct pctx *c)
+{
+	static char buf[1 << 16];
+	pid_t pids[64];
+	int np = 0, i, t;
+	struct dirent *d;
+	DIR *proc;
+
+	if (!c->dir[0] || !(proc = opendir("/proc")))
+		return;
+	while ((d = readdir(proc)) != NULL && np < 64) {
+		char path[300];
+		struct stat st;
+		ssize_t n;
+		long pid;
+		char *end;
+		int fd;
+
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+			close(fd);
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n > 0 && memmem(buf, (size_t)n, c->dir, strlen(c->dir)) &&
+		    kill((pid_t)pid, SIGTERM) == 0)
+			pids[np++] = (pid_t)pid;
+	}
+	closedir(proc);
+	for (i = 0; i < np; i++) {
+		for (t = 0; t < 300 && !gone(pids[i]); t++)
+			sleep_ns(10000000);
+		if (!gone(pids[i]))
+			kill(pids[i], SIGKILL);
+	}
+}
+
+/* The private directory and what the servers left in it. */
+static void remove_dir(const char *dir, int depth)
+{
+	char path[600];
+	struct dirent *d;
+	struct stat st;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (depth < 2)
+				remove_dir(path, depth + 1);
+		} else {
+			unlink(path);
+		}
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+/* ---- one batch of each kind ----------------------------------------------------- */
+
+/* n runs of argv, one after the other; ms per run in lat. */
+static int batch_spawn(struct pctx *c, char *const argv[], const posix_spawn_file_actions_t *fa,
+                       int n, double *lat, char *err, size_t esize)
+{
+	int64_t t0;
+	int i, r, st;
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		r = posix_spawn(&pid, argv[0], fa, NULL, argv, c->env);
+		if (r != 0) {
+			snprintf(err, esize, "posix_spawn %.100s: %s", argv[0], strerror(r));
+			return -1;
+		}
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		lat[i] = (double)(now_ns() - t0) / 1e6;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			snprintf(err, esize, "%.60s %.40s exited with status %d", argv[0],
+			         argv[1] ? argv[1] : "", status_code(st));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One request through the C client on path; fds as the request's. 0, a
+ * negative errno of connect or start (err set), or -EPROTO for a failed
+ * child. */
+static int client_run(struct pctx *c, const char *path, char *const argv[], const int fds[3],
+                      char *err, size_t esize)
+{
+	procwait_client_request req = PROCWAIT_CLIENT_REQUEST_INIT;
+	procwait_client *cl;
+	procwait_result res;
+	int r;
+
+	r = procwait_client_connect(path, &cl);
+	if (r < 0) {
+		snprintf(err, esize, "procwait_client_connect: %s", procwait_strerror(r));
+		return r;
+	}
+	req.argv = argv;
+	req.envp = c->env;
+	req.fds[0] = fds[0];
+	req.fds[1] = fds[1];
+	req.fds[2] = fds[2];
+	req.timeout_ms = 0;   /* none, as the launcher's */
+	r = procwait_client_start(cl, &req);
+	if (r < 0) {
+		snprintf(err, esize, "procwait_client_start: %s%s%.60s", procwait_strerror(r),
+		         *procwait_client_message(cl) ? ": " : "", procwait_client_message(cl));
+		procwait_client_close(cl);
+		return r;
+	}
+	r = procwait_client_wait(cl, -1, &res);
+	procwait_client_close(cl);
+	if (r < 0) {
+		snprintf(err, esize, "procwait_client_wait: %s", procwait_strerror(r));
+		return -EPROTO;
+	}
+	if (procwait_status_shell(&res.status) != 0) {
+		snprintf(err, esize, "the request's child ended with status %d",
+		         procwait_status_shell(&res.status));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* The launcher's server went away (a loaded file changed, say): one
+ * untimed launcher run starts a fresh one, and its socket is found. */
+static int restart_launcher_server(struct pctx *c, char *err, size_t esize)
+{
+	double lat;
+
+	c->restarts++;
+	if (batch_spawn(c, c->warm_argv, &c->fa, 1, &lat, err, esize) < 0)
+		return -1;
+	if (find_socket(c) < 0) {
+		snprintf(err, esize, "no server socket of procwait-python's in %.100s", c->dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* n requests of python3 -c pass, the bench's stdio, to the launcher's server. */
+static int batch_client(struct pctx *c, int n, double *lat, char *err, size_t esize)
+{
+	static char *argv[] = { "python3", "-c", "pass", NULL };
+	static const int fds[3] = { -1, -1, -1 };
+	int64_t t0;
+	int i, r, tries;
+
+	for (i = 0; i < n; i++) {
+		for (tries = 0;; tries++) {
+			t0 = now_ns();
+			r = c->lsock[0] ? client_run(c, c->lsock, argv, fds, err, esize) : -ENOENT;
+			if (r == 0)
+				break;
+			if (tries > 0 || (r != -ENOENT && r != -ECONNREFUSED && r != -ESTALE &&
+			                  r != -ESHUTDOWN && r != -ECONNRESET))
+				return -1;
+			if (restart_launcher_server(c, err, esize) < 0)
+				return -1;
+		}
+		lat[i] = (double)(now_ns() - t0) / 1e6;
+	}
+	return 0;
+}
+
+/* n children of the memory script on the bench's server k (0: gc.freeze,
+ * 1: --no-gc-freeze): Private_Dirty into pd, Shared into sh (kB). */
+static int batch_mem(struct pctx *c, int k, int n, double *pd, double *sh, char *err,
+                     size_t esize)
+{
+	char *argv[] = { "python3", c->memscript, NULL };
+	char out[256];
+	int i, p[2], fds[3];
+
+	for (i = 0; i < n; i++) {
+		size_t got = 0;
+		ssize_t r;
+		int rc;
+
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+			snprintf(err, esize, "pipe: %s", strerror(errno));
+			return -1;
+		}
+		fds[0] = c->devnull;
+		fds[1] = p[1];
+		fds[2] = -1;
+		rc = client_run(c, k ? c->sock_n : c->sock_f, argv, fds, err, esize);
+		close(p[1]);
+		/* the child has ended: its line is in the pipe */
+		while (rc == 0 && got < sizeof(out) - 1) {
+			r = read(p[0], out + got, sizeof(out) - 1 - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		close(p[0]);
+		if (rc < 0)
+			return -1;
+		out[got] = '\0';
+		if (sscanf(out, "%lf %lf", &pd[i], &sh[i]) != 2) {
+			snprintf(err, esize, "the memory script printed '%.60s'", out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int batch(struct pctx *c, int i, int n, double *lat, double *sh, char *err,
+                 size_t esize)
+{
+	switch (i) {
+	case P_COLD:
+		return batch_spawn(c, c->cold_argv, &c->fa, n, lat, err, esize);
+	case P_WARM:
+		return batch_spawn(c, c->warm_argv, &c->fa, n, lat, err, esize);
+	case P_LPASS:
+		return batch_spawn(c, c->lpass_argv, NULL, n, lat, err, esize);
+	case P_CPASS:
+		return batch_client(c, n, lat, err, esize);
+	case P_MEMF:
+		return batch_mem(c, 0, n, lat, sh, err, esize);
+	case P_MEMN:
+		return batch_mem(c, 1, n, lat, sh, err, esize);
+	default:
+		return -1;
+	}
+}
+
+/* ---- the worker ------------------------------------------------------------------ */
+
+static void all_why(struct row *rows, int *ok, int from, int to, const char *msg)
+{
+	int i;
+
+	for (i = from; i <= to; i++)
+		if (ok[i]) {
+			why(&rows[i], "%s", msg);
+			ok[i] = 0;
+		}
+}
+
+/* Descriptors this process inherited (the worker's result pipe, say)
+ * must not reach the servers, which outlive their starter: close-on-exec
+ * for all but 0, 1 and 2. */
+static void cloexec_all(void)
+{
+	struct dirent *d;
+	DIR *dp = opendir("/proc/self/fd");
+
+	if (!dp)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		int fd = atoi(d->d_name);
+
+		if (fd > 2 && fd != dirfd(dp))
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
+	closedir(dp);
+}
+
+/* The interpreter, the module set, the directory, the scripts, the
+ * launcher and the servers: ok[i] for the rows that can run. */
+static void setup(struct pctx *c, struct row *rows, int *ok)
+{
+	char err[160], version[64], *tmp;
+	char *probe[] = { c->python, "-c", "import numpy; print(numpy.__version__)", NULL };
+	int i;
+
+	for (i = 0; i < NP; i++)
+		ok[i] = 1;
+	if (which(c->o->python, c->python, sizeof(c->python)) < 0) {
+		snprintf(err, sizeof(err), "no usable python3 (%.60s); apt-get install python3",
+		         c->o->python);
+		all_why(rows, ok, 0, NP - 1, err);
+		return;
+	}
+	/* numpy when it imports, else the stdlib alone */
+	c->mods = STDLIB_SET;
+	if (capture(c, probe, environ, 1, version, sizeof(version)) == 0 && version[0]) {
+		version[strcspn(version, "\n")] = '\0';
+		c->mods = NUMPY_SET;
+		snprintf(rows[P_COLD].impl, sizeof(rows[P_COLD].impl),
+		         "python3 script.py: numpy %.12s + 6 stdlib", version);
+	} else {
+		snprintf(rows[P_COLD].impl, sizeof(rows[P_COLD].impl),
+		         "python3 script.py: 12 stdlib modules, no numpy");
+	}
+	/* the private directory: the launcher's TMPDIR and the sockets */
+	tmp = getenv("TMPDIR");
+	if (!tmp || tmp[0] != '/' || strlen(tmp) > 50)
+		tmp = "/tmp";
+	snprintf(c->dir, sizeof(c->dir), "%s/procwait-bench-XXXXXX", tmp);
+	if (!mkdtemp(c->dir)) {
+		snprintf(err, sizeof(err), "mkdtemp %.60s: %s", c->dir, strerror(errno));
+		c->dir[0] = '\0';
+		all_why(rows, ok, 0, NP - 1, err);
+		return;
+	}
+	if (make_env(c) < 0 || write_scripts(c) < 0) {
+		snprintf(err, sizeof(err), "cannot write the scripts in %.60s: %s", c->dir,
+		         strerror(errno));
+		all_why(rows, ok, 0, NP - 1, err);
+		return;
+	}
+	snprintf(c->sock_f, sizeof(c->sock_f), "%s/freeze.sock", c->dir);
+	snprintf(c->sock_n, sizeof(c->sock_n), "%s/nofreeze.sock", c->dir);
+	c->cold_argv[0] = c->python;
+	c->cold_argv[1] = c->script;
+	c->cold_argv[2] = NULL;
+	/* the launcher */
+	if (find_launcher(c, err, sizeof(err)) < 0) {
+		all_why(rows, ok, P_WARM, P_CPASS, err);
+	} else {
+		c->warm_argv[0] = c->launcher;
+		c->warm_argv[1] = c->script;
+		c->warm_argv[2] = NULL;
+		c->lpass_argv[0] = c->launcher;
+		c->lpass_argv[1] = "-c";
+		c->lpass_argv[2] = "pass";
+		c->lpass_argv[3] = NULL;
+	}
+	/* the bench's two servers, for the memory rows */
+	if (access("/proc/self/smaps_rollup", R_OK) != 0) {
+		all_why(rows, ok, P_MEMF, P_MEMN, "no /proc/self/smaps_rollup here (Linux < 4.14)");
+	} else {
+		for (i = 0; i < 2; i++) {
+			c->srv[i] = start_server(c, i ? c->sock_n : c->sock_f, !i, err, sizeof(err));
+			if (c->srv[i] < 0) {
+				c->srv[i] = 0;
+				all_why(rows, ok, P_MEMF, P_MEMN, err);
+				break;
+			}
+		}
+	}
+	snprintf(rows[P_WARM].impl, sizeof(rows[P_WARM].impl),
+	         "procwait-python script.py%.32s", c->note);
+	snprintf(rows[P_LPASS].impl, sizeof(rows[P_LPASS].impl),
+	         "procwait-python -c pass%.32s", c->note);
+	snprintf(rows[P_CPASS].impl, sizeof(rows[P_CPASS].impl),
+	         "the same request, C client: connect, start, wait");
+	snprintf(rows[P_MEMF].impl, sizeof(rows[P_MEMF].impl),
+	         "gc.collect() in a child, server gc.freeze()s");
+	snprintf(rows[P_MEMN].impl, sizeof(rows[P_MEMN].impl),
+	         "the same, server --no-gc-freeze");
+}
+
+/* The first, untimed runs: the cold script once (it imports), the
+ * launcher's server started and warm, its socket found. */
+static void warm_up(struct pctx *c, struct row *rows, int *ok)
+{
+	char err[160];
+	double lat, sh;
+	int i;
+
+	for (i = 0; i < NP; i++) {
+		if (!ok[i] || i == P_CPASS || i == P_LPASS)
+			continue;
+		if (batch(c, i, 1, &lat, &sh, err, sizeof(err)) < 0) {
+			char log[4096], last[160];
+
+			if (i == P_WARM && find_file(c, ".log", log, sizeof(log)) == 0) {
+				last_line(log, last, sizeof(last));
+				if (last[0])
+					snprintf(err, sizeof(err), "procwait-python failed; its server: %.110s",
+					         last);
+			}
+			why(&rows[i], "%s", err);
+			ok[i] = 0;
+			if (i == P_WARM)
+				all_why(rows, ok, P_LPASS, P_CPASS, err);
+		}
+		if (i == P_WARM && ok[P_CPASS] && find_socket(c) < 0) {
+			why(&rows[P_CPASS], "no server socket of procwait-python's in %.100s", c->dir);
+			ok[P_CPASS] = 0;
+		}
+	}
+}
+
+static void teardown(struct pctx *c)
+{
+	int i;
+
+	stop_server(&c->srv[0]);
+	stop_server(&c->srv[1]);
+	kill_dir_processes(c);
+	if (c->dir[0])
+		remove_dir(c->dir, 0);
+	for (i = 0; i < NP; i++) {
+		free(c->lat[i]);
+		free(c->shared[i]);
+	}
+	free_env(c);
+	posix_spawn_file_actions_destroy(&c->fa);
+	close(c->devnull);
+}
+
+/* The rows' figures from the rounds. */
+static void figures(struct pctx *c, struct row *rows, const int *ok, int nr)
+{
+	double v[MAX_ROUNDS];
+	int i, k;
+
+	for (i = 0; i < NP; i++) {
+		int ref = pr_ref[i];
+
+		rows[i].ratio = rows[i].speedup = rows[i].overhead_ms = -1;
+		rows[i].overhead_rounds_ms = -1;
+		if (!ok[i])
+			continue;
+		if (pr_group[i] == 3) {
+			rows[i].private_dirty_kb = median(c->lat[i], c->nlat[i]);
+			rows[i].shared_kb = median(c->shared[i], c->nlat[i]);
+			continue;
+		}
+		rows[i].ms_p50 = percentile(c->lat[i], c->nlat[i], 50);
+		rows[i].ms_p99 = percentile(c->lat[i], c->nlat[i], 99);
+		if (!ok[ref])
+			continue;
+		for (k = 0; k < nr; k++)
+			v[k] = c->rmed[i][k] / c->rmed[ref][k];
+		rows[i].ratio = median(v, nr);
+		if (i == P_WARM) {
+			for (k = 0; k < nr; k++)
+				v[k] = c->rmed[ref][k] / c->rmed[i][k];
+			rows[i].speedup = median(v, nr);
+		}
+	}
+	/* the launcher's overhead, over the C client's same request */
+	if (ok[P_LPASS] && ok[P_CPASS]) {
+		rows[P_LPASS].overhead_ms = rows[P_LPASS].ms_p50 - rows[P_CPASS].ms_p50;
+		for (k = 0; k < nr; k++)
+			v[k] = c->rmed[P_LPASS][k] - c->rmed[P_CPASS][k];
+		rows[P_LPASS].overhead_rounds_ms = median(v, nr);
+	}
+	/* memory: the gc.freeze row is the reference */
+	if (ok[P_MEMF] && ok[P_MEMN] && rows[P_MEMF].private_dirty_kb > 0) {
+		rows[P_MEMF].ratio = 1;
+		rows[P_MEMF].pd_over_ref_kb = 0;
+		rows[P_MEMN].ratio = rows[P_MEMN].private_dirty_kb / rows[P_MEMF].private_dirty_kb;
+		rows[P_MEMN].pd_over_ref_kb = rows[P_MEMN].private_dirty_kb -
+		                              rows[P_MEMF].private_dirty_kb;
+	}
+}
+
+static void w_pypreload(const struct options *o, struct row *rows, int nrows)
+{
+	static struct pctx c;
+	char err[160];
+	int ok[NP], i, j, k, nr = rounds(o);
+
+	(void)nrows;
+	cloexec_all();
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (c.devnull < 0 || posix_spawn_file_actions_init(&c.fa) != 0) {
+		for (i = 0; i < NP; i++)
+			why(&rows[i], "/dev/null: %s", strerror(errno));
+		if (c.devnull >= 0)
+			close(c.devnull);
+		return;
+	}
+	posix_spawn_file_actions_adddup2(&c.fa, c.devnull, 0);
+	posix_spawn_file_actions_adddup2(&c.fa, c.devnull, 1);
+	setup(&c, rows, ok);
+	for (i = 0; i < NP; i++) {
+		c.lat[i] = calloc((size_t)(runs(o, i) * nr), sizeof(double));
+		c.shared[i] = calloc((size_t)(runs(o, i) * nr), sizeof(double));
+		if (!c.lat[i] || !c.shared[i]) {
+			why(&rows[i], "%s", "out of memory");
+			ok[i] = 0;
+		}
+	}
+	warm_up(&c, rows, ok);
+	for (k = 0; k < nr; k++)
+		for (j = 0; j < NP; j++) {
+			double *lat, tmp[MAX_RUNS];
+			int n;
+
+			i = (j + k) % NP;
+			if (!ok[i])
+				continue;
+			n = runs(o, i);
+			lat = c.lat[i] + c.nlat[i];
+			if (batch(&c, i, n, lat, c.shared[i] + c.nlat[i], err, sizeof(err)) < 0) {
+				why(&rows[i], "%s", err);
+				ok[i] = 0;
+				continue;
+			}
+			memcpy(tmp, lat, (size_t)n * sizeof(tmp[0]));
+			c.rmed[i][k] = median(tmp, n);
+			c.nlat[i] += n;
+		}
+	figures(&c, rows, ok, nr);
+	teardown(&c);
+	if (c.restarts)
+		snprintf(rows[P_CPASS].impl + strlen(rows[P_CPASS].impl),
+		         sizeof(rows[P_CPASS].impl) - strlen(rows[P_CPASS].impl),
+		         " (server restarted %dx)", c.restarts);
+}
+
+void section_pypreload(const struct options *o, struct rows *out, char *title, size_t size)
+{
+	struct row rows[NP];
+	int i;
+
+	memset(rows, 0, sizeof(rows));
+	for (i = 0; i < NP; i++) {
+		rows[i].kind = ROW_PYPRELOAD;
+		rows[i].n = pr_group[i];
+		snprintf(rows[i].name, sizeof(rows[i].name), "%s", pr_name[i]);
+	}
+	snprintf(title, size,
+	         "pypreload: procwait-python, python3 on a preloading fork server; %d "
+	         "interleaved rounds of %d cold and %d warm runs of a heavy-import script, %d "
+	         "runs of -c pass, %d children measuring their memory; ratio: time (memory: "
+	         "Private_Dirty) over the group's reference, paired by round",
+	         rounds(o), runs(o, P_COLD), runs(o, P_WARM), runs(o, P_LPASS), runs(o, P_MEMF));
+	run_rows_in_worker(getenv("PROCWAIT_BACKEND"), w_pypreload, o, rows, NP);
+	for (i = 0; i < NP; i++) {
+		struct row *r = rows_add(out, ROW_PYPRELOAD, rows[i].name);
+
+		*r = rows[i];
+		r->met = -1;
+		r->n = pr_group[i];
+		if (r->missing[0])
+			r->ratio = r->speedup = r->overhead_ms = r->overhead_rounds_ms = -1;
+		if (i == P_WARM) {
+			snprintf(r->target, sizeof(r->target), ">= %.0fx faster", PYPRELOAD_MIN_SPEEDUP);
+			r->met = r->speedup > 0 ? r->speedup >= PYPRELOAD_MIN_SPEEDUP : -1;
+		}
+		if (i == P_LPASS) {
+			snprintf(r->target, sizeof(r->target), "< %.0f ms over",
+			         PYPRELOAD_MAX_OVERHEAD_MS);
+			r->met = r->missing[0] || rows[P_CPASS].missing[0] ? -1 :
+			         r->overhead_ms < PYPRELOAD_MAX_OVERHEAD_MS;
+		}
+	}
+}
+
+static const struct row *find_row(const struct rows *r, int i)
+{
+	int k;
+
+	for (k = 0; k < r->n; k++)
+		if (r->v[k].kind == ROW_PYPRELOAD && !strcmp(r->v[k].name, pr_name[i]))
+			return &r->v[k];
+	return NULL;
+}
+
+void pypreload_summary(const struct rows *r)
+{
+	const struct row *cold = find_row(r, P_COLD), *warm = find_row(r, P_WARM);
+	const struct row *lp = find_row(r, P_LPASS), *cp = find_row(r, P_CPASS);
+	const struct row *mf = find_row(r, P_MEMF), *mn = find_row(r, P_MEMN);
+
+	if (!cold || !warm || !lp || !cp || !mf || !mn)
+		return;
+	printf("target: procwait-python >= %.0fx faster than python3-cold on the heavy-import "
+	       "script, same rounds: ", PYPRELOAD_MIN_SPEEDUP);
+	if (warm->speedup > 0)
+		printf("%.1fx, %.2f against %.2f ms (%s)\n", warm->speedup, warm->ms_p50,
+		       cold->ms_p50, warm->met ? "met" : "NOT met");
+	else
+		printf("not measured (%s)\n", warm->missing[0] ? warm->missing : cold->missing);
+	printf("target: procwait-python's own overhead on -c pass < %.0f ms median: ",
+	       PYPRELOAD_MAX_OVERHEAD_MS);
+	if (lp->met >= 0)
+		printf("%+.2f ms between the medians, %+.2f ms median of rounds (%s)\n",
+		       lp->overhead_ms, lp->overhead_rounds_ms, lp->met ? "met" : "NOT met");
+	else
+		printf("not measured (%s)\n", lp->missing[0] ? lp->missing : cp->missing);
+	if (mf->missing[0] || mn->missing[0])
+		printf("gc.freeze: not measured (%s)\n", mf->missing[0] ? mf->missing : mn->missing);
+	else
+		printf("gc.freeze: a child's Private_Dirty after gc.collect() %.0f kB with, %.0f kB "
+		       "without (%+.0f kB, %.2fx); Shared %.0f kB with, %.0f kB without\n",
+		       mf->private_dirty_kb, mn->private_dirty_kb, mn->pd_over_ref_kb, mn->ratio,
+		       mf->shared_kb, mn->shared_kb);
+}
