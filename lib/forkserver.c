@@ -55,6 +55,9 @@ static void fs_log(procwait_forkserver *fs, int level, const char *fmt, ...)
 /* ---- connections -------------------------------------------------------- */
 
 static void accept_resume(procwait_forkserver *fs);
+static procwait_request *spare_offer(procwait_forkserver *fs);
+static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c);
+static void spare_lost(procwait_forkserver *fs);
 
 static void conn_close_fd(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
@@ -283,8 +286,20 @@ static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
 		 * sent to it (POSIX job control). Stop it for real. */
 		if (v == SIGTSTP || v == SIGTTIN || v == SIGTTOU)
 			v = SIGSTOP;
-		if (c->state == PW_FS_RUNNING && v > 0)
+		if (v == 0)
+			return;
+		if (c->state == PW_FS_RUNNING) {
 			pw__unit_signal(&c->unit, v);
+		} else if (c->state == PW_FS_FORKING) {
+			c->early_signal = v;   /* the child gets it once it runs */
+		} else if (c->state == PW_FS_QUEUED && v != SIGSTOP && v != SIGCONT &&
+		           v != SIGWINCH && v != SIGCHLD && v != SIGURG) {
+			/* Nothing runs yet: a signal that would end the child
+			 * withdraws the request. */
+			queue_remove(fs, c);
+			c->state = PW_FS_NEW;
+			conn_fail(fs, c, EINTR, "interrupted before it started");
+		}
 		return;
 	}
 	conn_fail(fs, c, EPROTO, "unexpected frame type");
@@ -406,6 +421,7 @@ static void begin_stop(procwait_forkserver *fs, const char *why)
 	fs->stopping = 1;
 	fs_log(fs, PROCWAIT_LOG_INFO, "stopping (%s)", why);
 	pw__fs_unlisten(fs);
+	pw__fs_spare_drop(fs);
 	for (c = fs->conns; c; c = nx) {
 		nx = c->next;
 		if (c->state == PW_FS_NEW || c->state == PW_FS_QUEUED) {
@@ -460,6 +476,8 @@ static void handle_events(procwait_forkserver *fs, struct epoll_event *ev, int n
 			uint64_t v;
 			if (read(fs->evfd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 				stop = "stop requested";
+		} else if (tag == &fs->spare_fd) {
+			spare_lost(fs);
 		} else if (tag == &fs->units) {
 			/* children: handled by the dispatch after the batch */
 		} else {
@@ -506,6 +524,10 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 			struct pw__fs_conn *c = fs->qhead;
 
 			queue_remove(fs, c);
+			if (fs->spare_pid > 0 && spare_handoff(fs, c) == 0)
+				continue;
+			/* Forked the usual way: spares may be tried again. */
+			fs->spares_off = 0;
 			c->state = PW_FS_FORKING;
 			fs->pending = c->req;
 			*req = c->req;
@@ -514,6 +536,11 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 		}
 		if (fs->stopping && fs->running == 0 && !fs->pending) {
 			rc = finish_stop(fs);
+			break;
+		}
+		if ((*req = spare_offer(fs)) != NULL) {
+			fs->pending = *req;
+			rc = PROCWAIT_FORKSERVER_READY;
 			break;
 		}
 		n = epoll_wait(fs->epfd, ev, 32, pw__deadline_ms_before(&d, next_timer(fs)));
@@ -544,20 +571,19 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 	return rc;
 }
 
-PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait_request *req,
-                                               pid_t pid)
+/* Track @pid as the child of connection @c (its request's descriptors are
+ * the child's now): STARTED to the client, or an error. 0, or -ESRCH when
+ * the child was reaped behind our back. */
+static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid)
 {
-	struct pw__fs_conn *c;
+	struct procwait_request *req = c->req;
 	procwait_proc *proc;
 	char frame[PW_FS_HEADER + 16];
 	int rc, i;
 
-	pw__check_arg(fs && req && pid != 0 && req == fs->pending);
-	fs->pending = NULL;
-	c = req->owner;
-	/* The child has its own copies of the client's descriptors now. */
 	for (i = 0; i < PW_FS_NFDS; i++) {
-		close(req->fds[i]);
+		if (req->fds[i] >= 0)
+			close(req->fds[i]);
 		req->fds[i] = -1;
 	}
 	if (pid < 0) {
@@ -594,7 +620,131 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
 		return 0;
 	}
 	conn_send(c, frame, pw__fs_int_encode(frame, PW_FS_STARTED, (int32_t)pid));
+	if (c->early_signal)
+		pw__unit_signal(&c->unit, c->early_signal);
 	return 0;
+}
+
+/* ---- spares ------------------------------------------------------------------- */
+
+void pw__fs_spare_drop(procwait_forkserver *fs)
+{
+	if (fs->spare_fd >= 0) {
+		if (fs->epfd >= 0)
+			epoll_ctl(fs->epfd, EPOLL_CTL_DEL, fs->spare_fd, NULL);
+		close(fs->spare_fd);   /* an idle spare reads the end, exits */
+		fs->spare_fd = -1;
+	}
+	if (fs->spare_pid > 0) {
+		kill(fs->spare_pid, SIGKILL);
+		while (waitpid(fs->spare_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		fs->spare_pid = 0;
+	}
+}
+
+/* The placeholder next() returns to have a spare forked, or NULL. */
+static procwait_request *spare_offer(procwait_forkserver *fs)
+{
+	procwait_request *r;
+	struct epoll_event ev;
+	int sp[2];
+
+	if (!fs->spares || fs->spares_off || fs->spare_pid || fs->stopping ||
+	    fs->running >= fs->max_children)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		free(r);
+		fs->spares_off = 1;   /* out of descriptors: try after a request */
+		return NULL;
+	}
+	/* A spare that dies idle hangs its end up: reaped then. */
+	ev.events = EPOLLRDHUP;
+	ev.data.ptr = &fs->spare_fd;
+	if (epoll_ctl(fs->epfd, EPOLL_CTL_ADD, sp[0], &ev) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		free(r);
+		fs->spares_off = 1;
+		return NULL;
+	}
+	r->spare = 1;
+	r->spare_fd = sp[1];
+	r->fds[0] = r->fds[1] = r->fds[2] = -1;
+	r->timeout_ms = -1;
+	fs->spare_fd = sp[0];
+	return r;
+}
+
+/* Hand the request of @c to the idle spare. 0 once it runs there; < 0
+ * when the spare could not take it (it is dropped; fork the usual way). */
+static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c)
+{
+	struct procwait_request *r = c->req;
+	pid_t pid = fs->spare_pid;
+	int len, rc;
+
+	len = pw__fs_request_encode(fs->buf, PROCWAIT_FORKSERVER_MAX_FRAME, r->flags,
+	                            r->timeout_ms, r->argv, r->envp, r->cwd);
+	rc = len < 0 ? len : pw__fs_send(fs->spare_fd, fs->buf, (size_t)len, r->fds,
+	                                 PW_FS_NFDS, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (rc < 0) {
+		pw__fs_spare_drop(fs);
+		fs->spares_off = 1;
+		return rc;
+	}
+	/* The spare has the frame; it runs the request from here on. */
+	epoll_ctl(fs->epfd, EPOLL_CTL_DEL, fs->spare_fd, NULL);
+	close(fs->spare_fd);
+	fs->spare_fd = -1;
+	fs->spare_pid = 0;
+	track_child(fs, c, pid);
+	return 0;
+}
+
+/* The idle spare hung up: it died (killed, or failed to start). */
+static void spare_lost(procwait_forkserver *fs)
+{
+	fs_log(fs, PROCWAIT_LOG_WARNING, "spare child %ld exited before any request",
+	       (long)fs->spare_pid);
+	pw__fs_spare_drop(fs);
+	fs->spares_off = 1;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_set_spares(procwait_forkserver *fs, int n)
+{
+	pw__check_arg(fs && n >= 0 && n <= 1);
+	if (getpid() != fs->server_pid || fs->forgotten)
+		return -EINVAL;
+	fs->spares = n;
+	fs->spares_off = 0;
+	if (n == 0 && !(fs->pending && fs->pending->spare))
+		pw__fs_spare_drop(fs);
+	return 0;
+}
+
+PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait_request *req,
+                                               pid_t pid)
+{
+	pw__check_arg(fs && req && pid != 0 && req == fs->pending);
+	fs->pending = NULL;
+	if (req->spare) {
+		procwait_request_free(req);   /* closes the spare's end */
+		if (pid < 0 || !fs->spares || fs->stopping) {
+			if (pid > 0)
+				fs->spare_pid = pid;
+			pw__fs_spare_drop(fs);
+			if (pid < 0)
+				fs->spares_off = 1;
+			return 0;
+		}
+		fs->spare_pid = pid;
+		return 0;
+	}
+	return track_child(fs, req->owner, pid);
 }
 
 PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_request **out)
@@ -630,8 +780,9 @@ PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_
 			void (*after)(void *) = fs->after_fork;
 			void *data = fs->data;
 
-			if (procwait_forkserver_child(fs, req) < 0)
-				_exit(127);
+			rc = procwait_forkserver_child(fs, req);
+			if (rc < 0)
+				_exit(rc == -ECANCELED ? 0 : 127);   /* a spare never used */
 			if (after)
 				after(data);
 			*out = req;
@@ -726,7 +877,7 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	fs->lfd = fs->epfd = fs->sigfd = fs->evfd = -1;
+	fs->lfd = fs->epfd = fs->sigfd = fs->evfd = fs->spare_fd = -1;
 	fs->server_pid = getpid();
 	fs->flags = opts->flags;
 	fs->max_children = opts->max_children > 0 ? opts->max_children : 64;
@@ -820,7 +971,11 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 		return;
 	}
 	pw__fs_unlisten(fs);
-	if (fs->pending) {
+	pw__fs_spare_drop(fs);
+	if (fs->pending && fs->pending->spare) {
+		procwait_request_free(fs->pending);
+		fs->pending = NULL;
+	} else if (fs->pending) {
 		/* next() returned a request that never reached parent(). */
 		c = fs->pending->owner;
 		fs->pending = NULL;

@@ -5,6 +5,7 @@
  * nothing else open, and death with the server. The request's accessors.
  */
 #include "internal.h"
+#include "fs-net.h"
 #include "fs-proto.h"
 #include "fs-server.h"
 
@@ -138,10 +139,18 @@ PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_
 	reset_signals();
 	(void)setsid();
 	/* The request becomes ours alone; the rest of the server goes. */
-	((struct pw__fs_conn *)req->owner)->req = NULL;
+	if (req->owner)
+		((struct pw__fs_conn *)req->owner)->req = NULL;
 	req->owner = NULL;
 	fs->pending = NULL;
 	pw__fs_forget(fs);   /* closes the server's descriptors, frees it */
+	if (req->spare) {
+		/* A spare: everything above was done ahead of the request,
+		 * which comes now (nobody to tell about a failure yet). */
+		rc = pw__fs_spare_receive(req);
+		if (rc < 0)
+			return rc;
+	}
 	rc = install_stdio(req->fds);
 	if (rc < 0) {
 		say("cannot install standard descriptors", NULL, -rc);
@@ -171,6 +180,50 @@ PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_
 	return 0;
 }
 
+int pw__fs_spare_receive(procwait_request *req)
+{
+	uint8_t *buf = malloc(PROCWAIT_FORKSERVER_MAX_FRAME + 1);
+	struct procwait_request *r = NULL;
+	const uint8_t *p;
+	const char *why;
+	size_t len;
+	ssize_t n;
+	int fds[PW_FS_NFDS + 1], nfds = 0, trunc = 0, type, rc = -EPROTO, i;
+
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = pw__fs_recv(req->spare_fd, buf, PROCWAIT_FORKSERVER_MAX_FRAME + 1, fds,
+		                PW_FS_NFDS + 1, &nfds, &trunc, 0);
+	while (n == -EINTR);
+	close(req->spare_fd);
+	req->spare_fd = -1;
+	if (n <= 0) {
+		/* The server closed its end: stopping, or gone. */
+		rc = n == 0 ? -ECANCELED : (int)n;
+		goto out;
+	}
+	type = pw__fs_frame(buf, (size_t)n, trunc, &p, &len);
+	if (type != PW_FS_REQUEST || nfds != PW_FS_NFDS ||
+	    pw__fs_request_decode(p, len, &r, &why) < 0)
+		goto out;
+	req->flags = r->flags;
+	req->timeout_ms = r->timeout_ms;
+	req->argv = r->argv;
+	req->envp = r->envp;
+	req->cwd = r->cwd;
+	req->backing = r;
+	for (i = 0; i < PW_FS_NFDS; i++)
+		req->fds[i] = fds[i];
+	nfds = 0;
+	rc = 0;
+out:
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(buf);
+	return rc;
+}
+
 PROCWAIT_EXTERN char *const *procwait_request_argv(const procwait_request *req)
 {
 	return req ? req->argv : NULL;
@@ -195,5 +248,10 @@ PROCWAIT_EXTERN void procwait_request_free(procwait_request *req)
 	for (i = 0; i < PW_FS_NFDS; i++)
 		if (req->fds[i] >= 0)
 			close(req->fds[i]);
+	if (req->spare) {
+		if (req->spare_fd >= 0)
+			close(req->spare_fd);
+		pw__fs_request_free(req->backing);
+	}
 	pw__fs_request_free(req);
 }

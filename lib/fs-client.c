@@ -234,9 +234,9 @@ PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo)
 	int rc;
 
 	pw__check_arg(c && signo > 0 && signo < NSIG);
-	if (!c->started || c->pid <= 0)
-		return -ESRCH;
-	if (c->done)
+	/* Before STARTED as well: the server withdraws a queued request or
+	 * delivers the signal as soon as the child runs. */
+	if (!c->started || c->done)
 		return -ESRCH;
 	/* Never blocks: a server that does not read is no reason to hang. */
 	rc = pw__fs_send(c->fd, frame, pw__fs_int_encode(frame, PW_FS_SIGNAL, signo),

@@ -132,6 +132,10 @@ void pw__fs_forget(procwait_forkserver *fs)
 		pw__units_forget(&fs->units);   /* points into the connections */
 	if (fs->lfd >= 0)
 		close(fs->lfd);
+	if (fs->spare_fd >= 0)
+		close(fs->spare_fd);   /* the server's end: the spare is its child */
+	fs->spare_fd = -1;
+	fs->spare_pid = 0;
 	for (c = fs->conns; c; c = nx) {
 		nx = c->next;
 		if (c->fd >= 0)

@@ -198,6 +198,7 @@ int pw__fs_request_decode(const uint8_t *p, size_t n, struct procwait_request **
 	r->argv[argc] = NULL;
 	r->envp[envc] = NULL;
 	r->fds[0] = r->fds[1] = r->fds[2] = -1;
+	r->spare_fd = -1;
 	*out = r;
 	*why = NULL;
 	return 0;

@@ -52,6 +52,13 @@ struct procwait_request {
 	char *cwd;
 	int fds[PW_FS_NFDS];    /* received descriptors, -1 when not held */
 	void *owner;            /* the server's connection */
+	/* A spare's placeholder (see procwait_forkserver_set_spares()): the
+	 * child's end of its socketpair until the request arrives (else -1
+	 * or, in a request from decode, 0: test with `spare`), and the
+	 * decoded request whose block argv, envp and cwd then point into. */
+	int spare;
+	int spare_fd;
+	struct procwait_request *backing;
 };
 
 struct pw__fs_exited {

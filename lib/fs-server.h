@@ -24,6 +24,7 @@ struct pw__fs_conn {
 	int fd;                         /* -1 once the client is gone */
 	int state;                      /* enum pw__fs_state */
 	int lost;                       /* the client went away while FORKING */
+	int early_signal;               /* sent while FORKING: for the child */
 	pid_t peer_pid;
 	struct procwait_request *req;
 	struct pw__unit unit;           /* the child, when RUNNING */
@@ -60,6 +61,13 @@ struct procwait_forkserver {
 	struct procwait_request *pending;   /* returned by next(), not yet parented */
 	int stopping, stopped;
 	int forgotten;                  /* released in a child: only free() it */
+	/* Spares (procwait_forkserver_set_spares()): a child forked ahead of
+	 * the next request, waiting on a socketpair for it. */
+	int spares;                     /* wanted: 0 or 1 */
+	int spares_off;                 /* the last one failed: none until a
+	                                   request is forked the usual way */
+	pid_t spare_pid;                /* the idle spare, 0 when none */
+	int spare_fd;                   /* our end of its socketpair, or -1 */
 	int64_t accept_paused_until;    /* out of descriptors: not accepting */
 	int64_t last_active;            /* for the idle time */
 };
@@ -75,5 +83,10 @@ void pw__fs_release(procwait_forkserver *fs);
  * it holds (the requests too), without touching shared state; the struct
  * stays, marked forgotten, for procwait_forkserver_free(). */
 void pw__fs_forget(procwait_forkserver *fs);
+/* Stop and reap the idle spare, if any (forkserver.c). */
+void pw__fs_spare_drop(procwait_forkserver *fs);
+/* In a spare: wait for the request on req->spare_fd and fill req from it
+ * (fs-child.c). 0, -ECANCELED when the server went away first, -EPROTO. */
+int pw__fs_spare_receive(procwait_request *req);
 
 #endif /* PROCWAIT_FS_SERVER_H */

@@ -47,7 +47,7 @@ int cli_block_signals(const int *sigs, size_t n)
 int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
                      int *interrupted)
 {
-	int rc = procwait_client_send(c, rq);
+	int rc = procwait_client_send(c, rq), last = 0;
 
 	*interrupted = 0;
 	while (rc >= 0) {
@@ -63,14 +63,24 @@ int cli_send_started(procwait_client *c, const procwait_client_request *rq, int 
 			int s = (int)si.ssi_signo;
 
 			if (s == SIGINT || s == SIGTERM || s == SIGHUP || s == SIGQUIT) {
-				*interrupted = s;
-				return 0;
-			}
-			if (s == SIGTSTP)
+				/* The server withdraws a queued request, or
+				 * passes the signal to a child it is starting:
+				 * its answer tells which. */
+				if (procwait_client_signal(c, s) < 0) {
+					*interrupted = s;
+					return 0;
+				}
+				last = s;
+			} else if (s == SIGTSTP) {
 				raise(SIGSTOP);   /* nothing runs yet: stop alone */
+			}
 		}
 		if (pf[0].revents) {
 			rc = procwait_client_started(c, 0);
+			if (rc == -EINTR && last) {
+				*interrupted = last;
+				return 0;
+			}
 			if (rc != 0)
 				return rc;
 		}

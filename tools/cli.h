@@ -35,9 +35,11 @@ int cli_fill_stdio(void);
 /* Block @sigs and return a non-blocking signalfd reading them, or -errno. */
 int cli_block_signals(const int *sigs, size_t n);
 /* Send @rq and wait for STARTED (the server may queue it) while staying
- * interruptible: SIGINT, SIGTERM, SIGHUP or SIGQUIT read from @sfd withdraw
- * it and set *interrupted to the signal; SIGTSTP stops us. Returns the pid,
- * 0 when interrupted, or -errno. */
+ * interruptible: SIGINT, SIGTERM, SIGHUP or SIGQUIT read from @sfd are
+ * passed to the server, which withdraws a queued request (then
+ * *interrupted is set to the signal and 0 returned) or hands the signal to
+ * a child it is starting (then the pid is returned, the signal on its way);
+ * SIGTSTP stops us. Returns the pid, 0 when interrupted, or -errno. */
 int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
                      int *interrupted);
 

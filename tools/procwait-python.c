@@ -398,6 +398,62 @@ static int connect_server(const char *python, const char *pydir, const char *lib
 	return rc;
 }
 
+/* ---- the caller's signal state ----------------------------------------------------
+ * python3 exec'd by the caller would inherit the signals it ignores (nohup,
+ * a shell's background job) and its signal mask. The forked child cannot:
+ * the request's environment carries them, as masks in hex of signals 1 to
+ * 64 (bit N-1 for signal N), and the child applies and removes them. */
+
+static int add_mask_var(char **envp, size_t *n, const char *name, uint64_t mask)
+{
+	char *e;
+
+	if (!mask)
+		return 0;
+	e = malloc(strlen(name) + 2 + 16 + 1);
+	if (!e)
+		return -ENOMEM;
+	sprintf(e, "%s=%016llx", name, (unsigned long long)mask);
+	envp[(*n)++] = e;
+	return 0;
+}
+
+/* environ plus PROCWAIT_SIGIGN / PROCWAIT_SIGBLK when there is something to
+ * pass; NULL means environ as it is. */
+static char **request_env(const sigset_t *blocked)
+{
+	uint64_t ign = 0, blk = 0;
+	size_t n = 0, i;
+	char **envp;
+	int s;
+
+	for (s = 1; s <= 64 && s < NSIG; s++) {
+		struct sigaction sa;
+
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			ign |= 1ULL << (s - 1);
+		if (sigismember(blocked, s) == 1)
+			blk |= 1ULL << (s - 1);
+	}
+	if (!ign && !blk)
+		return NULL;
+	while (environ[n])
+		n++;
+	envp = calloc(n + 3, sizeof(*envp));
+	if (!envp)
+		return NULL;
+	for (i = n = 0; environ[i]; i++)
+		if (strncmp(environ[i], "PROCWAIT_SIGIGN=", 16) != 0 &&
+		    strncmp(environ[i], "PROCWAIT_SIGBLK=", 16) != 0)
+			envp[n++] = environ[i];
+	if (add_mask_var(envp, &n, "PROCWAIT_SIGIGN", ign) < 0 ||
+	    add_mask_var(envp, &n, "PROCWAIT_SIGBLK", blk) < 0)
+		return NULL;
+	return envp;   /* lives as long as the process */
+}
+
 /* ---- the run --------------------------------------------------------------------- */
 
 /* End as the child did: its exit code, or death by its signal. */
@@ -472,6 +528,7 @@ int main(int argc, char **argv)
 	}
 
 	rq.argv = argv;
+	rq.envp = request_env(&orig_mask);
 	rq.timeout_ms = 0;
 	for (tries = 1; ; tries++) {
 		/* Signals keep their default action until a server answers

@@ -274,6 +274,10 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
  *                 controlling one.
  * @retval -ENOENT, -EACCES, -ENOTDIR, ...  chdir(2) failed.
  * @retval -ENOMEM  the environment could not be set.
+ * @retval -ECANCELED  a spare (see procwait_forkserver_set_spares()): the
+ *                 server stopped before handing it a request; exit with
+ *                 status 0 and say nothing.
+ * @retval -EPROTO  a spare received something that is no request.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_request *req);
@@ -317,6 +321,38 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_request **req);
+
+/**
+ * @brief Keep a spare child forked ahead of the next request.
+ *
+ * fork() of a large process (a Python interpreter with its imports, say)
+ * takes milliseconds. With a spare, procwait_forkserver_next() returns a
+ * placeholder request whenever the server would otherwise wait and no spare
+ * is there: the host forks for it exactly as for a request (child() in the
+ * child, parent() in the server; procwait_forkserver_serve() does both).
+ * In the spare, procwait_forkserver_child() does what needs no request
+ * (parent-death signal, signal reset, new session, the server's
+ * descriptors closed) and then blocks until the server hands it the next
+ * request, which it installs as usual before returning: the request's
+ * accessors then tell argv, envp and cwd. The server hands requests over
+ * itself, inside next(), so they start without a fork.
+ *
+ * A spare never counts as a running child, does not keep the server from
+ * its idle time, and is killed when the server stops. A spare that dies
+ * before its request, or a fork that fails, turns spares off until the
+ * next request has been forked the usual way.
+ *
+ * In a spare, procwait_forkserver_child() returns -ECANCELED when the
+ * server stopped (or died) before a request came: exit at once, status 0,
+ * saying nothing.
+ *
+ * @param fs the server.
+ * @param n  0 (the default: fork per request) or 1.
+ * @retval 0       success (0 also kills an idle spare).
+ * @retval -EINVAL @p fs NULL, @p n not 0 or 1, or called in a forked child.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN int procwait_forkserver_set_spares(procwait_forkserver *fs, int n);
 
 /**
  * @brief Ask the server to stop.
@@ -529,12 +565,19 @@ PROCWAIT_EXTERN int procwait_client_fd(const procwait_client *c);
  * SIGTTOU: the server sends SIGSTOP instead (SIGCONT resumes the group).
  * The call never blocks.
  *
+ * It may be called once the request is sent, before STARTED: a request
+ * still queued is then withdrawn (procwait_client_started() returns
+ * -EINTR) unless the signal is SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT,
+ * SIGWINCH, SIGCHLD or SIGURG (those are dropped); a request the server is
+ * forking gets the signal as soon as its child runs. So a signal that
+ * races with the start is never lost.
+ *
  * @param c     the connection.
  * @param signo a signal number (1 to NSIG - 1).
  * @retval 0            sent.
  * @retval -EINVAL      @p c NULL or @p signo out of range.
- * @retval -ESRCH       no child: no request was started on @p c, or its
- *                      exit was already reported.
+ * @retval -ESRCH       no request was sent on @p c, or its exit (or a
+ *                      final error) was already reported.
  * @retval -EAGAIN      the server is not reading (the frame was not sent).
  * @retval -ECONNRESET  the server went away, or closed the connection
  *                      after reporting the exit.

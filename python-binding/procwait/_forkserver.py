@@ -64,15 +64,25 @@ def socket_path(name: str = "default", create: bool = False) -> str:
 
 class Request:
     """A request handed out by :meth:`ForkServer.next`: argv, envp and cwd
-    as bytes, as the client sent them."""
+    as bytes, as the client sent them. (For a spare they are there once
+    :meth:`ForkServer.child` has returned.)"""
 
-    __slots__ = ("_ptr", "argv", "envp", "cwd")
+    __slots__ = ("_ptr",)
 
     def __init__(self, ptr):
         self._ptr = ptr
-        self.argv = _strv(_lib.lib.procwait_request_argv(ptr))
-        self.envp = _strv(_lib.lib.procwait_request_envp(ptr))
-        self.cwd = _lib.lib.procwait_request_cwd(ptr)
+
+    @property
+    def argv(self) -> List[bytes]:
+        return _strv(_lib.lib.procwait_request_argv(self._ptr))
+
+    @property
+    def envp(self) -> List[bytes]:
+        return _strv(_lib.lib.procwait_request_envp(self._ptr))
+
+    @property
+    def cwd(self) -> Optional[bytes]:
+        return _lib.lib.procwait_request_cwd(self._ptr)
 
 
 class ForkServer:
@@ -87,7 +97,7 @@ class ForkServer:
 
     def __init__(self, socket: Optional[str] = None, name: Optional[str] = None,
                  idle: Optional[float] = None, timeout: Optional[float] = None,
-                 max_children: int = 0, keep_fds: bool = False):
+                 max_children: int = 0, keep_fds: bool = False, spare: bool = False):
         _need()
         if not isinstance(max_children, int) or max_children < 0:
             raise ValueError("max_children must be an int >= 0, not %r" % (max_children,))
@@ -108,6 +118,8 @@ class ForkServer:
         st = os.stat(self.path)
         #: (st_dev, st_ino) of our socket file, to never unlink another's.
         self.socket_id = (st.st_dev, st.st_ino)
+        if spare:
+            self.set_spares(1)
 
     def _h(self):
         if not self._fs:
@@ -132,12 +144,20 @@ class ForkServer:
 
     def child(self, req: Request) -> None:
         """In the child: install the request (stdio, cwd, environ, session,
-        signals, descriptors). Raises OSError when it cannot."""
+        signals, descriptors); a spare first waits for its request here.
+        Raises OSError when it cannot (ECANCELED: a spare whose server
+        stopped first, to exit quietly with 0)."""
         _check(_lib.lib.procwait_forkserver_child(self._h(), req._ptr), "child")
 
     def parent(self, req: Request, pid: int) -> int:
         """In the server: track the child ``pid``, or report -errno."""
         return _lib.lib.procwait_forkserver_parent(self._h(), req._ptr, int(pid))
+
+    def set_spares(self, n: int) -> None:
+        """Keep ``n`` (0 or 1) children forked ahead of requests: next()
+        then also hands out placeholders to fork, whose child() waits
+        for the next request (see procwait_forkserver_set_spares)."""
+        _check(_lib.lib.procwait_forkserver_set_spares(self._h(), int(n)), "spares")
 
     def stop(self) -> None:
         _check(_lib.lib.procwait_forkserver_stop(self._h()), "stop")

@@ -179,6 +179,7 @@ _FORKSERVER_PROTOTYPES = {
     "procwait_forkserver_child": (c_int, [c_void_p, c_void_p]),
     "procwait_forkserver_parent": (c_int, [c_void_p, c_void_p, c_int]),
     "procwait_forkserver_stop": (c_int, [c_void_p]),
+    "procwait_forkserver_set_spares": (c_int, [c_void_p, c_int]),
     "procwait_forkserver_children": (c_int, [c_void_p]),
     "procwait_forkserver_free": (None, [c_void_p]),
     "procwait_forkserver_socket_path": (c_int, [c_char_p, c_int, c_char_p, c_size_t]),

@@ -26,7 +26,7 @@ import traceback
 
 from . import _lib
 from ._forkserver import ForkServer
-from ._pyrun import Unsupported, parse, prepare, run, server_ready
+from ._pyrun import Unsupported, parse, prepare, prepare_early, run, server_ready
 
 __all__ = ["BOOT", "package_dir", "serve", "module_files", "split_modules"]
 
@@ -132,7 +132,13 @@ def _child(fs, req, path0):
     """In a forked child: never returns."""
     code = 127
     try:
-        fs.child(req)
+        prepare_early()
+        try:
+            fs.child(req)   # a spare waits here for its request
+        except OSError as e:
+            if e.errno == errno.ECANCELED:
+                os._exit(0)   # a spare whose server stopped first
+            raise
         argv = [os.fsdecode(a) for a in req.argv]
         try:
             flags, mode, target, rest = parse(argv[1:])
@@ -163,7 +169,10 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         _report(report_fd, {"error": str(e)})
         return 1
     try:
-        fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children)
+        # A spare child forked ahead of each request: the fork of this
+        # (large) process is off the request's path.
+        fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children,
+                        spare=True)
     except (OSError, ValueError) as e:
         _log("cannot listen: %s" % e)
         _report(report_fd, {"error": "cannot listen: %s" % e})
@@ -219,6 +228,7 @@ def _loop(fs, stale, path0):
                     _log("%s changed: no new requests; exiting when the %d running "
                          "child(ren) end" % (draining, fs.children()))
                     _forget_socket(fs)
+                    fs.set_spares(0)   # requests come to us, to be refused
                     continue
             timeout = 0
         else:

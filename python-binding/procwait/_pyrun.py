@@ -20,7 +20,7 @@ import signal
 import sys
 import types
 
-__all__ = ["Unsupported", "parse", "run"]
+__all__ = ["Unsupported", "parse", "prepare", "prepare_early", "run", "server_ready"]
 
 #: Single-letter options a forked child honours: -u (unbuffered
 #: streams), -B (no bytecode files), -q (quiet: only the REPL uses it).
@@ -81,10 +81,12 @@ def _stream(fd, write, template, unbuffered, name):
         buf = raw
     else:
         buf = (io.BufferedWriter if write else io.BufferedReader)(raw)
-    return io.TextIOWrapper(buf, encoding=template.encoding, errors=template.errors,
-                            newline="\n",
-                            line_buffering=write and (tty or fd == 2) and not unbuffered,
-                            write_through=write and unbuffered)
+    t = io.TextIOWrapper(buf, encoding=template.encoding, errors=template.errors,
+                         newline="\n",
+                         line_buffering=write and (tty or fd == 2) and not unbuffered,
+                         write_through=write and unbuffered)
+    t.mode = "w" if write else "r"
+    return t
 
 
 def _reset_streams(unbuffered):
@@ -106,11 +108,23 @@ def _python_handled():
             if sig not in _SPECIAL and signal.getsignal(sig) not in (signal.SIG_DFL, None)]
 
 
-def _reset_signals():
+def _mask(value):
+    """Signals from a hex mask (bit N-1 for signal N), as procwait-python
+    passes what its caller ignores and blocks."""
+    try:
+        bits = int(value, 16)
+    except (TypeError, ValueError):
+        return set()
+    return {n for n in range(1, 65) if bits >> (n - 1) & 1} & set(signal.valid_signals())
+
+
+def _reset_signals(inherited_ign=None, inherited_blk=None):
     """The dispositions of a fresh interpreter: SIGINT raises
-    KeyboardInterrupt, SIGPIPE and SIGXFSZ are ignored, the rest default.
-    The C side reset every disposition to SIG_DFL; Python's own table
-    must follow, for the signals it had handlers for."""
+    KeyboardInterrupt, SIGPIPE and SIGXFSZ are ignored, the rest default;
+    and what python3 would have inherited from procwait-python's caller
+    (ignored signals stay ignored, the mask is the caller's). The C side
+    reset every disposition to SIG_DFL; Python's own table must follow,
+    for the signals it had handlers for."""
     try:
         signal.set_wakeup_fd(-1)
     except (ValueError, OSError):
@@ -122,6 +136,13 @@ def _reset_signals():
             signal.signal(sig, signal.SIG_DFL)
         except (OSError, ValueError, RuntimeError):
             pass   # a signal glibc reserves
+    for sig in _mask(inherited_ign):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    if inherited_blk:
+        signal.pthread_sigmask(signal.SIG_SETMASK, _mask(inherited_blk))
 
 
 def _reset_environ(envp):
@@ -181,17 +202,24 @@ def server_ready():
     _handled = _python_handled()
 
 
+def prepare_early():
+    """What a child does before it knows its request (a spare does it
+    while it waits): the collector back on, generators reseeded."""
+    gc.enable()
+    _reseed()
+
+
 def prepare(envp, flags):
-    """Everything a child does before running its command: the state a
-    fresh interpreter would have. (Cached source lines need no reset:
-    traceback checks each file's linecache entry before it prints.)"""
-    _reset_signals()
+    """What a child does once its request is installed: the rest of the
+    state a fresh interpreter would have. (Cached source lines need no
+    reset: traceback checks each file's linecache entry before it
+    prints.)"""
     _reset_environ(envp)
+    _reset_signals(os.environ.pop("PROCWAIT_SIGIGN", None),
+                   os.environ.pop("PROCWAIT_SIGBLK", None))
     _reset_streams("u" in flags or bool(os.environ.get("PYTHONUNBUFFERED")))
     if "B" in flags:
         sys.dont_write_bytecode = True
-    gc.enable()
-    _reseed()
 
 
 # ---- running ------------------------------------------------------------------
