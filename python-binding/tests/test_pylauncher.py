@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import select
 import signal
 import subprocess
 import tempfile
@@ -742,6 +743,30 @@ class ServerLifeTest(LauncherCase):
         self.assertForkedBy(ppids[0], "concurrent launchers")
         self.assertEqual(server_pids(self.tmp), [ppids[0]], "more than one server runs")
         self.assertEqual(len(self.sockets()), 1)
+
+    def test_cold_start_keeps_no_descriptor_of_the_caller(self):
+        # The server lives on after the launcher: a descriptor it inherited
+        # from the caller (here a pipe's write end, not close-on-exec) would
+        # keep the reader waiting for EOF until PROCWAIT_IDLE.
+        self.assertEqual(self.sockets(), [])
+        r, w = os.pipe()
+        try:
+            p = self.popen([LAUNCHER, "-c", PRELUDE + 'print("ran")'],
+                           env={"PROCWAIT_PRELOAD": "json", "PROCWAIT_IDLE": "60"},
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, pass_fds=(w,))
+            out, err = p.communicate(timeout=RUN_TIMEOUT)
+            self.assertEqual((p.returncode, out.strip()), (0, b"ran"), err)
+            os.close(w)
+            w = -1
+            ready, _, _ = select.select([r], [], [], 5)
+            self.assertTrue(ready and os.read(r, 1) == b"",
+                            "the started server holds the caller's pipe open")
+            self.assertEqual(len(server_pids(self.tmp)), 1, "no server kept running")
+        finally:
+            os.close(r)
+            if w >= 0:
+                os.close(w)
 
     def test_invalid_idle(self):
         res = self.launch(["-c", PRELUDE + 'print("ran")'], env={"PROCWAIT_IDLE": "soon"})
