@@ -129,7 +129,17 @@ void run_rows_in_worker(const char *backend,
                         void (*fn)(const struct options *, struct row *, int),
                         const struct options *o, struct row *rows, int n);
 
-/* stats.c */
+/* stats.c: shared by the sections */
+/* Mark row missing, with the reason. */
+void row_why(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A regular file we may execute. */
+int bench_executable(const char *path);
+/* SIGTERM to a server we started, then reap it; *pid becomes 0. */
+void bench_stop_server(pid_t *pid);
+/* When path is a libtool wrapper script (an uninstalled program of the
+ * build tree), the real binary: .libs/NAME beside it, into real. 1 when
+ * it is one, else 0. */
+int bench_libtool_binary(const char *path, const char *name, char *real, size_t size);
 struct rusage;
 int64_t now_ns(void);
 double ru_cpu_s(const struct rusage *ru);   /* user + system seconds */

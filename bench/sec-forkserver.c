@@ -113,25 +113,9 @@ struct fctx {
 	int64_t el_pypre;            /* F_PYPRE's batch, run with F_PYMP's */
 };
 
-static void why(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void why(struct row *row, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(row->missing, sizeof(row->missing), fmt, ap);
-	va_end(ap);
-}
 
 /* ---- finding the programs --------------------------------------------------- */
 
-static int executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
 
 /* Spawn argv with stdio on /dev/null; its exit code, or -1. */
 static int run_quiet(char *const argv[])
@@ -162,30 +146,16 @@ static int run_quiet(char *const argv[])
 static void unwrap(char *path, size_t size, const char *name, const char *test_arg,
                    char *note, size_t nsize)
 {
-	char head[2048], real[4096], *slash;
+	char real[4096];
 	char *argv[4];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (!bench_libtool_binary(path, name, real, sizeof(real)))
 		return;
-	n = read(fd, head, sizeof(head) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	head[n] = '\0';
-	if (!strstr(head, "libtool") || !strstr(head, "wrapper script"))
-		return;
-	snprintf(real, sizeof(real), "%s", path);
-	slash = strrchr(real, '/');
-	if (!slash)
-		return;
-	snprintf(slash + 1, sizeof(real) - (size_t)(slash + 1 - real), ".libs/%s", name);
 	argv[0] = real;
 	argv[1] = (char *)test_arg;
 	argv[2] = test_arg[0] == 's' ? "--help" : NULL;
 	argv[3] = NULL;
-	if (executable(real) && run_quiet(argv) == 0) {
+	if (bench_executable(real) && run_quiet(argv) == 0) {
 		snprintf(path, size, "%s", real);
 		snprintf(note, nsize, "; build tree .libs binary");
 	} else {
@@ -206,7 +176,7 @@ static int find_program(const struct options *o, const char *env, const char *na
 	note[0] = '\0';
 	if (e && *e) {
 		snprintf(out, size, "%s", e);
-		if (!executable(out))
+		if (!bench_executable(out))
 			return -1;
 		unwrap(out, size, name, test_arg, note, nsize);
 		return 0;
@@ -219,12 +189,12 @@ static int find_program(const struct options *o, const char *env, const char *na
 		if (len >= 6 && !strcmp(dir + len - 6, "/.libs"))
 			dir[len - 6] = '\0';
 		snprintf(out, size, "%s/../tools/%s", dir, name);
-		if (executable(out)) {
+		if (bench_executable(out)) {
 			unwrap(out, size, name, test_arg, note, nsize);
 			return 0;
 		}
 		snprintf(out, size, "%s/%s", dir, name);
-		if (executable(out)) {
+		if (bench_executable(out)) {
 			unwrap(out, size, name, test_arg, note, nsize);
 			return 0;
 		}
@@ -238,7 +208,7 @@ static int find_program(const struct options *o, const char *env, const char *na
 			memcpy(dir, path, n);
 			dir[n] = '\0';
 			snprintf(out, size, "%s/%s", dir, name);
-			if (executable(out))
+			if (bench_executable(out))
 				return 0;
 		}
 		path = end ? end + 1 : NULL;
@@ -249,15 +219,6 @@ static int find_program(const struct options *o, const char *env, const char *na
 
 /* ---- the servers -------------------------------------------------------------- */
 
-static void stop_server(pid_t *pid)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	*pid = 0;
-}
 
 /* Until a client connects on path (5 s at most) or the server died. */
 static int wait_listening(pid_t pid, const char *path, char *err, size_t esize)
@@ -327,7 +288,7 @@ static pid_t start_fn_server(struct fctx *c, char *err, size_t esize)
 		_exit(r < 0 ? 1 : 0);
 	}
 	if (wait_listening(pid, c->fn_sock, err, esize) < 0) {
-		stop_server(&pid);
+		bench_stop_server(&pid);
 		return -1;
 	}
 	return pid;
@@ -357,7 +318,7 @@ static pid_t start_exec_server(struct fctx *c, char *err, size_t esize)
 		_exit(127);
 	}
 	if (wait_listening(pid, c->exec_sock, err, esize) < 0) {
-		stop_server(&pid);
+		bench_stop_server(&pid);
 		return -1;
 	}
 	return pid;
@@ -732,11 +693,11 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 		ok[i] = 1;
 	c->true_argv[0] = "/bin/true";
 	c->true_argv[1] = NULL;
-	if (!executable("/bin/true"))
+	if (!bench_executable("/bin/true"))
 		for (i = 0; i < NF; i++)
 			if (i != F_PYMP && i != F_PYPRE && i != F_PYCOLD && i != F_FN &&
 			    i != F_FN_K) {
-				why(&rows[i], "%s", "/bin/true is not executable here");
+				row_why(&rows[i], "%s", "/bin/true is not executable here");
 				ok[i] = 0;
 			}
 	/* the private directory of the sockets */
@@ -747,7 +708,7 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	if (!mkdtemp(c->dir)) {
 		for (i = 0; i < NF; i++)
 			if (i == F_CLIENT || i == F_RUN || i == F_FN || i == F_CLIENT_K || i == F_FN_K) {
-				why(&rows[i], "mkdtemp %s: %s", c->dir, strerror(errno));
+				row_why(&rows[i], "mkdtemp %s: %s", c->dir, strerror(errno));
 				ok[i] = 0;
 			}
 		c->dir[0] = '\0';
@@ -759,21 +720,21 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	                 note_tool, sizeof(note_tool)) < 0) {
 		for (i = F_CLIENT; i < NF; i++)
 			if (i == F_CLIENT || i == F_RUN || i == F_CLIENT_K) {
-				why(&rows[i], "%s", "the procwait tool is not found (set PROCWAIT_TOOL)");
+				row_why(&rows[i], "%s", "the procwait tool is not found (set PROCWAIT_TOOL)");
 				ok[i] = 0;
 			}
 	} else if (ok[F_CLIENT] && (c->exec_srv = start_exec_server(c, err, sizeof(err))) < 0) {
 		c->exec_srv = 0;
 		for (i = F_CLIENT; i < NF; i++)
 			if (i == F_CLIENT || i == F_RUN || i == F_CLIENT_K) {
-				why(&rows[i], "procwait serve: %s", err);
+				row_why(&rows[i], "procwait serve: %s", err);
 				ok[i] = 0;
 			}
 	}
 	if (find_program(c->o, "PROCWAIT_RUN", "procwait-run", "--help", c->run,
 	                 sizeof(c->run), note_run, sizeof(note_run)) < 0) {
 		if (ok[F_RUN])
-			why(&rows[F_RUN], "%s", "procwait-run is not found (set PROCWAIT_RUN)");
+			row_why(&rows[F_RUN], "%s", "procwait-run is not found (set PROCWAIT_RUN)");
 		ok[F_RUN] = 0;
 	}
 	c->run_argv[0] = c->run;
@@ -785,25 +746,25 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	/* the bench's own server */
 	if (ok[F_FN] && (c->fn_srv = start_fn_server(c, err, sizeof(err))) < 0) {
 		c->fn_srv = 0;
-		why(&rows[F_FN], "the bench's fork server: %s", err);
-		why(&rows[F_FN_K], "the bench's fork server: %s", err);
+		row_why(&rows[F_FN], "the bench's fork server: %s", err);
+		row_why(&rows[F_FN_K], "the bench's fork server: %s", err);
 		ok[F_FN] = ok[F_FN_K] = 0;
 	}
 	/* Python */
 	snprintf(c->peer, sizeof(c->peer), "%s/forkserver_mp.py", c->o->peers_dir);
 	if (!have_python(c->o)) {
 		for (i = F_PYMP; i <= F_PYCOLD; i++) {
-			why(&rows[i], "no usable python3 (%s); apt-get install python3", c->o->python);
+			row_why(&rows[i], "no usable python3 (%s); apt-get install python3", c->o->python);
 			ok[i] = 0;
 		}
 	} else if (strchr(c->peer, '\'') || strchr(c->o->python, '\'')) {
 		for (i = F_PYMP; i <= F_PYPRE; i++) {
-			why(&rows[i], "a path holds a quote: not run");
+			row_why(&rows[i], "a path holds a quote: not run");
 			ok[i] = 0;
 		}
 	} else if (access(c->peer, R_OK) != 0) {
 		for (i = F_PYMP; i <= F_PYPRE; i++) {
-			why(&rows[i], "peer script %.100s not found (see PROCWAIT_BENCH_PEERS)",
+			row_why(&rows[i], "peer script %.100s not found (see PROCWAIT_BENCH_PEERS)",
 			    c->peer);
 			ok[i] = 0;
 		}
@@ -821,13 +782,13 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 				int n = end ? (int)(end - p) : (int)strlen(p);
 
 				snprintf(path, sizeof(path), "%.*s/%s", n, p, c->o->python);
-				if (!executable(path))
+				if (!bench_executable(path))
 					path[0] = '\0';
 				p = end ? end + 1 : NULL;
 			}
 		}
 		if (!path[0]) {
-			why(&rows[F_PYCOLD], "%s not found in PATH", c->o->python);
+			row_why(&rows[F_PYCOLD], "%s not found in PATH", c->o->python);
 			ok[F_PYCOLD] = 0;
 		} else {
 			c->cold_argv[0] = strdup(path);
@@ -866,7 +827,7 @@ static void w_forkserver(const struct options *o, struct row *rows, int nrows)
 	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c.devnull < 0 || posix_spawn_file_actions_init(&c.fa) != 0) {
 		for (i = 0; i < NF; i++)
-			why(&rows[i], "/dev/null: %s", strerror(errno));
+			row_why(&rows[i], "/dev/null: %s", strerror(errno));
 		return;
 	}
 	posix_spawn_file_actions_adddup2(&c.fa, c.devnull, 0);
@@ -875,7 +836,7 @@ static void w_forkserver(const struct options *o, struct row *rows, int nrows)
 	for (i = 0; i < NF; i++) {
 		c.lat[i] = calloc((size_t)(runs(o, i) * (nr + 1)), sizeof(double));
 		if (!c.lat[i]) {
-			why(&rows[i], "%s", "out of memory");
+			row_why(&rows[i], "%s", "out of memory");
 			ok[i] = 0;
 		}
 	}
@@ -920,8 +881,8 @@ static void w_forkserver(const struct options *o, struct row *rows, int nrows)
 				                     (double)n / ((double)c.el_pypre / 1e9) : 0;
 			}
 		}
-	stop_server(&c.exec_srv);
-	stop_server(&c.fn_srv);
+	bench_stop_server(&c.exec_srv);
+	bench_stop_server(&c.fn_srv);
 	if (c.dir[0]) {
 		unlink(c.exec_sock);
 		unlink(c.fn_sock);

@@ -135,23 +135,7 @@ struct pctx {
 	int restarts;                  /* launcher's server found gone, restarted */
 };
 
-static void why(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void why(struct row *row, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(row->missing, sizeof(row->missing), fmt, ap);
-	va_end(ap);
-}
-
-static int executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
 
 static int status_code(int st)
 {
@@ -217,14 +201,14 @@ static int which(const char *name, char *out, size_t size)
 
 	if (strchr(name, '/')) {
 		snprintf(out, size, "%s", name);
-		return executable(out) ? 0 : -1;
+		return bench_executable(out) ? 0 : -1;
 	}
 	while (p && *p) {
 		const char *end = strchr(p, ':');
 		int n = end ? (int)(end - p) : (int)strlen(p);
 
 		snprintf(out, size, "%.*s/%s", n, p, name);
-		if (n > 0 && executable(out))
+		if (n > 0 && bench_executable(out))
 			return 0;
 		p = end ? end + 1 : NULL;
 	}
@@ -237,28 +221,14 @@ static int which(const char *name, char *out, size_t size)
  * library this process's LD_LIBRARY_PATH finds), as installed. */
 static void unwrap(struct pctx *c)
 {
-	char head[2048], real[4096], *slash;
+	char real[4096];
 	char *argv[4] = { real, "-c", "pass", NULL };
 	char *env[] = { "PROCWAIT_DISABLE=1", NULL, NULL, NULL };
 	char penv[4200], ldenv[4200];
 	const char *ld = getenv("LD_LIBRARY_PATH");
-	ssize_t n;
-	int fd = open(c->launcher, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (!bench_libtool_binary(c->launcher, "procwait-python", real, sizeof(real)))
 		return;
-	n = read(fd, head, sizeof(head) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	head[n] = '\0';
-	if (!strstr(head, "libtool") || !strstr(head, "wrapper script"))
-		return;
-	snprintf(real, sizeof(real), "%s", c->launcher);
-	slash = strrchr(real, '/');
-	if (!slash)
-		return;
-	snprintf(slash + 1, sizeof(real) - (size_t)(slash + 1 - real), ".libs/procwait-python");
 	/* PROCWAIT_DISABLE: the launcher execs the interpreter at once */
 	snprintf(penv, sizeof(penv), "PROCWAIT_PYTHON=%s", c->python);
 	env[1] = penv;
@@ -266,7 +236,7 @@ static void unwrap(struct pctx *c)
 		snprintf(ldenv, sizeof(ldenv), "LD_LIBRARY_PATH=%s", ld);
 		env[2] = ldenv;
 	}
-	if (executable(real) && capture(c, argv, env, 1, NULL, 0) == 0) {
+	if (bench_executable(real) && capture(c, argv, env, 1, NULL, 0) == 0) {
 		snprintf(c->launcher, sizeof(c->launcher), "%s", real);
 		snprintf(c->note, sizeof(c->note), ", build tree .libs binary");
 	} else {
@@ -293,7 +263,7 @@ static int find_launcher(struct pctx *c, char *err, size_t esize)
 	c->note[0] = '\0';
 	if (e && *e) {
 		snprintf(c->launcher, sizeof(c->launcher), "%s", e);
-		if (!executable(c->launcher)) {
+		if (!bench_executable(c->launcher)) {
 			snprintf(err, esize, "PROCWAIT_PYTHON_LAUNCHER=%.100s is not executable", e);
 			return -1;
 		}
@@ -308,12 +278,12 @@ static int find_launcher(struct pctx *c, char *err, size_t esize)
 		if (len >= 6 && !strcmp(dir + len - 6, "/.libs"))
 			dir[len - 6] = '\0';
 		if (join_path(c->launcher, sizeof(c->launcher), dir, "../tools/procwait-python") &&
-		    executable(c->launcher)) {
+		    bench_executable(c->launcher)) {
 			unwrap(c);
 			return 0;
 		}
 		if (join_path(c->launcher, sizeof(c->launcher), dir, "procwait-python") &&
-		    executable(c->launcher)) {
+		    bench_executable(c->launcher)) {
 			unwrap(c);
 			return 0;
 		}
@@ -594,15 +564,6 @@ static pid_t start_server(struct pctx *c, const char *path, int freeze, char *er
 	return -1;
 }
 
-static void stop_server(pid_t *pid)
-{
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	*pid = 0;
-}
 
 /* Whether pid is gone (or a zombie that someone else reaps). */
 static int gone(pid_t pid)
@@ -882,7 +843,7 @@ static void all_why(struct row *rows, int *ok, int from, int to, const char *msg
 
 	for (i = from; i <= to; i++)
 		if (ok[i]) {
-			why(&rows[i], "%s", msg);
+			row_why(&rows[i], "%s", msg);
 			ok[i] = 0;
 		}
 }
@@ -1012,13 +973,13 @@ static void warm_up(struct pctx *c, struct row *rows, int *ok)
 					snprintf(err, sizeof(err), "procwait-python failed; its server: %.110s",
 					         last);
 			}
-			why(&rows[i], "%s", err);
+			row_why(&rows[i], "%s", err);
 			ok[i] = 0;
 			if (i == P_WARM)
 				all_why(rows, ok, P_LPASS, P_CPASS, err);
 		}
 		if (i == P_WARM && ok[P_CPASS] && find_socket(c) < 0) {
-			why(&rows[P_CPASS], "no server socket of procwait-python's in %.100s", c->dir);
+			row_why(&rows[P_CPASS], "no server socket of procwait-python's in %.100s", c->dir);
 			ok[P_CPASS] = 0;
 		}
 	}
@@ -1028,8 +989,8 @@ static void teardown(struct pctx *c)
 {
 	int i;
 
-	stop_server(&c->srv[0]);
-	stop_server(&c->srv[1]);
+	bench_stop_server(&c->srv[0]);
+	bench_stop_server(&c->srv[1]);
 	kill_dir_processes(c);
 	if (c->dir[0])
 		remove_dir(c->dir, 0);
@@ -1103,7 +1064,7 @@ static void w_pypreload(const struct options *o, struct row *rows, int nrows)
 	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c.devnull < 0 || posix_spawn_file_actions_init(&c.fa) != 0) {
 		for (i = 0; i < NP; i++)
-			why(&rows[i], "/dev/null: %s", strerror(errno));
+			row_why(&rows[i], "/dev/null: %s", strerror(errno));
 		if (c.devnull >= 0)
 			close(c.devnull);
 		return;
@@ -1115,7 +1076,7 @@ static void w_pypreload(const struct options *o, struct row *rows, int nrows)
 		c.lat[i] = calloc((size_t)(runs(o, i) * nr), sizeof(double));
 		c.shared[i] = calloc((size_t)(runs(o, i) * nr), sizeof(double));
 		if (!c.lat[i] || !c.shared[i]) {
-			why(&rows[i], "%s", "out of memory");
+			row_why(&rows[i], "%s", "out of memory");
 			ok[i] = 0;
 		}
 	}
@@ -1131,7 +1092,7 @@ static void w_pypreload(const struct options *o, struct row *rows, int nrows)
 			n = runs(o, i);
 			lat = c.lat[i] + c.nlat[i];
 			if (batch(&c, i, n, lat, c.shared[i] + c.nlat[i], err, sizeof(err)) < 0) {
-				why(&rows[i], "%s", err);
+				row_why(&rows[i], "%s", err);
 				ok[i] = 0;
 				continue;
 			}

@@ -2,12 +2,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
@@ -96,4 +100,51 @@ void stop_sleeper(pid_t pid)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+void row_why(struct row *row, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(row->missing, sizeof(row->missing), fmt, ap);
+	va_end(ap);
+}
+
+int bench_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+void bench_stop_server(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
+int bench_libtool_binary(const char *path, const char *name, char *real, size_t size)
+{
+	char head[2048], *slash;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	if (!strstr(head, "libtool") || !strstr(head, "wrapper script"))
+		return 0;
+	if (snprintf(real, size, "%s", path) >= (int)size || !(slash = strrchr(real, '/')))
+		return 0;
+	return snprintf(slash + 1, size - (size_t)(slash + 1 - real), ".libs/%s", name) <
+	       (int)(size - (size_t)(slash + 1 - real));
 }

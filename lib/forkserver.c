@@ -55,6 +55,7 @@ static void fs_log(procwait_forkserver *fs, int level, const char *fmt, ...)
 /* ---- connections -------------------------------------------------------- */
 
 static void accept_resume(procwait_forkserver *fs);
+static int spare_due(const procwait_forkserver *fs);
 static procwait_request *spare_offer(procwait_forkserver *fs);
 static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c);
 static void spare_lost(procwait_forkserver *fs);
@@ -288,10 +289,10 @@ static void conn_readable(procwait_forkserver *fs, struct pw__fs_conn *c)
 			v = SIGSTOP;
 		if (v == 0)
 			return;
+		/* (No frame is read while a request is FORKING: next() is not
+		 * called until parent() has made it RUNNING.) */
 		if (c->state == PW_FS_RUNNING) {
 			pw__unit_signal(&c->unit, v);
-		} else if (c->state == PW_FS_FORKING) {
-			c->early_signal = v;   /* the child gets it once it runs */
 		} else if (c->state == PW_FS_QUEUED && v != SIGSTOP && v != SIGCONT &&
 		           v != SIGWINCH && v != SIGCHLD && v != SIGURG) {
 			/* Nothing runs yet: a signal that would end the child
@@ -453,7 +454,8 @@ static int64_t next_timer(const procwait_forkserver *fs)
 PROCWAIT_EXTERN int procwait_forkserver_timeout(const procwait_forkserver *fs)
 {
 	pw__check_arg(fs);
-	if (fs->stopped || (fs->qhead && fs->running < fs->max_children && !fs->stopping))
+	if (fs->stopped || (fs->qhead && fs->running < fs->max_children && !fs->stopping) ||
+	    spare_due(fs))
 		return 0;
 	return pw__ms_until(next_timer(fs));
 }
@@ -524,7 +526,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 			struct pw__fs_conn *c = fs->qhead;
 
 			queue_remove(fs, c);
-			if (fs->spare_pid > 0 && spare_handoff(fs, c) == 0)
+			if (fs->spare && spare_handoff(fs, c) == 0)
 				continue;
 			/* Forked the usual way: spares may be tried again. */
 			fs->spares_off = 0;
@@ -571,15 +573,16 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 	return rc;
 }
 
-/* Track @pid as the child of connection @c (its request's descriptors are
- * the child's now): STARTED to the client, or an error. 0, or -ESRCH when
- * the child was reaped behind our back. */
-static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid)
+/* Track @pid (its handle @proc, or NULL to open one) as the child of
+ * connection @c (its request's descriptors are the child's now): STARTED
+ * to the client, or an error. 0, or -ESRCH when the child was reaped
+ * behind our back. */
+static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid,
+                       procwait_proc *proc)
 {
 	struct procwait_request *req = c->req;
-	procwait_proc *proc;
 	char frame[PW_FS_HEADER + 16];
-	int rc, i;
+	int rc = 0, i;
 
 	for (i = 0; i < PW_FS_NFDS; i++) {
 		if (req->fds[i] >= 0)
@@ -591,7 +594,8 @@ static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid
 		conn_fail(fs, c, -pid, "fork failed");
 		return 0;
 	}
-	rc = procwait_proc_open(pid, 0, &proc);
+	if (!proc)
+		rc = procwait_proc_open(pid, 0, &proc);
 	if (rc == 0) {
 		c->state = PW_FS_RUNNING;
 		rc = pw__unit_track(&fs->units, &c->unit, proc, req->timeout_ms < 0 ?
@@ -620,8 +624,6 @@ static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid
 		return 0;
 	}
 	conn_send(c, frame, pw__fs_int_encode(frame, PW_FS_STARTED, (int32_t)pid));
-	if (c->early_signal)
-		pw__unit_signal(&c->unit, c->early_signal);
 	return 0;
 }
 
@@ -635,12 +637,21 @@ void pw__fs_spare_drop(procwait_forkserver *fs)
 		close(fs->spare_fd);   /* an idle spare reads the end, exits */
 		fs->spare_fd = -1;
 	}
-	if (fs->spare_pid > 0) {
-		kill(fs->spare_pid, SIGKILL);
-		while (waitpid(fs->spare_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		fs->spare_pid = 0;
+	if (fs->spare) {
+		procwait_status st;
+
+		procwait_proc_signal(fs->spare, SIGKILL);
+		(void)procwait_proc_wait(fs->spare, -1, 0, &st);
+		procwait_proc_close(fs->spare);
+		fs->spare = NULL;
 	}
+}
+
+/* A spare is wanted and missing: next() would hand out a placeholder. */
+static int spare_due(const procwait_forkserver *fs)
+{
+	return fs->spares && !fs->spares_off && !fs->spare && fs->spare_fd < 0 &&
+	       !fs->stopping && !fs->pending && fs->running < fs->max_children;
 }
 
 /* The placeholder next() returns to have a spare forked, or NULL. */
@@ -650,8 +661,7 @@ static procwait_request *spare_offer(procwait_forkserver *fs)
 	struct epoll_event ev;
 	int sp[2];
 
-	if (!fs->spares || fs->spares_off || fs->spare_pid || fs->stopping ||
-	    fs->running >= fs->max_children)
+	if (!spare_due(fs))
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -684,7 +694,7 @@ static procwait_request *spare_offer(procwait_forkserver *fs)
 static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
 	struct procwait_request *r = c->req;
-	pid_t pid = fs->spare_pid;
+	procwait_proc *spare = fs->spare;
 	int len, rc;
 
 	len = pw__fs_request_encode(fs->buf, PROCWAIT_FORKSERVER_MAX_FRAME, r->flags,
@@ -700,8 +710,8 @@ static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c)
 	epoll_ctl(fs->epfd, EPOLL_CTL_DEL, fs->spare_fd, NULL);
 	close(fs->spare_fd);
 	fs->spare_fd = -1;
-	fs->spare_pid = 0;
-	track_child(fs, c, pid);
+	fs->spare = NULL;
+	track_child(fs, c, procwait_proc_pid(spare), spare);
 	return 0;
 }
 
@@ -709,7 +719,7 @@ static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c)
 static void spare_lost(procwait_forkserver *fs)
 {
 	fs_log(fs, PROCWAIT_LOG_WARNING, "spare child %ld exited before any request",
-	       (long)fs->spare_pid);
+	       fs->spare ? (long)procwait_proc_pid(fs->spare) : -1L);
 	pw__fs_spare_drop(fs);
 	fs->spares_off = 1;
 }
@@ -733,18 +743,25 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
 	fs->pending = NULL;
 	if (req->spare) {
 		procwait_request_free(req);   /* closes the spare's end */
-		if (pid < 0 || !fs->spares || fs->stopping) {
-			if (pid > 0)
-				fs->spare_pid = pid;
+		int rc = pid > 0 ? procwait_proc_open(pid, 0, &fs->spare) : pid;
+
+		/* A handle, not a pid: it cannot reach a recycled pid. */
+		if (rc < 0)
+			fs->spare = NULL;
+		if (rc < 0 || !fs->spares || fs->stopping) {
 			pw__fs_spare_drop(fs);
-			if (pid < 0)
-				fs->spares_off = 1;
-			return 0;
+			if (pid > 0 && rc < 0 && rc != -ESRCH) {
+				/* Ours and alive, but no handle (out of
+				 * descriptors): kill and reap it by pid. */
+				kill(pid, SIGKILL);
+				while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+					;
+			}
+			fs->spares_off = 1;
 		}
-		fs->spare_pid = pid;
 		return 0;
 	}
-	return track_child(fs, req->owner, pid);
+	return track_child(fs, req->owner, pid, NULL);
 }
 
 PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_request **out)
@@ -762,6 +779,7 @@ PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_
 	if (fs->sigfd >= 0 && pthread_sigmask(SIG_BLOCK, &fs->sigmask, &old) == 0)
 		masked = 1;
 	for (;;) {
+		sigset_t all, before;
 		pid_t pid;
 
 		rc = procwait_forkserver_next(fs, -1, &req);
@@ -775,7 +793,15 @@ PROCWAIT_EXTERN int procwait_forkserver_serve(procwait_forkserver *fs, procwait_
 			break;
 		if (fs->before_fork)
 			fs->before_fork(fs->data);
+		/* Every signal blocked across fork(): one forwarded to the
+		 * child before child() has reset the dispositions it inherits
+		 * stays pending instead of being discarded (Linux keeps an
+		 * ignored signal pending while it is blocked). */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &before);
 		pid = fork();
+		if (pid != 0)
+			pthread_sigmask(SIG_SETMASK, &before, NULL);
 		if (pid == 0) {
 			void (*after)(void *) = fs->after_fork;
 			void *data = fs->data;

@@ -135,7 +135,9 @@ void pw__fs_forget(procwait_forkserver *fs)
 	if (fs->spare_fd >= 0)
 		close(fs->spare_fd);   /* the server's end: the spare is its child */
 	fs->spare_fd = -1;
-	fs->spare_pid = 0;
+	if (fs->spare)
+		procwait_proc_close(fs->spare);   /* the pidfd only: not ours to reap */
+	fs->spare = NULL;
 	for (c = fs->conns; c; c = nx) {
 		nx = c->next;
 		if (c->fd >= 0)

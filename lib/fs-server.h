@@ -24,7 +24,6 @@ struct pw__fs_conn {
 	int fd;                         /* -1 once the client is gone */
 	int state;                      /* enum pw__fs_state */
 	int lost;                       /* the client went away while FORKING */
-	int early_signal;               /* sent while FORKING: for the child */
 	pid_t peer_pid;
 	struct procwait_request *req;
 	struct pw__unit unit;           /* the child, when RUNNING */
@@ -66,7 +65,7 @@ struct procwait_forkserver {
 	int spares;                     /* wanted: 0 or 1 */
 	int spares_off;                 /* the last one failed: none until a
 	                                   request is forked the usual way */
-	pid_t spare_pid;                /* the idle spare, 0 when none */
+	procwait_proc *spare;           /* the idle spare, NULL when none */
 	int spare_fd;                   /* our end of its socketpair, or -1 */
 	int64_t accept_paused_until;    /* out of descriptors: not accepting */
 	int64_t last_active;            /* for the idle time */

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 
@@ -44,19 +46,41 @@ int cli_block_signals(const int *sigs, size_t n)
 	return fd < 0 ? -errno : fd;
 }
 
+/* How long the server may take to answer a forwarded signal before the
+ * request is given up all the same (a stuck server must not make Ctrl-C
+ * useless). */
+#define VERDICT_MS 1000
+
 int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
                      int *interrupted)
 {
 	int rc = procwait_client_send(c, rq), last = 0;
+	int64_t give_up = 0;
 
 	*interrupted = 0;
 	while (rc >= 0) {
 		struct pollfd pf[2] = { { procwait_client_fd(c), POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		struct signalfd_siginfo si;
+		int ms = -1;
 
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
+		if (give_up) {
+			struct timespec ts;
+			int64_t now;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+			if (now >= give_up) {
+				*interrupted = last;
+				return 0;
+			}
+			ms = (int)(give_up - now);
+		}
+		rc = poll(pf, 2, ms);
+		if (rc < 0) {
+			if (errno == EINTR) {
+				rc = 0;
 				continue;
+			}
 			return -errno;
 		}
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -65,19 +89,30 @@ int cli_send_started(procwait_client *c, const procwait_client_request *rq, int 
 			if (s == SIGINT || s == SIGTERM || s == SIGHUP || s == SIGQUIT) {
 				/* The server withdraws a queued request, or
 				 * passes the signal to a child it is starting:
-				 * its answer tells which. */
-				if (procwait_client_signal(c, s) < 0) {
+				 * its answer tells which. A second signal, or
+				 * no answer in time, gives up waiting. */
+				if (last || procwait_client_signal(c, s) < 0) {
 					*interrupted = s;
 					return 0;
 				}
 				last = s;
+				if (!give_up) {
+					struct timespec ts;
+
+					clock_gettime(CLOCK_MONOTONIC, &ts);
+					give_up = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+					          VERDICT_MS;
+				}
 			} else if (s == SIGTSTP) {
 				raise(SIGSTOP);   /* nothing runs yet: stop alone */
 			}
 		}
+		rc = 0;
 		if (pf[0].revents) {
 			rc = procwait_client_started(c, 0);
-			if (rc == -EINTR && last) {
+			if (rc < 0 && last) {
+				/* Withdrawn (-EINTR), or failed otherwise after
+				 * the user asked to stop: stop. */
 				*interrupted = last;
 				return 0;
 			}

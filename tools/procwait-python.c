@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "pylaunch.h"
 
 #ifndef PROCWAIT_PYTHON3
 #define PROCWAIT_PYTHON3 "/usr/bin/python3"
@@ -55,6 +56,8 @@ static const char boot[] =
 	"import procwait.__main__ as m; sys.path.remove(p); "
 	"sys.exit(m.main(sys.argv[1:]))";
 
+extern char **environ;
+
 static sigset_t orig_mask;   /* the caller's, for an exec'd interpreter */
 
 static void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -75,14 +78,19 @@ static void warnf(const char *fmt, ...)
  * standard input). */
 static int supported(int argc, char **argv)
 {
+	const char *inspect = getenv("PYTHONINSPECT");
 	int i;
 
+	if (inspect && *inspect)
+		return 0;   /* the REPL after the script */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		size_t j;
+		size_t j, n = strlen(a);
 
-		if (a[0] != '-' || strcmp(a, "-") == 0)
-			return 1;
+		if (strcmp(a, "-") == 0)
+			return !isatty(STDIN_FILENO);   /* a terminal: prompts */
+		if (a[0] != '-')
+			return n < 4 || strcmp(a + n - 4, ".pyc") != 0;   /* bytecode: python's */
 		if (a[1] == '-' || a[1] == '\0')
 			return 0;
 		for (j = 1; a[j]; j++) {
@@ -95,13 +103,28 @@ static int supported(int argc, char **argv)
 	return !isatty(STDIN_FILENO);   /* the REPL needs a real interpreter */
 }
 
+/* "mod1,mod2 pkg.mod": dotted Python identifiers (ASCII), separated by
+ * commas or spaces, as python3 -m procwait serve --preload takes them. */
 static int preload_ok(const char *s)
 {
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '.' || *s == ',' || *s == ' ' ||
-		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z')))
+	int at_start = 1;
+
+	for (; *s; s++) {
+		int alpha = *s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+		int digit = *s >= '0' && *s <= '9';
+
+		if (*s == ',' || *s == ' ') {
+			at_start = 1;
+		} else if (*s == '.') {
+			if (at_start)
+				return 0;
+			at_start = 1;
+		} else if (alpha || (digit && !at_start)) {
+			at_start = 0;
+		} else {
 			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -117,72 +140,35 @@ static void exec_python(const char *python, char **argv)
 	exit(127);
 }
 
-/* ---- the server's identity ------------------------------------------------------- */
-
-static void fnv(uint64_t *h, const char *s)
+/* The interpreter as an absolute path: searched on PATH when it has no
+ * '/', as execvp would. NULL when not found. */
+static const char *resolve_python(const char *p)
 {
-	for (; *s; s++) {
-		*h ^= (unsigned char)*s;
-		*h *= 1099511628211ULL;
+	static char buf[PATH_MAX];
+	const char *path = getenv("PATH");
+
+	if (strchr(p, '/')) {
+		char cwd[PATH_MAX];
+
+		if (p[0] == '/')
+			return p;
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(buf, sizeof(buf), "%s/%s", cwd, p) >= (int)sizeof(buf))
+			return NULL;
+		return buf;
 	}
-	*h ^= 0xff;   /* a separator no string contains */
-	*h *= 1099511628211ULL;
-}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
 
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Environment variables that change how an interpreter starts, or what
- * a preloaded module sets up at import (thread pools, devices): a server
- * started under other values would not be what a fresh run gets. */
-static int startup_var(const char *e)
-{
-	static const char *const prefixes[] = {
-		"PYTHON", "LC_", "LANG=", "LD_", "PROCWAIT_LIBRARY=", "OMP_", "OPENBLAS_",
-		"GOTO_", "MKL_", "BLIS_", "VECLIB_", "NUMEXPR_", "NUMBA_", "CUDA_", "TF_",
-		"TORCH_", "PYTORCH_", "JAX_", "XLA_", "DJANGO_SETTINGS_MODULE="
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(e, prefixes[i], strlen(prefixes[i])) == 0)
-			return 1;
-	return 0;
-}
-
-extern char **environ;
-
-static int server_name(const char *python, const char *pydir, const char *lib,
-                       const char *preload, char *name, size_t size)
-{
-	char real[PATH_MAX], cwd[PATH_MAX];
-	uint64_t h = 14695981039346656037ULL;
-	size_t n = 0, i;
-	char **vars;
-
-	if (!realpath(python, real) || !getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	fnv(&h, real);
-	fnv(&h, pydir);
-	fnv(&h, lib ? lib : "");
-	fnv(&h, preload);
-	fnv(&h, cwd);
-	while (environ[n])
-		n++;
-	vars = calloc(n + 1, sizeof(*vars));
-	if (!vars)
-		return -ENOMEM;
-	for (i = n = 0; environ[i]; i++)
-		if (startup_var(environ[i]))
-			vars[n++] = environ[i];
-	qsort(vars, n, sizeof(*vars), cmpstr);
-	for (i = 0; i < n; i++)
-		fnv(&h, vars[i]);
-	free(vars);
-	snprintf(name, size, "python-%016llx", (unsigned long long)h);
-	return 0;
+		if (len && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, p) <
+		    (int)sizeof(buf) && buf[0] == '/' && access(buf, X_OK) == 0)
+			return buf;
+		path += len + (end ? 1 : 0);
+	}
+	return NULL;
 }
 
 static const char *package_dir(void)
@@ -312,9 +298,11 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 		int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
 		               0600);
 		struct stat lst;
+		/* No queue: a run that cannot start at once is better run by
+		 * the real interpreter (EAGAIN) than left waiting. */
 		const char *args[] = { python, "-c", boot, pydir, "serve", "--preload", preload,
 		                       "--socket", path, "--idle", idle, "--report-fd", "3",
-		                       NULL };
+		                       "--max-children", "256", "--max-queue", "0", NULL };
 
 		if (log >= 0 && fstat(log, &lst) == 0 && lst.st_size > (1 << 20))
 			(void)!ftruncate(log, 0);
@@ -498,6 +486,11 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
 	if (!python || !*python)
 		python = *PROCWAIT_PYTHON3 ? PROCWAIT_PYTHON3 : "/usr/bin/python3";
+	if (!resolve_python(python)) {
+		warnf("cannot find the interpreter '%s' (PROCWAIT_PYTHON)", python);
+		return 127;
+	}
+	python = resolve_python(python);
 	if ((off && *off && strcmp(off, "0") != 0) || !supported(argc, argv))
 		exec_python(python, argv);
 	if (!preload)
@@ -519,7 +512,7 @@ int main(int argc, char **argv)
 	lib = library_path();
 	if (cli_fill_stdio() < 0)
 		exec_python(python, argv);
-	rc = server_name(python, pydir, lib, preload, name, sizeof(name));
+	rc = pyl_server_name(python, pydir, lib, preload, name, sizeof(name));
 	if (rc >= 0)
 		rc = procwait_forkserver_socket_path(name, 1, path, sizeof(path));
 	if (rc < 0) {
@@ -531,9 +524,21 @@ int main(int argc, char **argv)
 	rq.envp = request_env(&orig_mask);
 	rq.timeout_ms = 0;
 	for (tries = 1; ; tries++) {
-		/* Signals keep their default action until a server answers
-		 * (a slow preload stays interruptible), then are forwarded. */
+		/* Signals keep the caller's mask until a server answers (a
+		 * slow preload stays interruptible, on a retry too), then are
+		 * forwarded. */
+		if (sfd >= 0)
+			sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 		rc = connect_server(python, pydir, lib, preload, path, &c, &err);
+		if (sfd >= 0) {
+			sigset_t fw;
+			size_t k;
+
+			sigemptyset(&fw);
+			for (k = 0; k < sizeof(forwarded) / sizeof(forwarded[0]); k++)
+				sigaddset(&fw, forwarded[k]);
+			sigprocmask(SIG_BLOCK, &fw, NULL);
+		}
 		if (rc == -EIO && err) {
 			/* The server could not preload: the user's problem to see. */
 			fprintf(stderr, "%s: %s\n", cli_progname, err);
@@ -564,7 +569,11 @@ int main(int argc, char **argv)
 		if ((rc == -ESTALE || rc == -ESHUTDOWN || rc == -ECONNRESET ||
 		     rc == -ECONNREFUSED || rc == -ENOENT) && tries < START_TRIES)
 			continue;
-		warnf("no fork server (%s); running %s directly", procwait_strerror(rc), python);
+		/* All slots busy (no queue: see start_server) is no failure:
+		 * the real interpreter runs it, silently. */
+		if (rc != -EAGAIN)
+			warnf("no fork server (%s); running %s directly",
+			      procwait_strerror(rc), python);
 		exec_python(python, argv);
 	}
 	for (;;) {

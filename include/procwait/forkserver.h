@@ -225,6 +225,10 @@ enum procwait_forkserver_next_result {
  * When a request is returned, the caller must fork and call
  * procwait_forkserver_child() in the child and procwait_forkserver_parent()
  * in the parent (also when fork() failed) before calling next() again.
+ * Block every signal around the fork() (restore the mask in the parent;
+ * child() empties it after resetting the dispositions): a signal the
+ * client forwards right after the start then waits for the child's
+ * default dispositions instead of meeting the server's.
  *
  * Once stopping (a signal, procwait_forkserver_stop(), the idle time), the
  * server stops accepting, refuses queued requests, sends the stop signal to
@@ -278,6 +282,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
  *                 server stopped before handing it a request; exit with
  *                 status 0 and say nothing.
  * @retval -EPROTO  a spare received something that is no request.
+ * @retval -ENOMEM  a spare could not allocate its receive buffer.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_request *req);
@@ -541,6 +546,8 @@ PROCWAIT_EXTERN int procwait_client_send(procwait_client *c, const procwait_clie
  * @retval -EINVAL     @p c NULL.
  * @retval -ESRCH      no request was sent on @p c.
  * @retval -EALREADY   the request already ended in an error.
+ * @retval -EINTR      the request was withdrawn from the queue by a signal
+ *                     sent with procwait_client_signal() before it started.
  * @retval -EPERM, -EAGAIN, -ESHUTDOWN, -EPROTO, ...  the server's error
  *                     reply (procwait_client_message() tells its text).
  * @retval -ECONNRESET the server went away.
@@ -569,8 +576,10 @@ PROCWAIT_EXTERN int procwait_client_fd(const procwait_client *c);
  * still queued is then withdrawn (procwait_client_started() returns
  * -EINTR) unless the signal is SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT,
  * SIGWINCH, SIGCHLD or SIGURG (those are dropped); a request the server is
- * forking gets the signal as soon as its child runs. So a signal that
- * races with the start is never lost.
+ * starting gets the signal once its child is tracked, and the child keeps
+ * it pending until its dispositions are reset (procwait_forkserver_serve()
+ * forks with every signal blocked; a host that forks itself should too).
+ * So a signal that races with the start is never lost.
  *
  * @param c     the connection.
  * @param signo a signal number (1 to NSIG - 1).

@@ -43,6 +43,9 @@ def _parser():
                    help="exit after this long without clients or children")
     s.add_argument("--max-children", type=int, default=0, metavar="N",
                    help="children at once (default 64)")
+    s.add_argument("--max-queue", type=int, default=-1, metavar="N",
+                   help="requests waiting for a free slot; more are refused with "
+                        "EAGAIN (default 4 x max-children)")
     s.add_argument("--report-fd", type=int, metavar="FD",
                    help="write one JSON line there once serving (or the error)")
     s.add_argument("--no-stale-check", action="store_true",
@@ -79,9 +82,13 @@ def main(argv=None):
         if args.max_children < 0:
             sys.stderr.write("procwait serve: --max-children must be >= 0\n")
             return 2
+        if args.max_queue < -1:
+            sys.stderr.write("procwait serve: --max-queue must be >= 0\n")
+            return 2
         return serve(args.preload, socket=args.socket, name=args.name, idle=args.idle,
                      report_fd=args.report_fd, stale_check=not args.no_stale_check,
-                     max_children=args.max_children, gc_freeze=not args.no_gc_freeze)
+                     max_children=args.max_children, max_queue=args.max_queue,
+                     gc_freeze=not args.no_gc_freeze)
     from ._watch import watch
     rest = args.args[1:] if args.args[:1] == ["--"] else args.args
     if not rest:

@@ -47,8 +47,9 @@ def _strv(p) -> List[bytes]:
 def _ms(seconds, what) -> int:
     if seconds is None:
         return 0
-    if not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
-        raise ValueError("%s must be a number of seconds >= 0, not %r" % (what, seconds))
+    if not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
+        raise ValueError("%s must be a finite number of seconds >= 0, not %r"
+                         % (what, seconds))
     return min(int(seconds * 1000 + 0.999), 2**31 - 1)
 
 
@@ -72,17 +73,22 @@ class Request:
     def __init__(self, ptr):
         self._ptr = ptr
 
+    def _p(self):
+        if not self._ptr:
+            raise ValueError("the request was handed to parent(): it is the server's now")
+        return self._ptr
+
     @property
     def argv(self) -> List[bytes]:
-        return _strv(_lib.lib.procwait_request_argv(self._ptr))
+        return _strv(_lib.lib.procwait_request_argv(self._p()))
 
     @property
     def envp(self) -> List[bytes]:
-        return _strv(_lib.lib.procwait_request_envp(self._ptr))
+        return _strv(_lib.lib.procwait_request_envp(self._p()))
 
     @property
     def cwd(self) -> Optional[bytes]:
-        return _lib.lib.procwait_request_cwd(self._ptr)
+        return _lib.lib.procwait_request_cwd(self._p())
 
 
 class ForkServer:
@@ -97,16 +103,19 @@ class ForkServer:
 
     def __init__(self, socket: Optional[str] = None, name: Optional[str] = None,
                  idle: Optional[float] = None, timeout: Optional[float] = None,
-                 max_children: int = 0, keep_fds: bool = False, spare: bool = False):
+                 max_children: int = 0, keep_fds: bool = False, spare: bool = False,
+                 max_queue: int = -1):
         _need()
         if not isinstance(max_children, int) or max_children < 0:
             raise ValueError("max_children must be an int >= 0, not %r" % (max_children,))
+        if not isinstance(max_queue, int) or max_queue < -1:
+            raise ValueError("max_queue must be an int >= -1, not %r" % (max_queue,))
         o = _lib.ForkServerOptions()
         o.size = ctypes.sizeof(o)
         o.name = os.fsencode(name) if name is not None else None
         o.socket_path = os.fsencode(socket) if socket is not None else None
         o.max_children = max_children
-        o.max_queue = -1
+        o.max_queue = max_queue
         o.timeout_ms = _ms(timeout, "timeout")
         o.kill_grace_ms = -1
         o.idle_ms = _ms(idle, "idle")
@@ -142,16 +151,18 @@ class ForkServer:
                                                       ctypes.byref(req)), "next")
         return rc, (Request(req) if rc == _lib.FS_READY else None)
 
-    def child(self, req: Request) -> None:
+    def child(self, req: "Request") -> None:
         """In the child: install the request (stdio, cwd, environ, session,
         signals, descriptors); a spare first waits for its request here.
         Raises OSError when it cannot (ECANCELED: a spare whose server
         stopped first, to exit quietly with 0)."""
-        _check(_lib.lib.procwait_forkserver_child(self._h(), req._ptr), "child")
+        _check(_lib.lib.procwait_forkserver_child(self._h(), req._p()), "child")
 
     def parent(self, req: Request, pid: int) -> int:
-        """In the server: track the child ``pid``, or report -errno."""
-        return _lib.lib.procwait_forkserver_parent(self._h(), req._ptr, int(pid))
+        """In the server: track the child ``pid``, or report -errno. The
+        request is the server's from then on (``req`` is spent)."""
+        ptr, req._ptr = req._p(), None
+        return _lib.lib.procwait_forkserver_parent(self._h(), ptr, int(pid))
 
     def set_spares(self, n: int) -> None:
         """Keep ``n`` (0 or 1) children forked ahead of requests: next()

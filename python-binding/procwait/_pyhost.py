@@ -22,6 +22,7 @@ import select
 import signal
 import sys
 import threading
+import time
 import traceback
 
 from . import _lib
@@ -106,12 +107,23 @@ def preload(mods):
             raise ImportError("preloading %s failed:\n%s" % (m, text.rstrip())) from None
 
 
+def _changed_since(files, t):
+    for f in files:
+        try:
+            if os.stat(f).st_mtime >= t:
+                return f
+        except OSError:
+            return f   # gone
+    return None
+
+
 class _Stale:
     """Watches the loaded modules' files."""
 
     def __init__(self, files):
         from ._inotify import Inotify
         self.files = files
+        self.early = None
         self.ino = Inotify()
         missed = [d for d in sorted({os.path.dirname(f) for f in files}) if not self.ino.add(d)]
         if missed:
@@ -119,6 +131,8 @@ class _Stale:
                  % (len(missed), "y" if len(missed) == 1 else "ies", missed[0]))
 
     def changed(self):
+        if self.early is not None:
+            return self.early
         ev = self.ino.read()
         if ev is None:
             return "the change queue overflowed"
@@ -158,10 +172,11 @@ def _child(fs, req, path0):
 
 
 def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
-          max_children=0, gc_freeze=True):
+          max_children=0, max_queue=-1, gc_freeze=True):
     """Preload ``mods`` and serve until stopped. Returns the exit status
     (0 after a stop, 1 when preloading or listening failed)."""
     path0 = sys.path[0] if sys.path else None
+    started = time.time()
     try:
         preload(mods)
     except ImportError as e:
@@ -172,7 +187,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         # A spare child forked ahead of each request: the fork of this
         # (large) process is off the request's path.
         fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children,
-                        spare=True)
+                        max_queue=max_queue, spare=True)
     except (OSError, ValueError) as e:
         _log("cannot listen: %s" % e)
         _report(report_fd, {"error": "cannot listen: %s" % e})
@@ -188,6 +203,10 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
             stale = _Stale(files)
         except OSError as e:
             _log("cannot watch the loaded modules (%s): edits go unnoticed" % e)
+        else:
+            # A file edited while we were importing (before the watches):
+            # stale from the start.
+            stale.early = _changed_since(files, started)
     _report(report_fd, {"pid": os.getpid(), "socket": fs.path, "modules": len(sys.modules),
                         "files": sorted(files)})
     # SIGTERM and SIGINT reach the server through its signalfd, also
@@ -221,8 +240,8 @@ def _loop(fs, stale, path0):
                 fs.stop()
             timeout = 100
         elif stale is not None:
-            r, _, _ = select.select(fds, [], [], _secs(fs.timeout_ms()))
-            if stale.ino.fileno() in r:
+            r, _, _ = select.select(fds, [], [], 0 if stale.early else _secs(fs.timeout_ms()))
+            if stale.early or stale.ino.fileno() in r:
                 draining = stale.changed()
                 if draining is not None:
                     _log("%s changed: no new requests; exiting when the %d running "
@@ -246,14 +265,24 @@ def _loop(fs, stale, path0):
                 s.flush()
             except (OSError, ValueError):
                 pass
+        # Every signal blocked across the fork: one the client forwards
+        # before the child has reset what it inherits from us stays
+        # pending instead of meeting our dispositions (fs.child() resets
+        # them, then empties the mask).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _ALL_SIGNALS)
         try:
             pid = os.fork()
         except OSError as e:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             fs.parent(req, -(e.errno or errno.EAGAIN))
             continue
         if pid == 0:
             _child(fs, req, path0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         fs.parent(req, pid)
+
+
+_ALL_SIGNALS = signal.valid_signals()
 
 
 def _secs(ms):

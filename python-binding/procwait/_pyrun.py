@@ -8,8 +8,8 @@ interpreter.
 Options that change how an interpreter starts (-X, -I, -E, -O, -W, ...)
 cannot be honoured by a process that has already started: :func:`parse`
 raises :class:`Unsupported` for them, and the launcher (procwait-python)
-execs the real interpreter instead. The C launcher's parser
-(tools/pyargs.c) accepts exactly the same forms.
+execs the real interpreter instead. The C launcher's check
+(supported() in tools/procwait-python.c) accepts exactly the same forms.
 """
 
 import builtins
@@ -149,7 +149,7 @@ def _reset_environ(envp):
     env = {}
     for e in envp:
         k, sep, v = e.partition(b"=")
-        if sep and k:
+        if sep and k and k not in env:   # the first one, as getenv() finds it
             env[k] = v
     # The C environment is the request's already (procwait_forkserver_child
     # replaced it): only the mapping must follow, without a putenv each.
@@ -225,6 +225,8 @@ def prepare(envp, flags):
 # ---- running ------------------------------------------------------------------
 
 def _set_path0(value, server_path0):
+    if sys.flags.safe_path:
+        return   # -P / PYTHONSAFEPATH: python adds nothing either
     if sys.path and sys.path[0] == server_path0:
         sys.path[0] = value
     else:
@@ -245,8 +247,27 @@ def _exit_code(e):
     return 1
 
 
+def _teardown():
+    """What Py_FinalizeEx does to the run's objects before the process
+    ends, the cheap part: __main__'s globals are dropped (names with an
+    underscore first, as _PyModule_ClearDict does), so that what only the
+    script held goes now: __del__ methods run, files left open are flushed
+    and closed. (Objects in cycles or in other modules are left, as python
+    itself does not promise them a __del__ at exit; a full collection and
+    a scan for open files would cost a millisecond per run.)"""
+    main = sys.modules.get("__main__")
+    d = getattr(main, "__dict__", None)
+    if isinstance(d, dict):
+        for first in (True, False):
+            for k in [k for k in d if k.startswith("_") == first]:
+                if k != "__builtins__":
+                    d[k] = None
+
+
 def _finalize(code, sigint):
-    """Py_FinalizeEx's order: non-daemon threads, atexit, flush."""
+    """Py_FinalizeEx's order: non-daemon threads, atexit, the run's
+    objects, flush (the server's stream objects too: a module may have
+    kept one, and what the run wrote through it is the run's)."""
     th = sys.modules.get("threading")
     if th is not None:
         try:
@@ -255,6 +276,15 @@ def _finalize(code, sigint):
             pass
     import atexit
     atexit._run_exitfuncs()
+    try:
+        _teardown()
+    except BaseException:
+        pass
+    for s in _old_streams:
+        try:
+            s.flush()
+        except Exception:
+            pass
     for s in (sys.stdout, sys.stderr):
         try:
             s.flush()

@@ -66,6 +66,7 @@ class Watcher:
         self.dir = tempfile.mkdtemp(prefix="procwait-watch-")
         self.tiers = []
         self.starting = None   # a tier started, not yet reported ready
+        self.broken = False    # a tier died: restart them all
         self.run = None
         self.run_started = 0.0
         self.ino = Inotify()
@@ -130,7 +131,8 @@ class Watcher:
                 if os.path.isabs(_lib.library_path):
                     env["PROCWAIT_LIBRARY"] = _lib.library_path
                 tier.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env,
-                                             pass_fds=(wfd,), start_new_session=True)
+                                             pass_fds=(wfd,), start_new_session=True,
+                                             preexec_fn=_die_with_parent)
                 tier.pid = tier.proc.pid
             else:
                 argv = self._tier_argv(tier) + ["--report-fd", "1"]
@@ -175,12 +177,7 @@ class Watcher:
                     os.killpg(tier.proc.pid, signal.SIGKILL)
                     tier.proc.wait()
         if tier.client is not None:
-            try:
-                tier.client.send_signal(signal.SIGTERM)
-                tier.client.wait(30)
-            except OSError:
-                pass
-            tier.client.close()
+            _end(tier.client)
             tier.client = None
 
     def restart_from(self, k):
@@ -217,7 +214,14 @@ class Watcher:
             self.run = None
 
     def _finish_run(self):
-        res = self.run.wait()
+        try:
+            res = self.run.wait()
+        except OSError as e:
+            # The last tier went away under the run (killed, crashed):
+            # every tier is restarted on the next change.
+            _say("the run's server went away (%s); tiers restart on the next change" % e)
+            res = None
+            self.broken = True
         self.run.close()
         self.run = None
         code = res[0] if res else None
@@ -229,12 +233,7 @@ class Watcher:
 
     def stop_run(self):
         if self.run is not None:
-            try:
-                self.run.send_signal(signal.SIGTERM)
-            except OSError:
-                pass
-            self.run.wait(30)
-            self.run.close()
+            _end(self.run)
             self.run = None
 
     def close(self):
@@ -251,6 +250,24 @@ class Watcher:
             os.rmdir(self.dir)
         except OSError:
             pass
+
+
+def _end(client):
+    """SIGTERM to what a client runs, its exit awaited (30 s at most: the
+    server's grace then SIGKILLs it), the connection closed."""
+    try:
+        client.send_signal(signal.SIGTERM)
+        client.wait(30)
+    except OSError:
+        pass
+    client.close()
+
+
+def _die_with_parent():
+    """In tier 0, before exec: SIGTERM when the watcher dies, however it
+    dies (the tier stops its children, the tiers below included)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
 
 
 def watch(tiers, args, paths=(".",), debounce=0.2, once=False):
@@ -277,7 +294,8 @@ def watch(tiers, args, paths=(".",), debounce=0.2, once=False):
             if changed is not None and not changed:
                 continue
             w.stop_run()
-            k = 0 if changed is None else w.first_stale_tier(changed)
+            k = 0 if changed is None or w.broken else w.first_stale_tier(changed)
+            w.broken = False
             if changed is not None:
                 shown = sorted(changed)
                 _say("changed: %s%s" % (", ".join(os.path.relpath(p) for p in shown[:3]),
