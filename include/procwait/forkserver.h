@@ -277,12 +277,12 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
  * @retval -EPERM, -ENOTTY  PTY mode: the terminal could not be made the
  *                 controlling one.
  * @retval -ENOENT, -EACCES, -ENOTDIR, ...  chdir(2) failed.
- * @retval -ENOMEM  the environment could not be set.
+ * @retval -ENOMEM  the environment could not be set (or, in a spare, the
+ *                 buffer for its request could not be allocated).
  * @retval -ECANCELED  a spare (see procwait_forkserver_set_spares()): the
  *                 server stopped before handing it a request; exit with
  *                 status 0 and say nothing.
  * @retval -EPROTO  a spare received something that is no request.
- * @retval -ENOMEM  a spare could not allocate its receive buffer.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_request *req);
