@@ -36,7 +36,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "helpers.h"
+#include "fs-testlib.h"
 
 #ifndef SIOCOUTQ
 #define SIOCOUTQ TIOCOUTQ
@@ -57,71 +57,16 @@ extern char **environ;
 #define W_HEADER 12
 enum { W_REQUEST = 1, W_SIGNAL = 2, W_STARTED = 0x81, W_EXITED = 0x82, W_ERROR = 0x83 };
 
-struct buf {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static void buf_put(struct buf *b, const void *data, size_t n)
-{
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		if (!b->p)
-			abort();
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->n, data, n);
-	b->n += n;
-}
-
-static void buf_u32(struct buf *b, uint32_t v)
-{
-	buf_put(b, &v, 4);
-}
-
-static void buf_u16(struct buf *b, uint16_t v)
-{
-	buf_put(b, &v, 2);
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-
-	buf_u32(b, n);
-	buf_put(b, s, n);
-}
-
-static void buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static uint32_t vec_len(char *const *v)
-{
-	uint32_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
 /* A header whose length field frame_end() fills in. */
-static void frame_begin(struct buf *b, uint32_t magic, uint16_t version, uint16_t type)
+static void frame_begin(struct fst_buf *b, uint32_t magic, uint16_t version, uint16_t type)
 {
-	buf_u32(b, magic);
-	buf_u16(b, version);
-	buf_u16(b, type);
-	buf_u32(b, 0);
+	fst_buf_u32(b, magic);
+	fst_buf_u16(b, version);
+	fst_buf_u16(b, type);
+	fst_buf_u32(b, 0);
 }
 
-static void frame_end(struct buf *b)
+static void frame_end(struct fst_buf *b)
 {
 	uint32_t len = (uint32_t)(b->n - W_HEADER);
 
@@ -129,34 +74,34 @@ static void frame_end(struct buf *b)
 }
 
 /* The REQUEST payload after its header, without frame_end(). */
-static void request_body(struct buf *b, uint32_t flags, int32_t tmo, char *const *argv,
+static void request_body(struct fst_buf *b, uint32_t flags, int32_t tmo, char *const *argv,
                          char *const *envp, const char *cwd)
 {
 	uint32_t i;
 
-	buf_u32(b, flags);
-	buf_u32(b, (uint32_t)tmo);
-	buf_u32(b, vec_len(argv));
-	buf_u32(b, vec_len(envp));
-	buf_u32(b, (uint32_t)strlen(cwd));
-	buf_put(b, cwd, strlen(cwd));
+	fst_buf_u32(b, flags);
+	fst_buf_u32(b, (uint32_t)tmo);
+	fst_buf_u32(b, fst_vec_len(argv));
+	fst_buf_u32(b, fst_vec_len(envp));
+	fst_buf_u32(b, (uint32_t)strlen(cwd));
+	fst_buf_put(b, cwd, strlen(cwd));
 	for (i = 0; argv && argv[i]; i++)
-		buf_str(b, argv[i]);
+		fst_buf_str(b, argv[i]);
 	for (i = 0; envp && envp[i]; i++)
-		buf_str(b, envp[i]);
+		fst_buf_str(b, envp[i]);
 }
 
-static void frame_request(struct buf *b, char *const *argv, char *const *envp, const char *cwd)
+static void frame_request(struct fst_buf *b, char *const *argv, char *const *envp, const char *cwd)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, argv, envp, cwd);
 	frame_end(b);
 }
 
-static void frame_int(struct buf *b, uint16_t type, int32_t v)
+static void frame_int(struct fst_buf *b, uint16_t type, int32_t v)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, type);
-	buf_u32(b, (uint32_t)v);
+	fst_buf_u32(b, (uint32_t)v);
 	frame_end(b);
 }
 
@@ -351,83 +296,6 @@ static void raw_expect_eof(int s, const char *what)
 
 /* ---- small utilities ---------------------------------------------------------- */
 
-static int devnull(void)
-{
-	static int fd = -1;
-
-	if (fd < 0) {
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		ck_assert_int_ge(fd, 3);
-	}
-	return fd;
-}
-
-/* Read fd until EOF into b, within timeout_ms: 0, or -ETIMEDOUT / -errno. */
-static int read_all(int fd, struct buf *b, int timeout_ms)
-{
-	long long end = pwt_now_ms() + timeout_ms;
-	char tmp[65536];
-
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = end - pwt_now_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		buf_put(b, tmp, (size_t)n);
-	}
-}
-
-/* Read until the buffer holds needle (or EOF / timeout): 1 found, 0 not. */
-static int read_until(int fd, struct buf *b, const char *needle, int timeout_ms)
-{
-	long long end = pwt_now_ms() + timeout_ms;
-	char tmp[4096];
-
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = end - pwt_now_ms();
-		ssize_t n;
-
-		if (b->n && memmem(b->p, b->n, needle, strlen(needle)))
-			return 1;
-		if (left <= 0)
-			return 0;
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return 0;
-		buf_put(b, tmp, (size_t)n);
-	}
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (type == FTW_DP || type == FTW_D)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_tree(const char *dir)
-{
-	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Number of descriptors process pid has open, -1 when unknown. */
 static int count_fds(pid_t pid)
 {
@@ -465,41 +333,17 @@ static int settled_fds(pid_t pid)
 	return last;
 }
 
-/* pid (not our child) disappears within ms. */
-static int gone_within(pid_t pid, int ms)
-{
-	long long end = pwt_now_ms() + ms;
-
-	while (pwt_now_ms() < end) {
-		if (kill(pid, 0) < 0 && errno == ESRCH)
-			return 1;
-		pwt_nap_ms(10);
-	}
-	return 0;
-}
-
 /* Fields of /proc/PID/stat after the command: the state letter, and
  * utime + stime in ms. 0 when unknown. */
 static int proc_stat_read(pid_t pid, char *state, long long *cpu_ms)
 {
-	char path[64], line[1024], *p;
+	char line[1024];
+	const char *f = fst_proc_stat(pid, line, sizeof(line));
 	unsigned long long ut = 0, st = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	line[n] = '\0';
-	p = strrchr(line, ')');
-	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt
-	 *  cmajflt utime stime" */
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	/* "S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 *  utime stime" */
+	if (!f || sscanf(f, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
 	                 state, &ut, &st) != 3)
 		return 0;
 	*cpu_ms = (long long)((ut + st) * 1000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
@@ -521,201 +365,21 @@ static void stop_process(pid_t pid)
 	ck_abort_msg("process %d not stopped by SIGSTOP (state %c)", (int)pid, st);
 }
 
-/* Reap our child pid within ms (SIGKILL after that): the raw status, or -1
- * when it had to be killed. */
-static int reap_within(pid_t pid, int ms)
-{
-	long long end = pwt_now_ms() + ms;
-	int st;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			return st;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (pwt_now_ms() >= end) {
-			kill(pid, SIGKILL);
-			pwt_reap(pid);
-			return -1;
-		}
-		pwt_nap_ms(5);
-	}
-}
-
-static const char *status_str(const procwait_status *s, char *b, size_t n)
-{
-	if (s->kind == PROCWAIT_STATUS_EXITED)
-		snprintf(b, n, "exited %d", s->code);
-	else if (s->kind == PROCWAIT_STATUS_SIGNALED)
-		snprintf(b, n, "killed by signal %d%s", s->signo, s->core ? " (core)" : "");
-	else
-		snprintf(b, n, "kind %d code %d signo %d", s->kind, s->code, s->signo);
-	return b;
-}
-
 /* ---- the children's programs ---------------------------------------------------- */
 
-/* What a child reports of argv, environ and its directory: counted,
- * length-prefixed strings, so any byte but NUL round-trips. */
-static void dump_encode(struct buf *b, char *const *argv, char *const *envp, const char *cwd)
-{
-	uint32_t i, n = vec_len(argv);
-
-	buf_u32(b, n);
-	for (i = 0; i < n; i++)
-		buf_str(b, argv[i]);
-	n = vec_len(envp);
-	buf_u32(b, n);
-	for (i = 0; i < n; i++)
-		buf_str(b, envp[i]);
-	buf_str(b, cwd);
-}
-
-static int write_all_fd(int fd, const void *p, size_t n)
-{
-	return pwt_write_full(fd, p, n);
-}
-
-static long long cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The state the child starts in, as one line. */
-static void report_state(void)
-{
-	char line[512], fds[256] = "";
-	size_t off = 0;
-	struct dirent *e;
-	sigset_t cur;
-	DIR *d;
-	int s, blocked = 0, ignored = 0, caught = 0, len;
-
-	d = opendir("/proc/self/fd");
-	if (d) {
-		int dfd = dirfd(d), list[64], n = 0, i, j;
-
-		while ((e = readdir(d)) != NULL && n < 64) {
-			if (e->d_name[0] == '.' || atoi(e->d_name) == dfd)
-				continue;
-			list[n++] = atoi(e->d_name);
-		}
-		closedir(d);
-		for (i = 1; i < n; i++)        /* readdir's order is not numeric */
-			for (j = i; j > 0 && list[j - 1] > list[j]; j--) {
-				int t = list[j];
-				list[j] = list[j - 1];
-				list[j - 1] = t;
-			}
-		for (i = 0; i < n && off + 16 < sizeof(fds); i++)
-			off += (size_t)snprintf(fds + off, sizeof(fds) - off, "%s%d", i ? "," : "", list[i]);
-	}
-	sigprocmask(SIG_BLOCK, NULL, &cur);
-	for (s = 1; s < NSIG; s++) {
-		struct sigaction sa;
-
-		if (sigismember(&cur, s) == 1)
-			blocked++;
-		if (s == SIGKILL || s == SIGSTOP || sigaction(s, NULL, &sa) < 0)
-			continue;
-		if (sa.sa_handler == SIG_IGN)
-			ignored++;
-		else if (sa.sa_handler != SIG_DFL)
-			caught++;
-	}
-	len = snprintf(line, sizeof(line),
-	               "fds=%s blocked=%d ignored=%d caught=%d sid=%s pgrp=%s ppid=%d\n",
-	               fds, blocked, ignored, caught, getsid(0) == getpid() ? "self" : "other",
-	               getpgrp() == getpid() ? "self" : "other", (int)getppid());
-	(void)write_all_fd(1, line, (size_t)len);
-}
-
-/* Run a request's argv: "@name args" are built in (no exec, fast), anything
+/* Run a request's argv: the built-in "@name args" (no exec, fast), anything
  * else is exec'd with PATH. Never returns. */
 static void run_argv(char *const *argv)
 {
-	const char *cmd = argv[0];
 	int err;
 
-	if (strcmp(cmd, "@exit") == 0) {
-		_exit(argv[1] ? atoi(argv[1]) : 0);
-	} else if (strcmp(cmd, "@kill") == 0) {
-		sigset_t set;
-		int sig = atoi(argv[1]);
-
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		signal(sig, SIG_DFL);
-		kill(getpid(), sig);
-		_exit(99);
-	} else if (strcmp(cmd, "@burn") == 0) {
-		long long until = cpu_ns() + atoll(argv[1]) * 1000000LL;
-		volatile unsigned long x = 0;
-
-		while (cpu_ns() < until)
-			for (int i = 0; i < 100000; i++)
-				x += (unsigned long)i;
-		_exit(0);
-	} else if (strcmp(cmd, "@dump") == 0) {
-		struct buf b = { NULL, 0, 0 };
-		char cwd[PATH_MAX + 1];
-
-		if (!getcwd(cwd, sizeof(cwd)))
-			_exit(3);
-		dump_encode(&b, argv, environ, cwd);
-		_exit(write_all_fd(1, b.p, b.n) == 0 ? 0 : 4);
-	} else if (strcmp(cmd, "@report") == 0) {
-		report_state();
-		_exit(0);
-	} else if (strcmp(cmd, "@wait-stdin") == 0) {
-		char c[256];
-		ssize_t n;
-
-		while ((n = read(0, c, sizeof(c))) != 0)
-			if (n < 0 && errno != EINTR)
-				break;
-		_exit(argv[1] ? atoi(argv[1]) : 0);
-	} else if (strcmp(cmd, "@big") == 0) {
-		size_t total = (size_t)atoll(argv[1]), done = 0;
-		static unsigned char chunk[65536];
-
-		while (done < total) {
-			size_t k, n = total - done < sizeof(chunk) ? total - done : sizeof(chunk);
-
-			for (k = 0; k < n; k++)
-				chunk[k] = (unsigned char)((done + k) % 251);
-			if (write_all_fd(1, chunk, n) < 0)
-				_exit(1);
-			done += n;
-		}
-		_exit(0);
-	} else if (strcmp(cmd, "@mark") == 0) {
-		int fd = open(argv[1], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-
-		_exit(fd >= 0 ? 0 : 1);
-	} else if (strcmp(cmd, "@fdopen") == 0) {
-		_exit(fcntl(atoi(argv[1]), F_GETFD) >= 0 ? 0 : 1);
-	} else if (strcmp(cmd, "@tty") == 0) {
-		char line[128];
-		int len = snprintf(line, sizeof(line), "isatty=%d ctty=%s\n", isatty(0),
-		                   tcgetsid(0) == getpid() ? "self" : "other");
-
-		_exit(write_all_fd(1, line, (size_t)len) == 0 ? 0 : 1);
-	} else if (strcmp(cmd, "@sleep") == 0) {
-		pwt_nap_ms(atoi(argv[1]));
-		_exit(0);
-	}
-	execvp(cmd, argv);
+	fst_run_builtin(argv);
+	execvp(argv[0], argv);
 	err = errno;
 	{
 		char line[256];
-		int len = snprintf(line, sizeof(line), "test server: %s: %s\n", cmd, strerror(err));
+		int len = snprintf(line, sizeof(line), "test server: %s: %s\n", argv[0],
+		                   strerror(err));
 		(void)!write(2, line, (size_t)len);
 	}
 	_exit(err == ENOENT ? 127 : 126);
@@ -747,20 +411,6 @@ static struct {
 	int env_saved;
 } S;
 
-static int srv_logfd = -1;
-
-static void srv_log(void *data, int level, const char *msg)
-{
-	char line[700];
-	int n = snprintf(line, sizeof(line), "[%d] %s\n", level, msg);
-
-	(void)data;
-	if (srv_logfd >= 0 && n > 0)
-		(void)!write(srv_logfd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-	if (getenv("PWT_VERBOSE"))
-		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 static void hook_line(const char *file, const char *extra)
 {
 	char path[PATH_MAX + 32], line[PATH_MAX + 64];
@@ -791,24 +441,18 @@ static void hook_after(void *data)
 
 /* The server process: never returns. Writes procwait_forkserver_new()'s
  * result to readyfd. Exit 0 when serve() returned 0. */
-static void server_main(const struct srv_cfg *cfg, int readyfd)
+static void server_main(const void *arg, int readyfd)
 {
+	const struct srv_cfg *cfg = arg;
 	procwait_forkserver_options o = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
 	procwait_request *req;
-	char logpath[PATH_MAX + 16];
-	sigset_t usr1;
 	int rc;
 
-	snprintf(logpath, sizeof(logpath), "%s/server.log", S.dir);
-	srv_logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fst_log_open(S.dir);
 	/* State a child must not inherit: an ignored signal, a blocked one,
 	 * a descriptor without close-on-exec. */
-	signal(SIGUSR2, SIG_IGN);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	dup2(devnull(), MARK_FD);
+	fst_server_taint(MARK_FD);
 	o.socket_path = S.path;
 	o.max_children = cfg->max_children;
 	o.max_queue = cfg->max_queue;
@@ -818,7 +462,7 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 	o.flags = cfg->flags;
 	o.allowed_uids = cfg->uids;
 	o.n_allowed_uids = cfg->nuids;
-	o.log = srv_log;
+	o.log = fst_srv_log;
 	if (cfg->nofile > 0) {
 		/* Before new(): the default max_queue depends on the limit. */
 		struct rlimit rl;
@@ -862,51 +506,11 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 	_exit(rc == 0 ? 0 : 4);
 }
 
-/* Connect (and hang up) until the server answers, for at most 10 s. */
-static void wait_listening(const char *path)
-{
-	long long end = pwt_now_ms() + 10000;
-	int rc;
-
-	for (;;) {
-		procwait_client *c;
-
-		rc = procwait_client_connect(path, &c);
-		if (rc == 0) {
-			procwait_client_close(c);
-			return;
-		}
-		if (pwt_now_ms() >= end)
-			break;
-		pwt_nap_ms(10);
-	}
-	ck_abort_msg("the server does not listen on %s: %s", path, procwait_strerror(rc));
-}
-
 static void srv_start(const struct srv_cfg *cfg)
 {
-	struct pollfd pfd;
-	int p[2], rc = 1;
-	pid_t pid;
-
 	ck_assert_msg(S.pid == 0, "a server runs already");
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	snprintf(S.path, sizeof(S.path), "%s/s.sock", S.dir);
-	pid = pwt_fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(p[0]);
-		server_main(cfg, p[1]);
-	}
-	close(p[1]);
-	S.pid = pid;
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "the server process does not start");
-	ck_assert_int_eq(read(p[0], &rc, sizeof(rc)), (int)sizeof(rc));
-	close(p[0]);
-	ck_assert_msg(rc == 0, "procwait_forkserver_new: %s", procwait_strerror(rc));
-	wait_listening(S.path);
+	fst_spawn_server(&S.pid, server_main, cfg, S.path, "procwait_forkserver_new");
 }
 
 static void srv_start_default(void)
@@ -920,19 +524,7 @@ static void srv_start_default(void)
  * remove its socket. */
 static void srv_stop(void)
 {
-	struct stat st;
-	int status;
-
-	if (S.pid <= 0)
-		return;
-	ck_assert_int_eq(kill(S.pid, SIGTERM), 0);
-	status = reap_within(S.pid, 30000);
-	S.pid = 0;
-	ck_assert_msg(status >= 0, "the server did not stop within 30 s of SIGTERM");
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	              "the server ended with status 0x%x, not exit 0", (unsigned)status);
-	ck_assert_msg(lstat(S.path, &st) < 0 && errno == ENOENT,
-	              "the server left its socket %s behind", S.path);
+	fst_stop_server(&S.pid, 30000, S.path, "");
 }
 
 static void env_save(void)
@@ -970,84 +562,17 @@ static void emergency_cleanup(void)
 {
 	if (getpid() != S.owner)
 		return;
-	if (S.pid > 0) {
-		kill(S.pid, SIGKILL);
-		pwt_reap(S.pid);
-		S.pid = 0;
-	}
-	if (S.dir[0]) {
-		chmod(S.dir, 0700);
-		rm_tree(S.dir);
-		S.dir[0] = '\0';
-	}
+	fst_cleanup_now(&S.pid, S.dir);
 	env_restore();
 }
 
-/* A failing test ends with _exit() (no atexit), and Check then kills its
- * process group, server included: a process outside the group, and not
- * our child, removes the directory once the test process is gone. */
-static void start_janitor(void)
-{
-	pid_t owner = getpid(), mid;
-	int p[2], st;
-	char c;
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	mid = pwt_fork();
-	ck_assert_int_ge(mid, 0);
-	if (mid == 0) {
-		pid_t j = fork();
-
-		if (j == 0) {
-			int fd, pfd;
-
-			setsid();
-			(void)!write(p[1], "j", 1);
-			for (fd = 3; fd < 1024; fd++)
-				close(fd);
-			pfd = (int)syscall(SYS_pidfd_open, owner, 0);
-			if (pfd >= 0) {
-				struct pollfd x = { pfd, POLLIN, 0 };
-
-				while (poll(&x, 1, -1) < 0 && errno == EINTR)
-					;
-			} else {
-				while (kill(owner, 0) == 0)
-					pwt_nap_ms(100);
-			}
-			pwt_nap_ms(200);   /* Check's killpg takes the server */
-			chmod(S.dir, 0700);
-			rm_tree(S.dir);
-			_exit(0);
-		}
-		_exit(j < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	st = pwt_reap(mid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "cannot start the janitor");
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	close(p[0]);
-}
-
+/* The private directory, and its janitor: a failing test ends with _exit()
+ * (no atexit), and Check then kills its process group, server included. */
 static void setup_dir(void)
 {
-	const char *t = getenv("TMPDIR");
-	static int registered;
-
-	if (!t || t[0] != '/' || strlen(t) > 40)
-		t = "/tmp";
 	S.owner = getpid();
 	S.pid = 0;
-	snprintf(S.dir, sizeof(S.dir), "%s/pwfs-XXXXXX", t);
-	ck_assert_msg(mkdtemp(S.dir) != NULL, "mkdtemp: %s", strerror(errno));
-	ck_assert_int_eq(chmod(S.dir, 0700), 0);
-	start_janitor();
-	if (!registered) {
-		atexit(emergency_cleanup);
-		registered = 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	(void)devnull();
+	fst_setup_dir(S.dir, sizeof(S.dir), "pwfs", emergency_cleanup);
 }
 
 static void setup_server(void)
@@ -1060,36 +585,16 @@ static void teardown(void)
 {
 	srv_stop();
 	env_restore();
-	if (S.dir[0]) {
-		chmod(S.dir, 0700);
-		ck_assert_msg(rm_tree(S.dir) == 0, "cannot remove %s: %s", S.dir, strerror(errno));
-		S.dir[0] = '\0';
-	}
+	fst_remove_dir(S.dir);
 	pwt_assert_no_children();
 }
 
 /* ---- client helpers ------------------------------------------------------------------ */
 
-struct run {
-	int start_rc;           /* the pid, or -errno */
-	int wait_rc;
-	procwait_result res;
-	char msg[600];
-};
-
 /* One request through the client API: connect, start, wait (30 s). */
-static void run_req(const char *path, const procwait_client_request *rq, struct run *out)
+static void run_req(const procwait_client_request *rq, struct fst_run *out)
 {
-	procwait_client *c;
-	int rc = procwait_client_connect(path, &c);
-
-	memset(out, 0, sizeof(*out));
-	ck_assert_msg(rc == 0, "procwait_client_connect(%s): %s", path, procwait_strerror(rc));
-	out->start_rc = procwait_client_start(c, rq);
-	snprintf(out->msg, sizeof(out->msg), "%s", procwait_client_message(c));
-	if (out->start_rc > 0)
-		out->wait_rc = procwait_client_wait(c, 30000, &out->res);
-	procwait_client_close(c);
+	fst_run_req(S.path, rq, 30000, out);
 }
 
 /* A request with /dev/null as 0, 1, 2, our environment, in the test dir. */
@@ -1100,34 +605,29 @@ static void req_init(procwait_client_request *rq, char *const *argv)
 	*rq = init;
 	rq->argv = argv;
 	rq->cwd = S.dir;
-	rq->fds[0] = rq->fds[1] = rq->fds[2] = devnull();
+	rq->fds[0] = rq->fds[1] = rq->fds[2] = fst_devnull();
 }
 
-static void run_argv_req(char *const *argv, struct run *out)
+static void run_argv_req(char *const *argv, struct fst_run *out)
 {
 	procwait_client_request rq;
 
 	req_init(&rq, argv);
-	run_req(S.path, &rq, out);
+	run_req(&rq, out);
 }
 
-static void assert_exit(const struct run *r, int code, const char *what)
+static void assert_exit(const struct fst_run *r, int code, const char *what)
 {
 	char b[96];
 
-	ck_assert_msg(r->start_rc > 0, "%s: procwait_client_start: %s (%s)", what,
-	              procwait_strerror(r->start_rc), r->msg);
-	ck_assert_msg(r->wait_rc == 1, "%s: procwait_client_wait: %d (%s)", what, r->wait_rc,
-	              r->wait_rc < 0 ? procwait_strerror(r->wait_rc) : "timeout");
+	fst_assert_ran(r, what);
 	ck_assert_msg(r->res.status.kind == PROCWAIT_STATUS_EXITED && r->res.status.code == code,
 	              "%s: expected exit %d, got %s", what, code,
-	              status_str(&r->res.status, b, sizeof(b)));
-	ck_assert_msg(r->res.status.pid == r->start_rc, "%s: status pid %d, started pid %d", what,
-	              (int)r->res.status.pid, r->start_rc);
+	              fst_status_str(&r->res.status, b, sizeof(b)));
 	ck_assert_int_eq(r->res.timed_out, 0);
 }
 
-static void assert_signaled(const struct run *r, int signo, const char *what)
+static void assert_signaled(const struct fst_run *r, int signo, const char *what)
 {
 	char b[96];
 
@@ -1137,14 +637,14 @@ static void assert_signaled(const struct run *r, int signo, const char *what)
 	ck_assert_msg(r->res.status.kind == PROCWAIT_STATUS_SIGNALED &&
 	              r->res.status.signo == signo && r->res.status.code == 0,
 	              "%s: expected death by signal %d, got %s", what, signo,
-	              status_str(&r->res.status, b, sizeof(b)));
+	              fst_status_str(&r->res.status, b, sizeof(b)));
 }
 
 /* The server still serves. */
 static void assert_alive(const char *what)
 {
 	char *const argv[] = { "@exit", "0", NULL };
-	struct run r;
+	struct fst_run r;
 
 	run_argv_req(argv, &r);
 	assert_exit(&r, 0, what);
@@ -1215,7 +715,7 @@ START_TEST(test_exit_codes)
 {
 	char num[16];
 	char *const argv[] = { "@exit", num, NULL };
-	struct run r;
+	struct fst_run r;
 
 	snprintf(num, sizeof(num), "%d", exit_codes[_i]);
 	run_argv_req(argv, &r);
@@ -1230,7 +730,7 @@ START_TEST(test_signal_death)
 {
 	char num[16];
 	char *const argv[] = { "@kill", num, NULL };
-	struct run r;
+	struct fst_run r;
 
 	snprintf(num, sizeof(num), "%d", death_signals[_i]);
 	run_argv_req(argv, &r);
@@ -1270,7 +770,7 @@ START_TEST(test_core_flag)
 {
 	char *const argv[] = { "sh", "-c", (char *)core_scripts[_i], NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	int st, truth_core;
 	pid_t pid;
 
@@ -1292,7 +792,7 @@ START_TEST(test_core_flag)
 
 	req_init(&rq, argv);
 	rq.envp = environ;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	unlink_cores();
 	assert_signaled(&r, SIGABRT, core_scripts[_i]);
 	ck_assert_msg(r.res.status.core == truth_core,
@@ -1306,7 +806,7 @@ END_TEST
 START_TEST(test_rusage)
 {
 	char *const argv[] = { "@burn", "300", NULL };
-	struct run r;
+	struct fst_run r;
 	long long cpu_ms;
 
 	run_argv_req(argv, &r);
@@ -1329,14 +829,14 @@ START_TEST(test_timeout)
 {
 	char *const argv[] = { "@wait-stdin", NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	int p[2];
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	req_init(&rq, argv);
 	rq.fds[0] = p[0];
 	rq.timeout_ms = 300;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	close(p[0]);
 	close(p[1]);
 	assert_signaled(&r, SIGTERM, "a child past its timeout");
@@ -1351,11 +851,10 @@ static void roundtrip(char *const *argv, char *const *envp, const char *cwd)
 {
 	procwait_client_request rq;
 	procwait_client *c;
-	struct buf got = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	struct fst_buf got = { NULL, 0, 0 };
 	procwait_result res;
 	char real[PATH_MAX];
 	int p[2], pid, rc;
-	size_t i;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	req_init(&rq, argv);
@@ -1367,7 +866,7 @@ static void roundtrip(char *const *argv, char *const *envp, const char *cwd)
 	close(p[1]);
 	ck_assert_msg(pid > 0, "procwait_client_start: %s (%s)", procwait_strerror(pid),
 	              procwait_client_message(c));
-	rc = read_all(p[0], &got, 60000);
+	rc = fst_read_all(p[0], &got, 60000);
 	close(p[0]);
 	ck_assert_msg(rc == 0, "reading the child's report: %s", strerror(-rc));
 	ck_assert_int_eq(procwait_client_wait(c, 30000, &res), 1);
@@ -1378,15 +877,8 @@ static void roundtrip(char *const *argv, char *const *envp, const char *cwd)
 		ck_assert_ptr_nonnull(getcwd(real, sizeof(real)));
 		cwd = real;
 	}
-	ck_assert_msg(realpath(cwd, real) != NULL, "realpath(%s)", cwd);
-	dump_encode(&want, argv, envp ? envp : environ, real);
-	for (i = 0; i < got.n && i < want.n && got.p[i] == want.p[i]; i++)
-		;
-	ck_assert_msg(got.n == want.n && i == want.n,
-	              "the child saw other bytes than were sent: %zu bytes vs %zu, first "
-	              "difference at offset %zu", got.n, want.n, i);
-	buf_free(&got);
-	buf_free(&want);
+	fst_expect_dump(&got, argv, envp ? envp : environ, cwd, "@dump");
+	fst_buf_free(&got);
 }
 
 START_TEST(test_roundtrip_argv)
@@ -1473,13 +965,6 @@ END_TEST
 
 /* ---- limits --------------------------------------------------------------------------- */
 
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 START_TEST(test_limit_frame)
 {
 	char mark[PATH_MAX];
@@ -1487,7 +972,7 @@ START_TEST(test_limit_frame)
 	char *argv[] = { "@mark", mark, NULL, NULL };
 	char *const envp[] = { NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	size_t exact;
 
 	snprintf(mark, sizeof(mark), "%s/marker", S.dir);
@@ -1501,18 +986,18 @@ START_TEST(test_limit_frame)
 	req_init(&rq, argv);
 	rq.envp = envp;
 	rq.cwd = "/";
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -E2BIG, "a frame one byte over the limit: %d (%s), not -E2BIG",
 	              r.start_rc, procwait_strerror(r.start_rc));
-	ck_assert_msg(!exists(mark), "a request over the limit was run");
+	ck_assert_msg(!fst_exists(mark), "a request over the limit was run");
 	assert_alive("after a request over the frame limit");
-	ck_assert_msg(!exists(mark), "a request over the limit was run");
+	ck_assert_msg(!fst_exists(mark), "a request over the limit was run");
 
 	/* Exactly the limit is fine. */
 	big[exact] = '\0';
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	assert_exit(&r, 0, "a frame of exactly PROCWAIT_FORKSERVER_MAX_FRAME bytes");
-	ck_assert_msg(exists(mark), "the request at the limit did not run");
+	ck_assert_msg(fst_exists(mark), "the request at the limit did not run");
 
 	/* An environment over the limit too. */
 	{
@@ -1526,7 +1011,7 @@ START_TEST(test_limit_frame)
 		env[MAX_FRAME + 2] = '\0';
 		req_init(&rq, argv2);
 		rq.envp = envp2;
-		run_req(S.path, &rq, &r);
+		run_req(&rq, &r);
 		ck_assert_int_eq(r.start_rc, -E2BIG);
 		free(env);
 	}
@@ -1541,7 +1026,7 @@ START_TEST(test_limit_args)
 	char **argv = calloc(N + 2, sizeof(char *));
 	char *const envp[] = { NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	int i;
 
 	ck_assert_ptr_nonnull(argv);
@@ -1552,12 +1037,12 @@ START_TEST(test_limit_args)
 	/* N + 1 entries: one too many. */
 	req_init(&rq, argv);
 	rq.envp = envp;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -EINVAL, "%d entries of argv: %d (%s), not -EINVAL", N + 1,
 	              r.start_rc, procwait_strerror(r.start_rc));
 	/* Exactly N. */
 	argv[N] = NULL;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	assert_exit(&r, 6, "PROCWAIT_FORKSERVER_MAX_ARGS entries of argv");
 	/* The environment has its own limit. */
 	{
@@ -1569,10 +1054,10 @@ START_TEST(test_limit_args)
 			env[i] = "E=1";
 		req_init(&rq, argv2);
 		rq.envp = env;
-		run_req(S.path, &rq, &r);
+		run_req(&rq, &r);
 		ck_assert_int_eq(r.start_rc, -EINVAL);
 		env[PROCWAIT_FORKSERVER_MAX_ENV] = NULL;
-		run_req(S.path, &rq, &r);
+		run_req(&rq, &r);
 		assert_exit(&r, 0, "PROCWAIT_FORKSERVER_MAX_ENV environment entries");
 		free(env);
 	}
@@ -1584,15 +1069,15 @@ START_TEST(test_limit_cwd)
 {
 	char *const argv[] = { "@exit", "0", NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	char *longcwd;
 
 	req_init(&rq, argv);
 	rq.cwd = "relative/dir";
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -EINVAL, "a relative cwd: %d, not -EINVAL", r.start_rc);
 	rq.cwd = "";
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -EINVAL, "an empty cwd: %d, not -EINVAL", r.start_rc);
 	longcwd = malloc(PROCWAIT_FORKSERVER_MAX_CWD + 2);
 	ck_assert_ptr_nonnull(longcwd);
@@ -1600,7 +1085,7 @@ START_TEST(test_limit_cwd)
 	memset(longcwd + 1, 'd', PROCWAIT_FORKSERVER_MAX_CWD);
 	longcwd[PROCWAIT_FORKSERVER_MAX_CWD + 1] = '\0';
 	rq.cwd = longcwd;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -E2BIG || r.start_rc == -EINVAL,
 	              "a cwd over PROCWAIT_FORKSERVER_MAX_CWD: %d", r.start_rc);
 	free(longcwd);
@@ -1612,15 +1097,15 @@ START_TEST(test_limit_bad_fd)
 {
 	char *const argv[] = { "@exit", "0", NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 
 	close(1000);
 	req_init(&rq, argv);
 	rq.fds[1] = 1000;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -EBADF, "a closed descriptor: %d, not -EBADF", r.start_rc);
 	rq.fds[1] = -2;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	ck_assert_msg(r.start_rc == -EINVAL, "descriptor -2: %d, not -EINVAL", r.start_rc);
 	assert_alive("after bad descriptors");
 }
@@ -1630,9 +1115,9 @@ START_TEST(test_missing_cwd)
 {
 	char *const argv[] = { "@exit", "0", NULL };
 	procwait_client_request rq;
-	struct buf err = { NULL, 0, 0 };
+	struct fst_buf err = { NULL, 0, 0 };
 	char dir[PATH_MAX];
-	struct run r;
+	struct fst_run r;
 	int p[2];
 
 	snprintf(dir, sizeof(dir), "%s/no such dir", S.dir);
@@ -1640,15 +1125,15 @@ START_TEST(test_missing_cwd)
 	req_init(&rq, argv);
 	rq.cwd = dir;
 	rq.fds[2] = p[1];
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	close(p[1]);
-	ck_assert_int_eq(read_all(p[0], &err, 30000), 0);
+	ck_assert_int_eq(fst_read_all(p[0], &err, 30000), 0);
 	close(p[0]);
 	assert_exit(&r, 127, "a missing working directory");
-	buf_put(&err, "", 1);
+	fst_buf_put(&err, "", 1);
 	ck_assert_msg(strstr((char *)err.p, dir) != NULL,
 	              "the child's error does not name the directory: \"%s\"", (char *)err.p);
-	buf_free(&err);
+	fst_buf_free(&err);
 }
 END_TEST
 
@@ -1660,13 +1145,13 @@ START_TEST(test_stdin_cat)
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct buf in = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	struct fst_buf in = { NULL, 0, 0 }, out = { NULL, 0, 0 };
 	size_t sent = 0, i;
 	int pin[2], pout[2], pid;
 
 	for (i = 0; i < 1024 * 1024; i++) {
 		unsigned char ch = (unsigned char)(i * 31 + (i >> 11));
-		buf_put(&in, &ch, 1);
+		fst_buf_put(&in, &ch, 1);
 	}
 	ck_assert_int_eq(pipe2(pin, O_CLOEXEC), 0);
 	ck_assert_int_eq(pipe2(pout, O_CLOEXEC), 0);
@@ -1705,7 +1190,7 @@ START_TEST(test_stdin_cat)
 				break;
 			ck_assert_msg(n > 0 || errno == EINTR, "read from cat: %s", strerror(errno));
 			if (n > 0)
-				buf_put(&out, tmp, (size_t)n);
+				fst_buf_put(&out, tmp, (size_t)n);
 		}
 	}
 	close(pout[0]);
@@ -1716,8 +1201,8 @@ START_TEST(test_stdin_cat)
 	ck_assert_int_eq(res.status.kind, PROCWAIT_STATUS_EXITED);
 	ck_assert_int_eq(res.status.code, 0);
 	procwait_client_close(c);
-	buf_free(&in);
-	buf_free(&out);
+	fst_buf_free(&in);
+	fst_buf_free(&out);
 }
 END_TEST
 
@@ -1780,8 +1265,8 @@ START_TEST(test_pty)
 {
 	char *const argv[] = { "@tty", NULL };
 	procwait_client_request rq;
-	struct buf out = { NULL, 0, 0 };
-	struct run r;
+	struct fst_buf out = { NULL, 0, 0 };
+	struct fst_run r;
 	int m, s;
 
 	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -1796,14 +1281,14 @@ START_TEST(test_pty)
 	req_init(&rq, argv);
 	rq.fds[0] = rq.fds[1] = rq.fds[2] = s;
 	rq.flags = PROCWAIT_CLIENT_PTY;
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	assert_exit(&r, 0, "@tty");
-	ck_assert_msg(read_until(m, &out, "\n", 10000), "no line from the child on the terminal");
-	buf_put(&out, "", 1);
+	ck_assert_msg(fst_read_until(m, &out, "\n", 10000), "no line from the child on the terminal");
+	fst_buf_put(&out, "", 1);
 	ck_assert_msg(strstr((char *)out.p, "isatty=1 ctty=self") != NULL,
 	              "the child did not get the terminal as its controlling one: \"%s\"",
 	              (char *)out.p);
-	buf_free(&out);
+	fst_buf_free(&out);
 	close(s);
 	close(m);
 }
@@ -1814,28 +1299,28 @@ END_TEST
 static char *const ok_argv[] = { "@exit", "0", NULL };
 static char *const no_env[] = { NULL };
 
-static void bad_magic(struct buf *b)
+static void bad_magic(struct fst_buf *b)
 {
 	frame_begin(b, 0x12345678u, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "/");
 	frame_end(b);
 }
 
-static void bad_version(struct buf *b)
+static void bad_version(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, 2, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "/");
 	frame_end(b);
 }
 
-static void bad_version0(struct buf *b)
+static void bad_version0(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, 0, W_SIGNAL);
-	buf_u32(b, 0);
+	fst_buf_u32(b, 0);
 	frame_end(b);
 }
 
-static void bad_length_long(struct buf *b)
+static void bad_length_long(struct fst_buf *b)
 {
 	uint32_t len;
 
@@ -1844,7 +1329,7 @@ static void bad_length_long(struct buf *b)
 	memcpy(b->p + 8, &len, 4);
 }
 
-static void bad_length_short(struct buf *b)
+static void bad_length_short(struct fst_buf *b)
 {
 	uint32_t len;
 
@@ -1853,222 +1338,222 @@ static void bad_length_short(struct buf *b)
 	memcpy(b->p + 8, &len, 4);
 }
 
-static void bad_truncated_header(struct buf *b)
+static void bad_truncated_header(struct fst_buf *b)
 {
 	frame_request(b, ok_argv, no_env, "/");
 	b->n = 5;
 }
 
-static void bad_oversize(struct buf *b)
+static void bad_oversize(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "/");
 	while (b->n < MAX_FRAME + 1)
-		buf_put(b, "z", 1);
+		fst_buf_put(b, "z", 1);
 	frame_end(b);
 }
 
-static void bad_oversize_double(struct buf *b)
+static void bad_oversize_double(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	while (b->n < 2 * MAX_FRAME)
-		buf_put(b, "z", 1);
+		fst_buf_put(b, "z", 1);
 	frame_end(b);
 }
 
-static void good_request(struct buf *b)
+static void good_request(struct fst_buf *b)
 {
 	frame_request(b, ok_argv, no_env, "/");
 }
 
-static void signal_frame(struct buf *b)
+static void signal_frame(struct fst_buf *b)
 {
 	frame_int(b, W_SIGNAL, SIGTERM);
 }
 
-static void bad_unknown_type(struct buf *b)
+static void bad_unknown_type(struct fst_buf *b)
 {
 	frame_int(b, 7, 0);
 }
 
-static void bad_type_zero(struct buf *b)
+static void bad_type_zero(struct fst_buf *b)
 {
 	frame_int(b, 0, 0);
 }
 
-static void bad_type_started(struct buf *b)
+static void bad_type_started(struct fst_buf *b)
 {
 	frame_int(b, W_STARTED, 1);
 }
 
-static void bad_nul_in_arg(struct buf *b)
+static void bad_nul_in_arg(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 2);
-	buf_u32(b, 0);
-	buf_u32(b, 1);
-	buf_put(b, "/", 1);
-	buf_str(b, "@exit");
-	buf_u32(b, 3);
-	buf_put(b, "a\0b", 3);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 2);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, 1);
+	fst_buf_put(b, "/", 1);
+	fst_buf_str(b, "@exit");
+	fst_buf_u32(b, 3);
+	fst_buf_put(b, "a\0b", 3);
 	frame_end(b);
 }
 
-static void bad_nul_in_env(struct buf *b)
+static void bad_nul_in_env(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 1);
-	buf_u32(b, 1);
-	buf_u32(b, 1);
-	buf_put(b, "/", 1);
-	buf_str(b, "@exit");
-	buf_u32(b, 4);
-	buf_put(b, "A=\0b", 4);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 1);
+	fst_buf_put(b, "/", 1);
+	fst_buf_str(b, "@exit");
+	fst_buf_u32(b, 4);
+	fst_buf_put(b, "A=\0b", 4);
 	frame_end(b);
 }
 
-static void bad_nul_in_cwd(struct buf *b)
+static void bad_nul_in_cwd(struct fst_buf *b)
 {
 	char *const argv[] = { "@exit", NULL };
 
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 1);
-	buf_u32(b, 0);
-	buf_u32(b, 4);
-	buf_put(b, "/a\0b", 4);
-	buf_str(b, argv[0]);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, 4);
+	fst_buf_put(b, "/a\0b", 4);
+	fst_buf_str(b, argv[0]);
 	frame_end(b);
 }
 
-static void bad_trailing(struct buf *b)
+static void bad_trailing(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "/");
-	buf_put(b, "junk", 4);
+	fst_buf_put(b, "junk", 4);
 	frame_end(b);
 }
 
 /* Header counts over the limits, nothing behind them. */
-static void bad_argc_huge(struct buf *b)
+static void bad_argc_huge(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, PROCWAIT_FORKSERVER_MAX_ARGS + 1);
-	buf_u32(b, 0);
-	buf_u32(b, 1);
-	buf_put(b, "/", 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, PROCWAIT_FORKSERVER_MAX_ARGS + 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, 1);
+	fst_buf_put(b, "/", 1);
 	frame_end(b);
 }
 
-static void bad_envc_huge(struct buf *b)
+static void bad_envc_huge(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 1);
-	buf_u32(b, 0xffffffffu);
-	buf_u32(b, 1);
-	buf_put(b, "/", 1);
-	buf_str(b, "@exit");
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 0xffffffffu);
+	fst_buf_u32(b, 1);
+	fst_buf_put(b, "/", 1);
+	fst_buf_str(b, "@exit");
 	frame_end(b);
 }
 
-static void bad_argc_zero(struct buf *b)
+static void bad_argc_zero(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, no_env, no_env, "/");
 	frame_end(b);
 }
 
-static void bad_flags(struct buf *b)
+static void bad_flags(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0x80, -1, ok_argv, no_env, "/");
 	frame_end(b);
 }
 
-static void bad_timeout(struct buf *b)
+static void bad_timeout(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -5, ok_argv, no_env, "/");
 	frame_end(b);
 }
 
-static void bad_cwd_relative(struct buf *b)
+static void bad_cwd_relative(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "tmp");
 	frame_end(b);
 }
 
-static void bad_cwd_empty(struct buf *b)
+static void bad_cwd_empty(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
 	request_body(b, 0, -1, ok_argv, no_env, "");
 	frame_end(b);
 }
 
-static void bad_cwd_len(struct buf *b)
+static void bad_cwd_len(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 1);
-	buf_u32(b, 0);
-	buf_u32(b, 100000);   /* past the payload and past the limit */
-	buf_put(b, "/", 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, 100000);   /* past the payload and past the limit */
+	fst_buf_put(b, "/", 1);
 	frame_end(b);
 }
 
-static void bad_string_len(struct buf *b)
+static void bad_string_len(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
-	buf_u32(b, 1);
-	buf_u32(b, 0);
-	buf_u32(b, 1);
-	buf_put(b, "/", 1);
-	buf_u32(b, 0xfffffffeu);
-	buf_put(b, "@exit", 5);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, 1);
+	fst_buf_put(b, "/", 1);
+	fst_buf_u32(b, 0xfffffffeu);
+	fst_buf_put(b, "@exit", 5);
 	frame_end(b);
 }
 
-static void bad_truncated_body(struct buf *b)
+static void bad_truncated_body(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_REQUEST);
-	buf_u32(b, 0);
-	buf_u32(b, (uint32_t)-1);
+	fst_buf_u32(b, 0);
+	fst_buf_u32(b, (uint32_t)-1);
 	frame_end(b);
 }
 
-static void bad_signo_high(struct buf *b)
+static void bad_signo_high(struct fst_buf *b)
 {
 	frame_int(b, W_SIGNAL, 65);
 }
 
-static void bad_signo_negative(struct buf *b)
+static void bad_signo_negative(struct fst_buf *b)
 {
 	frame_int(b, W_SIGNAL, -1);
 }
 
-static void bad_signal_short(struct buf *b)
+static void bad_signal_short(struct fst_buf *b)
 {
 	frame_begin(b, W_MAGIC, W_VERSION, W_SIGNAL);
-	buf_put(b, "\x0f\0\0", 3);
+	fst_buf_put(b, "\x0f\0\0", 3);
 	frame_end(b);
 }
 
 struct bad_case {
 	const char *name;
-	void (*build)(struct buf *b);
+	void (*build)(struct fst_buf *b);
 	int nfds;               /* descriptors sent with the frame */
 	int running;            /* sent after a valid REQUEST has started */
 	int err1, err2;         /* acceptable errors in the reply */
@@ -2115,7 +1600,7 @@ static const struct bad_case bad_cases[] = {
 START_TEST(test_malformed)
 {
 	const struct bad_case *bc = &bad_cases[_i];
-	struct buf f = { NULL, 0, 0 };
+	struct fst_buf f = { NULL, 0, 0 };
 	struct reply r;
 	int fds[16], i, s, baseline, sndbuf = 4 << 20, now = -1, rc, stdin_pipe[2] = { -1, -1 };
 	pid_t child = 0;
@@ -2133,22 +1618,22 @@ START_TEST(test_malformed)
 
 		ck_assert_int_eq(pipe2(stdin_pipe, O_CLOEXEC), 0);
 		three[0] = stdin_pipe[0];
-		three[1] = three[2] = devnull();
+		three[1] = three[2] = fst_devnull();
 		frame_request(&f, argv, no_env, "/");
 		ck_assert_int_eq(raw_send(s, f.p, f.n, three, 3), 0);
 		close(stdin_pipe[0]);
-		buf_free(&f);
+		fst_buf_free(&f);
 		raw_reply(s, &r, bc->name);
 		ck_assert_msg(r.type == W_STARTED && r.pid > 0, "%s: no STARTED for a valid request",
 		              bc->name);
 		child = r.pid;
 	}
 	for (i = 0; i < bc->nfds; i++)
-		fds[i] = devnull();
+		fds[i] = fst_devnull();
 	bc->build(&f);
 	rc = raw_send(s, f.p, f.n, fds, bc->nfds);
 	ck_assert_msg(rc == 0, "%s: sending %zu bytes: %s", bc->name, f.n, strerror(-rc));
-	buf_free(&f);
+	fst_buf_free(&f);
 	raw_reply(s, &r, bc->name);
 	ck_assert_msg(r.type == W_ERROR, "%s: reply type 0x%x, not ERROR", bc->name, r.type);
 	ck_assert_msg(r.err == bc->err1 || (bc->err2 && r.err == bc->err2),
@@ -2159,7 +1644,7 @@ START_TEST(test_malformed)
 	close(s);
 	if (child > 0) {
 		/* The connection is gone: its child is stopped. */
-		ck_assert_msg(gone_within(child, 20000), "%s: the child of a dropped connection "
+		ck_assert_msg(fst_gone_within(child, 20000), "%s: the child of a dropped connection "
 		              "still runs", bc->name);
 		close(stdin_pipe[1]);
 	}
@@ -2189,7 +1674,7 @@ static void fds_back_to(int baseline, const char *what)
  * then the server closes the connection. */
 static void empty_frame_refused(int s, int nfds, const char *what)
 {
-	int fds[3] = { devnull(), devnull(), devnull() };
+	int fds[3] = { fst_devnull(), fst_devnull(), fst_devnull() };
 	struct reply r;
 
 	ck_assert_int_eq(raw_send(s, "", 0, fds, nfds), 0);
@@ -2212,7 +1697,7 @@ static void empty_frame_refused(int s, int nfds, const char *what)
 START_TEST(test_empty_frame)
 {
 	char *const argv[] = { "@wait-stdin", NULL };
-	struct buf f = { NULL, 0, 0 };
+	struct fst_buf f = { NULL, 0, 0 };
 	struct reply r;
 	int s, baseline, three[3], p[2];
 	pid_t child;
@@ -2236,17 +1721,17 @@ START_TEST(test_empty_frame)
 	s = raw_connect(S.path);
 	ck_assert_int_ge(s, 0);
 	three[0] = p[0];
-	three[1] = three[2] = devnull();
+	three[1] = three[2] = fst_devnull();
 	frame_request(&f, argv, no_env, "/");
 	ck_assert_int_eq(raw_send(s, f.p, f.n, three, 3), 0);
-	buf_free(&f);
+	fst_buf_free(&f);
 	close(p[0]);
 	raw_reply(s, &r, "the running request");
 	ck_assert_msg(r.type == W_STARTED && r.pid > 0, "no STARTED: reply 0x%x", r.type);
 	child = r.pid;
 	empty_frame_refused(s, 0, "an empty frame while the child runs");
 	close(s);
-	ck_assert_msg(gone_within(child, 20000),
+	ck_assert_msg(fst_gone_within(child, 20000),
 	              "the child of a connection failed by an empty frame still runs");
 	close(p[1]);
 	fds_back_to(baseline, "an empty frame while the child runs");
@@ -2263,7 +1748,7 @@ START_TEST(test_signal_forward)
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct buf out = { NULL, 0, 0 };
+	struct fst_buf out = { NULL, 0, 0 };
 	int p[2], pid, rc;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -2274,7 +1759,7 @@ START_TEST(test_signal_forward)
 	pid = procwait_client_start(c, &rq);
 	close(p[1]);
 	ck_assert_msg(pid > 0, "start: %s", procwait_strerror(pid));
-	ck_assert_msg(read_until(p[0], &out, "ready\n", 20000), "the shell did not get ready");
+	ck_assert_msg(fst_read_until(p[0], &out, "ready\n", 20000), "the shell did not get ready");
 	ck_assert_int_eq(procwait_client_signal(c, 0), -EINVAL);   /* no probe: 1..NSIG-1 */
 	ck_assert_int_eq(procwait_client_signal(c, SIGUSR1), 0);
 	rc = procwait_client_wait(c, 30000, &res);
@@ -2285,7 +1770,7 @@ START_TEST(test_signal_forward)
 	ck_assert_int_eq(procwait_client_signal(c, SIGUSR1), -ESRCH);
 	procwait_client_close(c);
 	close(p[0]);
-	buf_free(&out);
+	fst_buf_free(&out);
 }
 END_TEST
 
@@ -2332,7 +1817,7 @@ START_TEST(test_client_gone)
 	close(p[0]);
 	ck_assert_int_gt(pid, 0);
 	procwait_client_close(c);
-	ck_assert_msg(gone_within(pid, 20000), "the child outlives its client");
+	ck_assert_msg(fst_gone_within(pid, 20000), "the child outlives its client");
 	close(p[1]);
 	assert_alive("after a client went away");
 }
@@ -2345,7 +1830,7 @@ START_TEST(test_client_gone_group)
 	char *const argv[] = { "sh", "-c", "sleep 1000 & echo $!; wait", NULL };
 	procwait_client_request rq;
 	procwait_client *c;
-	struct buf out = { NULL, 0, 0 };
+	struct fst_buf out = { NULL, 0, 0 };
 	int p[2], pid, grand;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -2356,15 +1841,15 @@ START_TEST(test_client_gone_group)
 	pid = procwait_client_start(c, &rq);
 	close(p[1]);
 	ck_assert_int_gt(pid, 0);
-	ck_assert_msg(read_until(p[0], &out, "\n", 20000), "no pid from the shell");
-	buf_put(&out, "", 1);
+	ck_assert_msg(fst_read_until(p[0], &out, "\n", 20000), "no pid from the shell");
+	fst_buf_put(&out, "", 1);
 	grand = atoi((char *)out.p);
 	ck_assert_int_gt(grand, 0);
 	procwait_client_close(c);
-	ck_assert_msg(gone_within(pid, 20000), "the child outlives its client");
-	ck_assert_msg(gone_within(grand, 20000), "the child's background process outlives the client");
+	ck_assert_msg(fst_gone_within(pid, 20000), "the child outlives its client");
+	ck_assert_msg(fst_gone_within(grand, 20000), "the child's background process outlives the client");
 	close(p[0]);
-	buf_free(&out);
+	fst_buf_free(&out);
 }
 END_TEST
 
@@ -2390,10 +1875,10 @@ START_TEST(test_server_killed)
 	rc = procwait_client_wait(c, 30000, &res);
 	ck_assert_msg(rc == -ECONNRESET, "wait after the server died: %d", rc);
 	procwait_client_close(c);
-	ck_assert_msg(gone_within(pid, 20000), "a child outlives its killed server");
+	ck_assert_msg(fst_gone_within(pid, 20000), "a child outlives its killed server");
 	close(p[1]);
 	/* The dead server's socket file is stale: a new server replaces it. */
-	ck_assert(exists(S.path));
+	ck_assert(fst_exists(S.path));
 	srv_start_default();
 	assert_alive("a new server on a stale socket");
 }
@@ -2463,21 +1948,21 @@ static void run_report(char *line, size_t size)
 {
 	char *const argv[] = { "@report", NULL };
 	procwait_client_request rq;
-	struct buf out = { NULL, 0, 0 };
-	struct run r;
+	struct fst_buf out = { NULL, 0, 0 };
+	struct fst_run r;
 	int p[2];
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	req_init(&rq, argv);
 	rq.fds[1] = p[1];
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	close(p[1]);
-	ck_assert_int_eq(read_all(p[0], &out, 30000), 0);
+	ck_assert_int_eq(fst_read_all(p[0], &out, 30000), 0);
 	close(p[0]);
 	assert_exit(&r, 0, "@report");
-	buf_put(&out, "", 1);
+	fst_buf_put(&out, "", 1);
 	snprintf(line, size, "%s", (char *)out.p);
-	buf_free(&out);
+	fst_buf_free(&out);
 }
 
 START_TEST(test_child_state)
@@ -2514,7 +1999,7 @@ START_TEST(test_keep_fds)
 	char num[16];
 	char *const argv[] = { "@fdopen", num, NULL };
 	struct srv_cfg cfg = SRV_CFG_INIT;
-	struct run r;
+	struct fst_run r;
 
 	snprintf(num, sizeof(num), "%d", MARK_FD);
 	run_argv_req(argv, &r);
@@ -2539,7 +2024,7 @@ static const char *const nobody_steps[] = {
 static void as_nobody(void)
 {
 	procwait_client *c;
-	struct buf f = { NULL, 0, 0 };
+	struct fst_buf f = { NULL, 0, 0 };
 	char *const argv[] = { "@exit", "0", NULL };
 	uint8_t b[1024];
 	struct reply r;
@@ -2600,7 +2085,7 @@ START_TEST(test_uid_refused_client_api)
 	static uid_t only_other[1];
 	struct srv_cfg cfg = SRV_CFG_INIT;
 	char *const argv[] = { "@exit", "0", NULL };
-	struct run r;
+	struct fst_run r;
 	int k;
 
 	only_other[0] = geteuid() == NOBODY ? NOBODY - 1 : NOBODY;
@@ -2654,14 +2139,14 @@ START_TEST(test_uid_allowed)
 	pid = pwt_fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		struct buf f = { NULL, 0, 0 };
+		struct fst_buf f = { NULL, 0, 0 };
 		char *const argv[] = { "@exit", "9", NULL };
 		uint8_t b[1024];
 		struct reply r;
 		ssize_t n;
 		int s, three[3];
 
-		three[0] = three[1] = three[2] = devnull();
+		three[0] = three[1] = three[2] = fst_devnull();
 		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
 			_exit(1);
 		s = raw_connect(S.path);
@@ -2922,7 +2407,7 @@ START_TEST(test_path_new_named)
 	ck_assert_int_eq(rc, 0);
 	procwait_client_close(c);
 	procwait_forkserver_free(fs);
-	ck_assert_msg(!exists(want), "free() left the socket behind");
+	ck_assert_msg(!fst_exists(want), "free() left the socket behind");
 }
 END_TEST
 
@@ -2941,19 +2426,19 @@ START_TEST(test_path_stale_and_live)
 	ck_assert_int_ge(s, 0);
 	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(s);
-	ck_assert(exists(stale));
+	ck_assert(fst_exists(stale));
 	o.flags = PROCWAIT_FORKSERVER_NO_SIGNALS;
 	o.socket_path = stale;
 	rc = procwait_forkserver_new(&o, &fs);
 	ck_assert_msg(rc == 0, "a stale socket is not replaced: %s", procwait_strerror(rc));
 	procwait_forkserver_free(fs);
-	ck_assert(!exists(stale));
+	ck_assert(!fst_exists(stale));
 
 	/* The live server of the fixture. */
 	o.socket_path = S.path;
 	rc = procwait_forkserver_new(&o, &fs);
 	ck_assert_msg(rc == -EADDRINUSE, "a live server's path: %d, not -EADDRINUSE", rc);
-	ck_assert_msg(exists(S.path), "the failed new() removed the live server's socket");
+	ck_assert_msg(fst_exists(S.path), "the failed new() removed the live server's socket");
 	assert_alive("after another server tried its path");
 
 	/* Not a socket at all. */
@@ -2964,7 +2449,7 @@ START_TEST(test_path_stale_and_live)
 	o.socket_path = file;
 	rc = procwait_forkserver_new(&o, &fs);
 	ck_assert_msg(rc == -EADDRINUSE, "a regular file at the path: %d", rc);
-	ck_assert_msg(exists(file), "a regular file was removed");
+	ck_assert_msg(fst_exists(file), "a regular file was removed");
 }
 END_TEST
 
@@ -2993,9 +2478,9 @@ START_TEST(test_queue_bound)
 	procwait_client_request rq;
 	procwait_client *c1;
 	procwait_result res;
-	struct buf f = { NULL, 0, 0 };
+	struct fst_buf f = { NULL, 0, 0 };
 	struct reply r;
-	struct run third;
+	struct fst_run third;
 	int p[2], pid1, s2, three[3];
 	uint8_t b[256];
 
@@ -3013,10 +2498,10 @@ START_TEST(test_queue_bound)
 	/* One waits (a raw client, so that the test sees it read). */
 	s2 = raw_connect(S.path);
 	ck_assert_int_ge(s2, 0);
-	three[0] = three[1] = three[2] = devnull();
+	three[0] = three[1] = three[2] = fst_devnull();
 	frame_request(&f, three_argv, no_env, "/");
 	ck_assert_int_eq(raw_send(s2, f.p, f.n, three, 3), 0);
-	buf_free(&f);
+	fst_buf_free(&f);
 	wait_consumed(s2, "the second request");
 	/* The third is refused. */
 	run_argv_req(quick, &third);
@@ -3051,7 +2536,7 @@ START_TEST(test_no_queue)
 	procwait_client_request rq;
 	procwait_client *c1;
 	procwait_result res;
-	struct run second;
+	struct fst_run second;
 	int p[2], pid1;
 
 	cfg.max_children = 1;
@@ -3076,13 +2561,13 @@ END_TEST
 /* Send a request frame on a fresh raw connection. */
 static int raw_request(char *const *argv, const int three[3])
 {
-	struct buf f = { NULL, 0, 0 };
+	struct fst_buf f = { NULL, 0, 0 };
 	int s = raw_connect(S.path);
 
 	ck_assert_msg(s >= 0, "connect: %s", strerror(-s));
 	frame_request(&f, argv, no_env, "/");
 	ck_assert_int_eq(raw_send(s, f.p, f.n, three, 3), 0);
-	buf_free(&f);
+	fst_buf_free(&f);
 	return s;
 }
 
@@ -3114,7 +2599,7 @@ START_TEST(test_no_queue_batch)
 	cfg.max_children = 1;
 	cfg.max_queue = 0;
 	srv_start(&cfg);
-	three[0] = three[1] = three[2] = devnull();
+	three[0] = three[1] = three[2] = fst_devnull();
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	req_init(&rq, longer);
 	rq.fds[0] = p[0];
@@ -3174,7 +2659,7 @@ START_TEST(test_client_send_started)
 	procwait_client_request rq;
 	procwait_client *c1, *c2;
 	procwait_result res;
-	struct run r;
+	struct fst_run r;
 	int p[2], pid1, baseline;
 
 	cfg.max_children = 1;
@@ -3215,7 +2700,7 @@ START_TEST(test_client_send_started)
 	 * have run first). */
 	run_argv_req(quick, &r);
 	assert_exit(&r, 0, "a request after a withdrawn one");
-	ck_assert_msg(!exists(marker), "a request withdrawn by closing its connection ran");
+	ck_assert_msg(!fst_exists(marker), "a request withdrawn by closing its connection ran");
 }
 END_TEST
 
@@ -3223,7 +2708,7 @@ START_TEST(test_idle_stop)
 {
 	struct srv_cfg cfg = SRV_CFG_INIT;
 	char *const sleeper[] = { "@sleep", "2000", NULL };
-	struct run r;
+	struct fst_run r;
 	int st;
 
 	cfg.idle_ms = 1500;
@@ -3231,12 +2716,12 @@ START_TEST(test_idle_stop)
 	/* A running child is not idleness. */
 	run_argv_req(sleeper, &r);
 	assert_exit(&r, 0, "a child longer than the idle time");
-	st = reap_within(S.pid, 30000);
+	st = fst_reap_within(S.pid, 30000);
 	S.pid = 0;
 	ck_assert_msg(st >= 0, "an idle server does not stop by itself");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	              "serve() of an idle server did not return 0 (status 0x%x)", (unsigned)st);
-	ck_assert_msg(!exists(S.path), "the idle server left its socket");
+	ck_assert_msg(!fst_exists(S.path), "the idle server left its socket");
 }
 END_TEST
 
@@ -3262,7 +2747,7 @@ START_TEST(test_sigterm_stops_children)
 	              "kind %d code %d signo %d", res.status.kind, res.status.code,
 	              res.status.signo);
 	procwait_client_close(c);
-	ck_assert(gone_within(pid, 1000));
+	ck_assert(fst_gone_within(pid, 1000));
 	close(p[1]);
 }
 END_TEST
@@ -3273,7 +2758,7 @@ START_TEST(test_server_default_timeout)
 	char *const waiter[] = { "@wait-stdin", NULL };
 	char *const sleeper[] = { "@sleep", "1000", NULL };
 	procwait_client_request rq;
-	struct run r;
+	struct fst_run r;
 	int p[2];
 
 	cfg.timeout_ms = 300;
@@ -3281,14 +2766,14 @@ START_TEST(test_server_default_timeout)
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	req_init(&rq, waiter);
 	rq.fds[0] = p[0];
-	run_req(S.path, &rq, &r);   /* timeout_ms -1: the server's */
+	run_req(&rq, &r);   /* timeout_ms -1: the server's */
 	assert_signaled(&r, SIGTERM, "a request under the server's default timeout");
 	ck_assert_int_eq(r.res.timed_out, 1);
 	close(p[0]);
 	close(p[1]);
 	req_init(&rq, sleeper);
 	rq.timeout_ms = 0;          /* none, whatever the server's default */
-	run_req(S.path, &rq, &r);
+	run_req(&rq, &r);
 	assert_exit(&r, 0, "a request with timeout_ms 0 under a server default");
 }
 END_TEST
@@ -3303,7 +2788,7 @@ START_TEST(test_timeout_grace)
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct buf out = { NULL, 0, 0 };
+	struct fst_buf out = { NULL, 0, 0 };
 	long long t0;
 	int p[2], pid, rc;
 
@@ -3319,7 +2804,7 @@ START_TEST(test_timeout_grace)
 	pid = procwait_client_start(c, &rq);
 	close(p[1]);
 	ck_assert_int_gt(pid, 0);
-	ck_assert_msg(read_until(p[0], &out, "ready\n", 20000), "the shell did not start");
+	ck_assert_msg(fst_read_until(p[0], &out, "ready\n", 20000), "the shell did not start");
 	rc = procwait_client_wait(c, 60000, &res);
 	ck_assert_int_eq(rc, 1);
 	ck_assert_msg(res.status.kind == PROCWAIT_STATUS_SIGNALED && res.status.signo == SIGKILL,
@@ -3328,10 +2813,10 @@ START_TEST(test_timeout_grace)
 	ck_assert_int_eq(res.timed_out, 1);
 	ck_assert_msg(pwt_now_ms() - t0 >= 400, "SIGKILL came before timeout + grace");
 	/* EOF: every holder of the pipe (the sleeps) is gone too. */
-	ck_assert_int_eq(read_all(p[0], &out, 20000), 0);
+	ck_assert_int_eq(fst_read_all(p[0], &out, 20000), 0);
 	procwait_client_close(c);
 	close(p[0]);
-	buf_free(&out);
+	fst_buf_free(&out);
 }
 END_TEST
 
@@ -3399,7 +2884,7 @@ static procwait_forkserver *inproc_server(int max_children)
 	o.socket_path = S.path;
 	o.max_children = max_children;
 	o.flags = PROCWAIT_FORKSERVER_NO_SIGNALS;
-	o.log = srv_log;
+	o.log = fst_srv_log;
 	rc = procwait_forkserver_new(&o, &fs);
 	ck_assert_msg(rc == 0, "new: %s", procwait_strerror(rc));
 	return fs;
@@ -3465,7 +2950,7 @@ START_TEST(test_step_api)
 	ck_assert_int_eq(rep.res.status.code, 5);
 
 	procwait_forkserver_free(fs);
-	ck_assert_msg(!exists(S.path), "free() left the socket");
+	ck_assert_msg(!fst_exists(S.path), "free() left the socket");
 }
 END_TEST
 
@@ -3498,7 +2983,7 @@ START_TEST(test_step_stop_queued)
 		ck_assert_msg(rc == PROCWAIT_FORKSERVER_TIMEOUT, "next() while stopping: %d", rc);
 	}
 	ck_assert_int_eq(procwait_forkserver_next(fs, -1, &req), PROCWAIT_FORKSERVER_STOPPED);
-	ck_assert_msg(!exists(S.path), "a stopped server left its socket");
+	ck_assert_msg(!fst_exists(S.path), "a stopped server left its socket");
 	ck_assert_int_eq(procwait_forkserver_children(fs), 0);
 	ck_assert_msg(!pwt_exists(child), "the running child was not stopped and reaped");
 	client_report(cb, fb, &rb);
@@ -3535,7 +3020,7 @@ START_TEST(test_step_free_running)
 	ck_assert_int_eq(procwait_forkserver_children(fs), 1);
 	procwait_forkserver_free(fs);
 	ck_assert_msg(!pwt_exists(child), "free() left the child running or unreaped");
-	ck_assert_msg(!exists(S.path), "free() left the socket");
+	ck_assert_msg(!fst_exists(S.path), "free() left the socket");
 	client_report(cl, rfd, &rep);
 	ck_assert_int_eq(rep.start_rc, (int)child);
 	ck_assert_msg(rep.wait_rc == -ECONNRESET, "the client of a freed server: %d", rep.wait_rc);
@@ -3622,7 +3107,7 @@ START_TEST(test_hooks)
 	char *const argv[] = { "@exit", "0", NULL };
 	static char texts[8][PATH_MAX];
 	int pids[8], started[3], i, n;
-	struct run r;
+	struct fst_run r;
 
 	cfg.hooks = 1;
 	srv_start(&cfg);
@@ -3658,7 +3143,7 @@ START_TEST(test_serve_child_free)
 {
 	struct srv_cfg cfg = SRV_CFG_INIT;
 	char *const argv[] = { "@free", "5", NULL };
-	struct run r;
+	struct fst_run r;
 	int i;
 
 	cfg.child_mode = 1 + _i;
@@ -3689,7 +3174,7 @@ START_TEST(test_out_of_fds)
 	char logpath[PATH_MAX + 16];
 	int s[OOF_CONNS], three[3], i, baseline, found = 0;
 	long long end, cpu0, cpu1;
-	struct buf log = { NULL, 0, 0 };
+	struct fst_buf log = { NULL, 0, 0 };
 	struct reply r;
 	char st;
 
@@ -3707,14 +3192,14 @@ START_TEST(test_out_of_fds)
 
 		if (fd >= 0) {
 			log.n = 0;
-			(void)read_all(fd, &log, 1000);
+			(void)fst_read_all(fd, &log, 1000);
 			close(fd);
 			found = log.n && memmem(log.p, log.n, "pausing new connections", 23);
 		}
 		if (!found)
 			pwt_nap_ms(20);
 	}
-	buf_free(&log);
+	fst_buf_free(&log);
 	ck_assert_msg(found, "the server never ran out of descriptors (%d held)",
 	              count_fds(S.pid));
 	/* No spinning: little CPU over 2 s. */
@@ -3724,13 +3209,13 @@ START_TEST(test_out_of_fds)
 	ck_assert_msg(cpu1 - cpu0 < 500, "the server out of descriptors used %lld ms of CPU "
 	              "in 2 s", cpu1 - cpu0);
 	/* s[0] was accepted first; its descriptors find no room. */
-	three[0] = three[1] = three[2] = devnull();
+	three[0] = three[1] = three[2] = fst_devnull();
 	{
-		struct buf f = { NULL, 0, 0 };
+		struct fst_buf f = { NULL, 0, 0 };
 
 		frame_request(&f, quick, no_env, "/");
 		ck_assert_int_eq(raw_send(s[0], f.p, f.n, three, 3), 0);
-		buf_free(&f);
+		fst_buf_free(&f);
 	}
 	raw_reply(s[0], &r, "a request to a server out of descriptors");
 	ck_assert_msg(r.type == W_ERROR && r.err == EAGAIN &&
@@ -3770,7 +3255,7 @@ START_TEST(test_default_queue_nofile)
 	srv_start(&cfg);
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	three[0] = p[0];
-	three[1] = three[2] = devnull();
+	three[1] = three[2] = fst_devnull();
 	for (i = 0; i < n; i++) {
 		s[i] = raw_request(waiter, three);
 		if (i < 4) {
@@ -3841,7 +3326,7 @@ START_TEST(test_bad_args_server)
 	o.name = "bad/name";
 	ck_assert_int_eq(procwait_forkserver_new(&o, &fs), -EINVAL);
 	o.name = NULL;
-	ck_assert_msg(!exists(S.path), "a refused new() created the socket");
+	ck_assert_msg(!fst_exists(S.path), "a refused new() created the socket");
 
 	ck_assert_ptr_null(procwait_forkserver_path(NULL));
 	ck_assert_int_eq(procwait_forkserver_fd(NULL), -EINVAL);
@@ -3870,7 +3355,7 @@ START_TEST(test_bad_args_server)
 	ck_assert_int_eq(procwait_forkserver_parent(good, req, 0), -EINVAL);
 	ck_assert_int_eq(procwait_forkserver_children(good), 0);
 	procwait_forkserver_free(good);
-	ck_assert(!exists(S.path));
+	ck_assert(!fst_exists(S.path));
 	/* NULL options: all defaults, in a private XDG dir. */
 	{
 		char xdg[PATH_MAX];

@@ -20,8 +20,8 @@
  *   test's step-API host, as forkserver.h asks); -ESRCH before any send.
  *
  * Servers run either in a forked process (serve(), on a socket in a fresh
- * private directory, as in check_forkserver.c, whose scaffolding is copied
- * here) or in the test process itself (the step API, forking with the
+ * private directory, as in check_forkserver.c, whose scaffolding is shared
+ * in fs-testlib.c) or in the test process itself (the step API, forking with the
  * test's own fork()). Run once per backend (tests/run-backend.sh). */
 #include "config.h"
 
@@ -46,7 +46,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "helpers.h"
+#include "fs-testlib.h"
 
 extern char **environ;
 
@@ -57,157 +57,7 @@ extern char **environ;
  * client's, never the spare's. */
 #define SERVER_ONLY_VAR "PWT_SPARE_SERVER_ONLY"
 
-/* ---- buffers ------------------------------------------------------------------ */
-
-struct buf {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static void buf_put(struct buf *b, const void *data, size_t n)
-{
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		if (!b->p)
-			abort();
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->n, data, n);
-	b->n += n;
-}
-
-static void buf_u32(struct buf *b, uint32_t v)
-{
-	buf_put(b, &v, 4);
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-
-	buf_u32(b, n);
-	buf_put(b, s, n);
-}
-
-static void buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static uint32_t vec_len(char *const *v)
-{
-	uint32_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
 /* ---- small utilities ---------------------------------------------------------- */
-
-static int devnull(void)
-{
-	static int fd = -1;
-
-	if (fd < 0) {
-		fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-		ck_assert_int_ge(fd, 3);
-	}
-	return fd;
-}
-
-static int exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-/* Read fd until EOF into b, within timeout_ms: 0, or -ETIMEDOUT / -errno. */
-static int read_all(int fd, struct buf *b, int timeout_ms)
-{
-	long long end = pwt_now_ms() + timeout_ms;
-	char tmp[65536];
-
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = end - pwt_now_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		buf_put(b, tmp, (size_t)n);
-	}
-}
-
-/* Read until the buffer holds needle (or EOF / timeout): 1 found, 0 not. */
-static int read_until(int fd, struct buf *b, const char *needle, int timeout_ms)
-{
-	long long end = pwt_now_ms() + timeout_ms;
-	char tmp[4096];
-
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = end - pwt_now_ms();
-		ssize_t n;
-
-		if (b->n && memmem(b->p, b->n, needle, strlen(needle)))
-			return 1;
-		if (left <= 0)
-			return 0;
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return 0;
-		buf_put(b, tmp, (size_t)n);
-	}
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (type == FTW_DP || type == FTW_D)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_tree(const char *dir)
-{
-	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* pid (not our child) disappears within ms. */
-static int gone_within(pid_t pid, int ms)
-{
-	long long end = pwt_now_ms() + ms;
-
-	for (;;) {
-		if (kill(pid, 0) < 0 && errno == ESRCH)
-			return 1;
-		if (pwt_now_ms() >= end)
-			return 0;
-		pwt_nap_ms(5);
-	}
-}
 
 /* pid (not our child, an orphan) is dead within ms: gone, or a zombie
  * waiting for whoever reaps orphans here. */
@@ -216,21 +66,10 @@ static int dead_within(pid_t pid, int ms)
 	long long end = pwt_now_ms() + ms;
 
 	for (;;) {
-		char path[64], line[512], *p;
-		ssize_t n;
-		int fd;
+		char line[1024];
+		const char *f = fst_proc_stat(pid, line, sizeof(line));
 
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return 1;
-		n = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		if (n <= 0)
-			return 1;
-		line[n] = '\0';
-		p = strrchr(line, ')');
-		if (p && (p[2] == 'Z' || p[2] == 'X'))
+		if (!f || f[0] == 'Z' || f[0] == 'X')
 			return 1;
 		if (pwt_now_ms() >= end)
 			return 0;
@@ -238,64 +77,20 @@ static int dead_within(pid_t pid, int ms)
 	}
 }
 
-/* Reap our child pid within ms (SIGKILL after that): the raw status, or -1
- * when it had to be killed. */
-static int reap_within(pid_t pid, int ms)
-{
-	long long end = pwt_now_ms() + ms;
-	int st;
-
-	for (;;) {
-		pid_t r = waitpid(pid, &st, WNOHANG);
-
-		if (r == pid)
-			return st;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (pwt_now_ms() >= end) {
-			kill(pid, SIGKILL);
-			pwt_reap(pid);
-			return -1;
-		}
-		pwt_nap_ms(5);
-	}
-}
-
-static const char *status_str(const procwait_status *s, char *b, size_t n)
-{
-	if (s->kind == PROCWAIT_STATUS_EXITED)
-		snprintf(b, n, "exited %d", s->code);
-	else if (s->kind == PROCWAIT_STATUS_SIGNALED)
-		snprintf(b, n, "killed by signal %d%s", s->signo, s->core ? " (core)" : "");
-	else
-		snprintf(b, n, "kind %d code %d signo %d", s->kind, s->code, s->signo);
-	return b;
-}
-
 /* /proc/PID/stat: state letter, parent, start time (clock ticks). 0 when
  * the process is gone. */
 static int proc_info(pid_t pid, char *state, pid_t *ppid, unsigned long long *start)
 {
-	char path[64], line[1024], *p;
+	char line[1024];
+	const char *f = fst_proc_stat(pid, line, sizeof(line));
 	unsigned long long st = 0;
-	ssize_t n;
-	int fd, pp = 0;
+	int pp = 0;
 	char s = '?';
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	line[n] = '\0';
-	p = strrchr(line, ')');
-	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt
-	 *  cmajflt utime stime cutime cstime priority nice threads
-	 *  itrealvalue starttime" */
-	if (!p || sscanf(p + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+	/* "S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 *  utime stime cutime cstime priority nice threads itrealvalue
+	 *  starttime" */
+	if (!f || sscanf(f, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
 	                 "%*d %*d %*d %*d %llu", &s, &pp, &st) != 3)
 		return 0;
 	if (state)
@@ -335,141 +130,10 @@ static int children_of(pid_t ppid, pid_t *out, int max)
 
 /* ---- the children's programs ---------------------------------------------------- */
 
-/* What a child reports of argv, environ and its directory: counted,
- * length-prefixed strings. */
-static void dump_encode(struct buf *b, char *const *argv, char *const *envp, const char *cwd)
-{
-	uint32_t i, n = vec_len(argv);
-
-	buf_u32(b, n);
-	for (i = 0; i < n; i++)
-		buf_str(b, argv[i]);
-	n = vec_len(envp);
-	buf_u32(b, n);
-	for (i = 0; i < n; i++)
-		buf_str(b, envp[i]);
-	buf_str(b, cwd);
-}
-
-/* The state the child starts in, as one line. */
-static void report_state(void)
-{
-	char line[512], fds[256] = "";
-	size_t off = 0;
-	struct dirent *e;
-	sigset_t cur;
-	DIR *d;
-	int s, blocked = 0, ignored = 0, caught = 0, len;
-
-	d = opendir("/proc/self/fd");
-	if (d) {
-		int dfd = dirfd(d), list[64], n = 0, i, j;
-		struct rlimit rl;
-		long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
-			(long)rl.rlim_cur : LONG_MAX;
-
-		while ((e = readdir(d)) != NULL && n < 64) {
-			/* Above the limit: a tool's own (valgrind keeps its
-			 * descriptors there, out of the program's reach). */
-			if (e->d_name[0] == '.' || atoi(e->d_name) == dfd || atol(e->d_name) >= lim)
-				continue;
-			list[n++] = atoi(e->d_name);
-		}
-		closedir(d);
-		for (i = 1; i < n; i++)
-			for (j = i; j > 0 && list[j - 1] > list[j]; j--) {
-				int t = list[j];
-				list[j] = list[j - 1];
-				list[j - 1] = t;
-			}
-		for (i = 0; i < n && off + 16 < sizeof(fds); i++)
-			off += (size_t)snprintf(fds + off, sizeof(fds) - off, "%s%d", i ? "," : "", list[i]);
-	}
-	sigprocmask(SIG_BLOCK, NULL, &cur);
-	for (s = 1; s < NSIG; s++) {
-		struct sigaction sa;
-
-		if (sigismember(&cur, s) == 1)
-			blocked++;
-		if (s == SIGKILL || s == SIGSTOP || sigaction(s, NULL, &sa) < 0)
-			continue;
-		if (sa.sa_handler == SIG_IGN)
-			ignored++;
-		else if (sa.sa_handler != SIG_DFL)
-			caught++;
-	}
-	len = snprintf(line, sizeof(line),
-	               "fds=%s blocked=%d ignored=%d caught=%d sid=%s pgrp=%s ppid=%d\n",
-	               fds, blocked, ignored, caught, getsid(0) == getpid() ? "self" : "other",
-	               getpgrp() == getpid() ? "self" : "other", (int)getppid());
-	(void)pwt_write_full(1, line, (size_t)len);
-}
-
-/* Run a request's argv: built-in "@name args" (no exec). Never returns. */
+/* Run a request's argv: the built-in "@name args" (no exec). Never returns. */
 static void run_argv(char *const *argv)
 {
-	const char *cmd = argv ? argv[0] : NULL;
-
-	if (!cmd)
-		_exit(120);
-	if (strcmp(cmd, "@exit") == 0) {
-		_exit(argv[1] ? atoi(argv[1]) : 0);
-	} else if (strcmp(cmd, "@kill") == 0) {
-		sigset_t set;
-		int sig = atoi(argv[1]);
-
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		sigprocmask(SIG_UNBLOCK, &set, NULL);
-		signal(sig, SIG_DFL);
-		kill(getpid(), sig);
-		_exit(99);
-	} else if (strcmp(cmd, "@dump") == 0) {
-		struct buf b = { NULL, 0, 0 };
-		char cwd[PATH_MAX + 1];
-
-		if (!getcwd(cwd, sizeof(cwd)))
-			_exit(3);
-		dump_encode(&b, argv, environ, cwd);
-		_exit(pwt_write_full(1, b.p, b.n) == 0 ? 0 : 4);
-	} else if (strcmp(cmd, "@report") == 0) {
-		report_state();
-		_exit(0);
-	} else if (strcmp(cmd, "@wait-stdin") == 0) {
-		char c[256];
-		ssize_t n;
-
-		while ((n = read(0, c, sizeof(c))) != 0)
-			if (n < 0 && errno != EINTR)
-				break;
-		_exit(argv[1] ? atoi(argv[1]) : 0);
-	} else if (strcmp(cmd, "@stdio") == 0) {
-		/* stdin to EOF; "out:" + it on 1, "err:" + it on 2. */
-		char in[1024];
-		size_t got = 0;
-		ssize_t n;
-
-		while (got < sizeof(in) && (n = read(0, in + got, sizeof(in) - got)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				_exit(5);
-			got += (size_t)n;
-		}
-		if (pwt_write_full(1, "out:", 4) < 0 || pwt_write_full(1, in, got) < 0 ||
-		    pwt_write_full(2, "err:", 4) < 0 || pwt_write_full(2, in, got) < 0)
-			_exit(6);
-		_exit(0);
-	} else if (strcmp(cmd, "@tty") == 0) {
-		char line[128];
-		int len = snprintf(line, sizeof(line), "isatty=%d ctty=%s\n", isatty(0),
-		                   tcgetsid(0) == getpid() ? "self" : "other");
-
-		_exit(pwt_write_full(1, line, (size_t)len) == 0 ? 0 : 1);
-	} else if (strcmp(cmd, "@sleep") == 0) {
-		pwt_nap_ms(atoi(argv[1]));
-		_exit(0);
-	}
+	fst_run_builtin(argv);
 	_exit(121);
 }
 
@@ -488,69 +152,22 @@ static struct {
 	char path[108];         /* the server's socket in it */
 } S;
 
-static int srv_logfd = -1;
-
-static void srv_log(void *data, int level, const char *msg)
-{
-	char line[700];
-	int n = snprintf(line, sizeof(line), "[%d] %s\n", level, msg);
-
-	(void)data;
-	if (n <= 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = (int)sizeof(line) - 1;
-	if (srv_logfd >= 0)
-		(void)!write(srv_logfd, line, (size_t)n);
-	if (getenv("PWT_VERBOSE"))
-		(void)!write(STDERR_FILENO, line, (size_t)n);
-}
-
-static void log_open(void)
-{
-	char logpath[PATH_MAX + 16];
-
-	snprintf(logpath, sizeof(logpath), "%s/server.log", S.dir);
-	srv_logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-}
-
-/* The server log so far, NUL-terminated (free it). */
-static char *log_text(void)
-{
-	char logpath[PATH_MAX + 16];
-	struct buf b = { NULL, 0, 0 };
-	int fd;
-
-	snprintf(logpath, sizeof(logpath), "%s/server.log", S.dir);
-	fd = open(logpath, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)read_all(fd, &b, 5000);
-		close(fd);
-	}
-	buf_put(&b, "", 1);
-	return (char *)b.p;
-}
-
 /* The server process: never returns. Writes the result of new() (or of
  * set_spares()) to readyfd. Exit 0 when serve() returned 0 and no child of
  * the server is left unreaped (6 otherwise). */
-static void server_main(const struct srv_cfg *cfg, int readyfd)
+static void server_main(const void *arg, int readyfd)
 {
+	const struct srv_cfg *cfg = arg;
 	procwait_forkserver_options o = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
 	procwait_request *req;
-	sigset_t usr1;
 	int rc;
 
-	log_open();
+	fst_log_open(S.dir);
 	/* State neither a spare's request nor any child may inherit: an
 	 * ignored signal, a blocked one, a descriptor without close-on-exec,
 	 * an environment variable, a directory. */
-	signal(SIGUSR2, SIG_IGN);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	dup2(devnull(), MARK_FD);
+	fst_server_taint(MARK_FD);
 	setenv(SERVER_ONLY_VAR, "1", 1);
 	if (chdir("/") < 0)
 		_exit(5);
@@ -559,7 +176,7 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 	o.max_queue = cfg->max_queue;
 	o.idle_ms = cfg->idle_ms;
 	o.kill_grace_ms = cfg->grace_ms;
-	o.log = srv_log;
+	o.log = fst_srv_log;
 	rc = procwait_forkserver_new(&o, &fs);
 	if (rc == 0) {
 		rc = procwait_forkserver_set_spares(fs, cfg->spares);
@@ -583,69 +200,18 @@ static void server_main(const struct srv_cfg *cfg, int readyfd)
 	_exit(rc == 0 ? 0 : 4);
 }
 
-/* Connect (and hang up) until the server answers, for at most 10 s. */
-static void wait_listening(const char *path)
-{
-	long long end = pwt_now_ms() + 10000;
-	int rc;
-
-	for (;;) {
-		procwait_client *c;
-
-		rc = procwait_client_connect(path, &c);
-		if (rc == 0) {
-			procwait_client_close(c);
-			return;
-		}
-		if (pwt_now_ms() >= end)
-			break;
-		pwt_nap_ms(10);
-	}
-	ck_abort_msg("the server does not listen on %s: %s", path, procwait_strerror(rc));
-}
-
 static void srv_start(const struct srv_cfg *cfg)
 {
-	struct pollfd pfd;
-	int p[2], rc = 1;
-	pid_t pid;
-
 	ck_assert_msg(S.pid == 0, "a server runs already");
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	snprintf(S.path, sizeof(S.path), "%s/s.sock", S.dir);
-	pid = pwt_fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		close(p[0]);
-		server_main(cfg, p[1]);
-	}
-	close(p[1]);
-	S.pid = pid;
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
-	ck_assert_msg(poll(&pfd, 1, 20000) == 1, "the server process does not start");
-	ck_assert_int_eq(read(p[0], &rc, sizeof(rc)), (int)sizeof(rc));
-	close(p[0]);
-	ck_assert_msg(rc == 0, "procwait_forkserver_new/set_spares: %s", procwait_strerror(rc));
-	wait_listening(S.path);
+	fst_spawn_server(&S.pid, server_main, cfg, S.path, "procwait_forkserver_new/set_spares");
 }
 
 /* Stop the server with SIGTERM: it must exit 0 (serve() returned 0, no
  * child left unreaped) and remove its socket. */
 static void srv_stop(void)
 {
-	int status;
-
-	if (S.pid <= 0)
-		return;
-	ck_assert_int_eq(kill(S.pid, SIGTERM), 0);
-	status = reap_within(S.pid, 20000);
-	S.pid = 0;
-	ck_assert_msg(status >= 0, "the server did not stop within 20 s of SIGTERM");
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	              "the server ended with status 0x%x, not exit 0 (6: a child of the "
-	              "server was left unreaped)", (unsigned)status);
-	ck_assert_msg(!exists(S.path), "the server left its socket %s behind", S.path);
+	fst_stop_server(&S.pid, 20000, S.path, " (6: a child of the server was left unreaped)");
 }
 
 /* When a test fails, Check ends its process with exit(): leave nothing
@@ -654,125 +220,35 @@ static void emergency_cleanup(void)
 {
 	if (getpid() != S.owner)
 		return;
-	if (S.pid > 0) {
-		kill(S.pid, SIGKILL);
-		pwt_reap(S.pid);
-		S.pid = 0;
-	}
-	if (S.dir[0]) {
-		chmod(S.dir, 0700);
-		rm_tree(S.dir);
-		S.dir[0] = '\0';
-	}
+	fst_cleanup_now(&S.pid, S.dir);
 }
 
-/* A failing test may end with _exit() (no atexit), and Check then kills
- * its process group, server included (spares and requests, in sessions of
- * their own, die with the server: parent-death signal): a process outside
- * the group, not our child, removes the directory once the test process
- * is gone. */
-static void start_janitor(void)
-{
-	pid_t owner = getpid(), mid;
-	int p[2], st;
-	char c;
-
-	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-	mid = pwt_fork();
-	ck_assert_int_ge(mid, 0);
-	if (mid == 0) {
-		pid_t j = fork();
-
-		if (j == 0) {
-			int fd, pfd;
-
-			setsid();
-			(void)!write(p[1], "j", 1);
-			for (fd = 3; fd < 1024; fd++)
-				close(fd);
-			pfd = (int)syscall(SYS_pidfd_open, owner, 0);
-			if (pfd >= 0) {
-				struct pollfd x = { pfd, POLLIN, 0 };
-
-				while (poll(&x, 1, -1) < 0 && errno == EINTR)
-					;
-			} else {
-				while (kill(owner, 0) == 0)
-					pwt_nap_ms(100);
-			}
-			pwt_nap_ms(200);
-			chmod(S.dir, 0700);
-			rm_tree(S.dir);
-			_exit(0);
-		}
-		_exit(j < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	st = pwt_reap(mid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "cannot start the janitor");
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	close(p[0]);
-}
-
+/* The private directory (its janitor removes it when a failing test ends
+ * in _exit(), after Check killed the process group, server included:
+ * spares and requests, in sessions of their own, die with the server by
+ * their parent-death signal). */
 static void setup_dir(void)
 {
-	const char *t = getenv("TMPDIR");
-	static int registered;
-
-	if (!t || t[0] != '/' || strlen(t) > 40)
-		t = "/tmp";
 	S.owner = getpid();
 	S.pid = 0;
-	snprintf(S.dir, sizeof(S.dir), "%s/pwsp-XXXXXX", t);
-	ck_assert_msg(mkdtemp(S.dir) != NULL, "mkdtemp: %s", strerror(errno));
-	ck_assert_int_eq(chmod(S.dir, 0700), 0);
+	fst_setup_dir(S.dir, sizeof(S.dir), "pwsp", emergency_cleanup);
 	snprintf(S.path, sizeof(S.path), "%s/s.sock", S.dir);
-	start_janitor();
-	if (!registered) {
-		atexit(emergency_cleanup);
-		registered = 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	(void)devnull();
 }
 
 static void teardown(void)
 {
 	srv_stop();
-	if (srv_logfd >= 0) {
-		close(srv_logfd);
-		srv_logfd = -1;
-	}
-	if (S.dir[0]) {
-		chmod(S.dir, 0700);
-		ck_assert_msg(rm_tree(S.dir) == 0, "cannot remove %s: %s", S.dir, strerror(errno));
-		S.dir[0] = '\0';
-	}
+	fst_log_close();
+	fst_remove_dir(S.dir);
 	pwt_assert_no_children();
 }
 
 /* ---- client helpers ------------------------------------------------------------------ */
 
-struct run {
-	int start_rc;           /* the pid, or -errno */
-	int wait_rc;
-	procwait_result res;
-	char msg[600];
-};
-
 /* One request through the client API: connect, start, wait (20 s). */
-static void run_req(const procwait_client_request *rq, struct run *out)
+static void run_req(const procwait_client_request *rq, struct fst_run *out)
 {
-	procwait_client *c;
-	int rc = procwait_client_connect(S.path, &c);
-
-	memset(out, 0, sizeof(*out));
-	ck_assert_msg(rc == 0, "procwait_client_connect(%s): %s", S.path, procwait_strerror(rc));
-	out->start_rc = procwait_client_start(c, rq);
-	snprintf(out->msg, sizeof(out->msg), "%s", procwait_client_message(c));
-	if (out->start_rc > 0)
-		out->wait_rc = procwait_client_wait(c, 20000, &out->res);
-	procwait_client_close(c);
+	fst_run_req(S.path, rq, 20000, out);
 }
 
 /* A request with /dev/null as 0, 1, 2, an explicit small environment, in
@@ -787,7 +263,7 @@ static void req_init(procwait_client_request *rq, char *const *argv)
 	rq->argv = argv;
 	rq->envp = small_env;
 	rq->cwd = S.dir;
-	rq->fds[0] = rq->fds[1] = rq->fds[2] = devnull();
+	rq->fds[0] = rq->fds[1] = rq->fds[2] = fst_devnull();
 }
 
 static void expect_exit(const procwait_result *res, int code, const char *what)
@@ -796,7 +272,7 @@ static void expect_exit(const procwait_result *res, int code, const char *what)
 
 	ck_assert_msg(res->status.kind == PROCWAIT_STATUS_EXITED && res->status.code == code,
 	              "%s: expected exit %d, got %s", what, code,
-	              status_str(&res->status, b, sizeof(b)));
+	              fst_status_str(&res->status, b, sizeof(b)));
 	ck_assert_msg(res->timed_out == 0, "%s: timed_out set", what);
 }
 
@@ -807,17 +283,7 @@ static void expect_signaled(const procwait_result *res, int signo, const char *w
 	ck_assert_msg(res->status.kind == PROCWAIT_STATUS_SIGNALED &&
 	              res->status.signo == signo && res->status.code == 0,
 	              "%s: expected death by signal %d, got %s", what, signo,
-	              status_str(&res->status, b, sizeof(b)));
-}
-
-static void assert_ran(const struct run *r, const char *what)
-{
-	ck_assert_msg(r->start_rc > 0, "%s: procwait_client_start: %s (%s)", what,
-	              procwait_strerror(r->start_rc), r->msg);
-	ck_assert_msg(r->wait_rc == 1, "%s: procwait_client_wait: %d (%s)", what, r->wait_rc,
-	              r->wait_rc < 0 ? procwait_strerror(r->wait_rc) : "timeout");
-	ck_assert_msg(r->res.status.pid == r->start_rc, "%s: status pid %d, started pid %d", what,
-	              (int)r->res.status.pid, r->start_rc);
+	              fst_status_str(&res->status, b, sizeof(b)));
 }
 
 /* ---- spares of the serve() server, seen from outside ------------------------------ */
@@ -848,7 +314,7 @@ static pid_t wait_spare(pid_t not, const char *what)
 /* A request that must run in the idle spare: the spare is found first (a
  * child of the server before anything is sent), then the request runs and
  * its STARTED pid must be that spare's. */
-static void run_in_spare(const procwait_client_request *rq, struct run *r, pid_t *spare_io,
+static void run_in_spare(const procwait_client_request *rq, struct fst_run *r, pid_t *spare_io,
                          const char *what)
 {
 	pid_t spare = wait_spare(*spare_io, what);
@@ -872,24 +338,24 @@ START_TEST(test_serve_statuses)
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct run r;
+	struct fst_run r;
 	pid_t spare = 0, pid;
 
 	srv_start(&cfg);
 
 	req_init(&rq, exit0);
 	run_in_spare(&rq, &r, &spare, "exit 0");
-	assert_ran(&r, "exit 0");
+	fst_assert_ran(&r, "exit 0");
 	expect_exit(&r.res, 0, "exit 0 in a spare");
 
 	req_init(&rq, exit3);
 	run_in_spare(&rq, &r, &spare, "exit 3");
-	assert_ran(&r, "exit 3");
+	fst_assert_ran(&r, "exit 3");
 	expect_exit(&r.res, 3, "exit 3 in a spare");
 
 	req_init(&rq, killterm);
 	run_in_spare(&rq, &r, &spare, "killed by SIGTERM");
-	assert_ran(&r, "killed by SIGTERM");
+	fst_assert_ran(&r, "killed by SIGTERM");
 	expect_signaled(&r.res, SIGTERM, "a spare's request that kills itself with SIGTERM");
 
 	/* Signals forwarded after STARTED: SIGTERM, and SIGUSR2, which the
@@ -918,7 +384,7 @@ START_TEST(test_serve_statuses)
 	req_init(&rq, sleeper);
 	rq.timeout_ms = 200;
 	run_in_spare(&rq, &r, &spare, "timeout");
-	assert_ran(&r, "timeout");
+	fst_assert_ran(&r, "timeout");
 	ck_assert_msg(r.res.status.kind == PROCWAIT_STATUS_SIGNALED &&
 	              r.res.status.signo == SIGTERM && r.res.timed_out == 1,
 	              "a spare's request past its timeout: kind %d signo %d timed_out %d",
@@ -937,9 +403,7 @@ static void roundtrip_in_spare(char *const *argv, char *const *envp, const char 
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct buf got = { NULL, 0, 0 }, want = { NULL, 0, 0 };
-	char real[PATH_MAX];
-	size_t i;
+	struct fst_buf got = { NULL, 0, 0 };
 	pid_t expect, pid;
 	int p[2];
 
@@ -955,20 +419,13 @@ static void roundtrip_in_spare(char *const *argv, char *const *envp, const char 
 	ck_assert_msg(pid == expect, "%s: started as %d, not in the spare %d", what, (int)pid,
 	              (int)expect);
 	*spare = expect;
-	ck_assert_msg(read_all(p[0], &got, 20000) == 0, "%s: no EOF from the child", what);
+	ck_assert_msg(fst_read_all(p[0], &got, 20000) == 0, "%s: no EOF from the child", what);
 	close(p[0]);
 	ck_assert_int_eq(procwait_client_wait(c, 20000, &res), 1);
 	expect_exit(&res, 0, what);
 	procwait_client_close(c);
-	ck_assert_msg(realpath(cwd, real) != NULL, "realpath(%s)", cwd);
-	dump_encode(&want, argv, envp, real);
-	for (i = 0; i < got.n && i < want.n && got.p[i] == want.p[i]; i++)
-		;
-	ck_assert_msg(got.n == want.n && i == want.n,
-	              "%s: the spare's request saw other argv/env/cwd than were sent: %zu bytes "
-	              "vs %zu, first difference at offset %zu", what, got.n, want.n, i);
-	buf_free(&got);
-	buf_free(&want);
+	fst_expect_dump(&got, argv, envp, cwd, what);
+	fst_buf_free(&got);
 }
 
 START_TEST(test_serve_request_state)
@@ -984,7 +441,7 @@ START_TEST(test_serve_request_state)
 	procwait_client_request rq;
 	procwait_client *c;
 	procwait_result res;
-	struct buf out = { NULL, 0, 0 }, err = { NULL, 0, 0 };
+	struct fst_buf out = { NULL, 0, 0 }, err = { NULL, 0, 0 };
 	pid_t spare = 0, pid;
 	int in[2], o[2], e[2], m;
 
@@ -1024,19 +481,19 @@ START_TEST(test_serve_request_state)
 		ck_assert_int_eq(procwait_client_start(c, &rq), (int)pid);
 		spare = pid;
 		close(p[1]);
-		ck_assert_int_eq(read_all(p[0], &out, 20000), 0);
+		ck_assert_int_eq(fst_read_all(p[0], &out, 20000), 0);
 		close(p[0]);
 		ck_assert_int_eq(procwait_client_wait(c, 20000, &res), 1);
 		expect_exit(&res, 0, "@report");
 		procwait_client_close(c);
-		buf_put(&out, "", 1);
+		fst_buf_put(&out, "", 1);
 		snprintf(line, sizeof(line), "%s", (char *)out.p);
 		snprintf(want, sizeof(want),
 		         "fds=0,1,2 blocked=0 ignored=0 caught=0 sid=self pgrp=self ppid=%d\n",
 		         (int)S.pid);
 		ck_assert_msg(strcmp(line, want) == 0,
 		              "a spare's request starts as \"%s\", expected \"%s\"", line, want);
-		buf_free(&out);
+		fst_buf_free(&out);
 	}
 
 	/* Three different descriptors for 0, 1 and 2. */
@@ -1056,26 +513,26 @@ START_TEST(test_serve_request_state)
 	close(e[1]);
 	ck_assert_int_eq(pwt_write_full(in[1], "hello spare", 11), 0);
 	close(in[1]);
-	ck_assert_int_eq(read_all(o[0], &out, 20000), 0);
-	ck_assert_int_eq(read_all(e[0], &err, 20000), 0);
+	ck_assert_int_eq(fst_read_all(o[0], &out, 20000), 0);
+	ck_assert_int_eq(fst_read_all(e[0], &err, 20000), 0);
 	close(o[0]);
 	close(e[0]);
 	ck_assert_int_eq(procwait_client_wait(c, 20000, &res), 1);
 	expect_exit(&res, 0, "@stdio");
 	procwait_client_close(c);
-	buf_put(&out, "", 1);
-	buf_put(&err, "", 1);
+	fst_buf_put(&out, "", 1);
+	fst_buf_put(&err, "", 1);
 	ck_assert_str_eq((char *)out.p, "out:hello spare");
 	ck_assert_str_eq((char *)err.p, "err:hello spare");
-	buf_free(&out);
-	buf_free(&err);
+	fst_buf_free(&out);
+	fst_buf_free(&err);
 
 	/* A request the spare cannot install (its directory is missing):
 	 * exit 127, the reason on the request's own stderr. */
 	{
 		char *const zero[] = { "@exit", "0", NULL };
 		char dir[PATH_MAX];
-		struct run r;
+		struct fst_run r;
 		int p[2];
 
 		snprintf(dir, sizeof(dir), "%s/no such dir", S.dir);
@@ -1085,34 +542,34 @@ START_TEST(test_serve_request_state)
 		rq.fds[2] = p[1];
 		run_in_spare(&rq, &r, &spare, "a missing directory");
 		close(p[1]);
-		ck_assert_int_eq(read_all(p[0], &err, 20000), 0);
+		ck_assert_int_eq(fst_read_all(p[0], &err, 20000), 0);
 		close(p[0]);
-		assert_ran(&r, "a missing directory");
+		fst_assert_ran(&r, "a missing directory");
 		expect_exit(&r.res, 127, "a spare's request with a missing directory");
-		buf_put(&err, "", 1);
+		fst_buf_put(&err, "", 1);
 		ck_assert_msg(strstr((char *)err.p, dir) != NULL,
 		              "the spare's error does not name the directory: \"%s\"", (char *)err.p);
-		buf_free(&err);
+		fst_buf_free(&err);
 	}
 
 	/* PTY mode: the spare makes the terminal its controlling one. */
 	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0) {
 		int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
-		struct run r;
+		struct fst_run r;
 
 		ck_assert_int_ge(s, 0);
 		req_init(&rq, tty);
 		rq.fds[0] = rq.fds[1] = rq.fds[2] = s;
 		rq.flags = PROCWAIT_CLIENT_PTY;
 		run_in_spare(&rq, &r, &spare, "@tty");
-		assert_ran(&r, "@tty");
+		fst_assert_ran(&r, "@tty");
 		expect_exit(&r.res, 0, "@tty in a spare");
-		ck_assert_msg(read_until(m, &out, "\n", 10000), "no line from the spare's terminal");
-		buf_put(&out, "", 1);
+		ck_assert_msg(fst_read_until(m, &out, "\n", 10000), "no line from the spare's terminal");
+		fst_buf_put(&out, "", 1);
 		ck_assert_msg(strstr((char *)out.p, "isatty=1 ctty=self") != NULL,
 		              "a spare did not take the terminal: \"%s\"", (char *)out.p);
-		buf_free(&out);
+		fst_buf_free(&out);
 		close(s);
 	} else {
 		printf("test_serve_request_state: no pseudo-terminals here: PTY part skipped\n");
@@ -1133,13 +590,13 @@ START_TEST(test_serve_sequential)
 		char code[16], what[64];
 		char *const argv[] = { "@exit", code, NULL };
 		procwait_client_request rq;
-		struct run r;
+		struct fst_run r;
 
 		snprintf(code, sizeof(code), "%d", (i * 13 + 1) % 256);
 		snprintf(what, sizeof(what), "request %d of 20", i + 1);
 		req_init(&rq, argv);
 		run_in_spare(&rq, &r, &spare, what);
-		assert_ran(&r, what);
+		fst_assert_ran(&r, what);
 		expect_exit(&r.res, (i * 13 + 1) % 256, what);
 		seen[i] = (pid_t)r.start_rc;
 		for (j = 0; j < i; j++)
@@ -1158,7 +615,7 @@ START_TEST(test_serve_sigterm_idle_spare)
 	srv_start(&cfg);
 	spare = wait_spare(0, "the first spare");
 	srv_stop();   /* SIGTERM: exit 0, no unreaped child, socket gone */
-	ck_assert_msg(gone_within(spare, 5000), "the idle spare %d outlived its server",
+	ck_assert_msg(fst_gone_within(spare, 5000), "the idle spare %d outlived its server",
 	              (int)spare);
 }
 END_TEST
@@ -1174,7 +631,7 @@ START_TEST(test_serve_killed_idle_spare)
 	srv_start(&cfg);
 	spare = wait_spare(0, "the first spare");
 	ck_assert_int_eq(kill(S.pid, SIGKILL), 0);
-	st = reap_within(S.pid, 10000);
+	st = fst_reap_within(S.pid, 10000);
 	S.pid = 0;
 	ck_assert_msg(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	              "the server: status 0x%x", (unsigned)st);
@@ -1191,28 +648,28 @@ START_TEST(test_serve_spare_killed)
 	procwait_client_request rq;
 	pid_t spare, kids[8], again;
 	char line[128], *log;
-	struct run r;
+	struct fst_run r;
 	int n;
 
 	srv_start(&cfg);
 	spare = wait_spare(0, "the first spare");
 	ck_assert_int_eq(kill(spare, SIGKILL), 0);
 	/* Reaped by the server: not even a zombie is left. */
-	ck_assert_msg(gone_within(spare, 5000), "the killed spare %d was not reaped",
+	ck_assert_msg(fst_gone_within(spare, 5000), "the killed spare %d was not reaped",
 	              (int)spare);
 	/* Spares are off until a request is forked the usual way. */
 	pwt_nap_ms(200);
 	n = children_of(S.pid, kids, 8);
 	ck_assert_msg(n == 0, "after its spare died, the server forked another ahead of any "
 	              "request (%d children, first %d)", n, n ? (int)kids[0] : 0);
-	log = log_text();
+	log = fst_log_text(S.dir);
 	snprintf(line, sizeof(line), "spare child %d exited before any request", (int)spare);
 	ck_assert_msg(strstr(log, line) != NULL, "the server did not log \"%s\": %s", line, log);
 	free(log);
 
 	req_init(&rq, seven);
 	run_req(&rq, &r);
-	assert_ran(&r, "the request after the spare died");
+	fst_assert_ran(&r, "the request after the spare died");
 	expect_exit(&r.res, 7, "the request after the spare died");
 	ck_assert_int_ne(r.start_rc, (int)spare);
 
@@ -1220,7 +677,7 @@ START_TEST(test_serve_spare_killed)
 	again = wait_spare(r.start_rc, "the spare after a usual fork");
 	req_init(&rq, eight);
 	run_req(&rq, &r);
-	assert_ran(&r, "the request in the new spare");
+	fst_assert_ran(&r, "the request in the new spare");
 	ck_assert_msg(r.start_rc == again, "started as %d, not in the new spare %d", r.start_rc,
 	              (int)again);
 	expect_exit(&r.res, 8, "the request in the new spare");
@@ -1238,7 +695,7 @@ START_TEST(test_serve_idle_stop)
 	srv_start(&cfg);
 	t0 = pwt_now_ms();   /* the last activity: wait_listening's connection */
 	spare = wait_spare(0, "the idle server's spare");
-	st = reap_within(S.pid, 10000);
+	st = fst_reap_within(S.pid, 10000);
 	S.pid = 0;
 	ck_assert_msg(st >= 0, "a server with an idle spare does not stop after its idle time");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -1246,8 +703,8 @@ START_TEST(test_serve_idle_stop)
 	              (unsigned)st);
 	ck_assert_msg(pwt_now_ms() - t0 >= 600, "the idle server stopped after %lld ms, before "
 	              "its idle time", pwt_now_ms() - t0);
-	ck_assert_msg(!exists(S.path), "the idle server left its socket");
-	ck_assert_msg(gone_within(spare, 5000), "the spare %d outlived the idle server",
+	ck_assert_msg(!fst_exists(S.path), "the idle server left its socket");
+	ck_assert_msg(fst_gone_within(spare, 5000), "the spare %d outlived the idle server",
 	              (int)spare);
 }
 END_TEST
@@ -1399,7 +856,7 @@ START_TEST(test_serve_signal_before_started_nospare)
 		ck_assert_msg(res.status.kind == PROCWAIT_STATUS_SIGNALED &&
 		              res.status.signo == sigs[i],
 		              "try %u: signal %d sent before STARTED was lost: the child %s", i + 1,
-		              sigs[i], status_str(&res.status, b, sizeof(b)));
+		              sigs[i], fst_status_str(&res.status, b, sizeof(b)));
 		procwait_client_close(c);
 	}
 }
@@ -1413,11 +870,11 @@ static procwait_forkserver *inproc_server(int max_children, int spares)
 	procwait_forkserver *fs = NULL;
 	int rc;
 
-	log_open();
+	fst_log_open(S.dir);
 	o.socket_path = S.path;
 	o.max_children = max_children;
 	o.flags = PROCWAIT_FORKSERVER_NO_SIGNALS;
-	o.log = srv_log;
+	o.log = fst_srv_log;
 	rc = procwait_forkserver_new(&o, &fs);
 	ck_assert_msg(rc == 0, "new: %s", procwait_strerror(rc));
 	if (spares)
@@ -1630,7 +1087,7 @@ START_TEST(test_step_handoff)
 	/* free(): the idle spare is killed and reaped. */
 	procwait_forkserver_free(fs);
 	ck_assert_msg(!pwt_exists(spare2), "free() left the idle spare");
-	ck_assert_msg(!exists(S.path), "free() left the socket");
+	ck_assert_msg(!fst_exists(S.path), "free() left the socket");
 	pwt_assert_no_children();
 }
 END_TEST
@@ -1653,7 +1110,7 @@ START_TEST(test_step_stop_idle_spare)
 	ck_assert_msg(rc == PROCWAIT_FORKSERVER_STOPPED, "next() after stop(): %d", rc);
 	ck_assert_msg(!pwt_exists(spare), "the idle spare %d is left after the stop", (int)spare);
 	pwt_assert_no_children();
-	ck_assert_msg(!exists(S.path), "a stopped server left its socket");
+	ck_assert_msg(!fst_exists(S.path), "a stopped server left its socket");
 	ck_assert_int_eq(procwait_forkserver_children(fs), 0);
 	ck_assert_int_eq(procwait_forkserver_next(fs, -1, &req), PROCWAIT_FORKSERVER_STOPPED);
 	/* The spare was killed, or its child() returned -ECANCELED: never
@@ -1697,7 +1154,7 @@ START_TEST(test_step_spare_cancelled)
 	close(p[1]);
 	pwt_nap_ms(50);
 	procwait_forkserver_free(fs);   /* with the placeholder pending */
-	st = reap_within(pid, 10000);
+	st = fst_reap_within(pid, 10000);
 	ck_assert_msg(st >= 0, "the spare of a freed server still waits for a request");
 	ck_assert_int_eq(pwt_read_full(p[0], got, sizeof(got)), 0);
 	close(p[0]);
@@ -1707,7 +1164,7 @@ START_TEST(test_step_spare_cancelled)
 	              got[2], procwait_strerror(got[2]));
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the cancelled spare: status 0x%x",
 	              (unsigned)st);
-	ck_assert_msg(!exists(S.path), "free() left the socket");
+	ck_assert_msg(!fst_exists(S.path), "free() left the socket");
 	pwt_assert_no_children();
 }
 END_TEST
@@ -1739,7 +1196,7 @@ START_TEST(test_step_spare_lost)
 		ck_assert_int_eq(procwait_forkserver_next(fs, 20, &req), PROCWAIT_FORKSERVER_TIMEOUT);
 	}
 	expect_quiet(fs, 200, "spares after a spare died");
-	log = log_text();
+	log = fst_log_text(S.dir);
 	snprintf(line, sizeof(line), "spare child %d exited before any request", (int)dead);
 	ck_assert_msg(strstr(log, line) != NULL, "the server did not log \"%s\": %s", line, log);
 	free(log);
@@ -1919,7 +1376,7 @@ START_TEST(test_step_signal_while_forking_ignored)
 		              res.status.signo == SIGUSR2,
 		              "SIGUSR2 sent before STARTED was lost: the child %s (the server "
 		              "forwarded it before the child had reset the disposition it "
-		              "inherited from the server)", status_str(&res.status, b, sizeof(b)));
+		              "inherited from the server)", fst_status_str(&res.status, b, sizeof(b)));
 	}
 	procwait_client_close(c);
 	procwait_forkserver_free(fs);

@@ -7,6 +7,7 @@ and reaped (if not reaped already) when the test ends, pass or fail.
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -131,14 +132,90 @@ def spawn(tc, argv, cwd=None, env=None, setup=None):
     return pid
 
 
-def proc_state(pid):
-    """The state letter in /proc/pid/stat, or None when it is gone."""
+def stat_fields(pid):
+    """/proc/pid/stat after the comm field, split (bytes): [state, ppid,
+    ...]; None when pid is gone."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             data = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return data[data.rindex(b")") + 2:][:1].decode()
+    return data[data.rindex(b")") + 2:].split()
+
+
+def proc_state(pid):
+    """The state letter in /proc/pid/stat, or None when it is gone."""
+    f = stat_fields(pid)
+    return None if f is None else f[0][:1].decode()
+
+
+def starttime(pid):
+    """pid's start time (clock ticks since boot), None when it is gone."""
+    f = stat_fields(pid)
+    return None if f is None else int(f[19])
+
+
+def running(pid, start=None):
+    """pid exists, is not a zombie, and (given start) is the same process."""
+    f = stat_fields(pid)
+    if f is None or f[0] in (b"Z", b"X"):
+        return False
+    return start is None or int(f[19]) == start
+
+
+def procs_under(top):
+    """Live processes (not zombies) whose cwd is top or below it, this one
+    left out."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink("/proc/%s/cwd" % name)
+        except OSError:
+            continue
+        if cwd == top or cwd.startswith(top + os.sep):
+            out.append(int(name))
+    return out
+
+
+def kill_if_same(pid, start):
+    """SIGKILL pid if it is still the process that started at start (a
+    starttime(); nothing when start is None)."""
+    if start is not None and running(pid, start):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def kill_leftovers(started, top):
+    """SIGKILL what a test left running: the processes of started ({pid:
+    starttime}) that still run as themselves, and every process whose cwd
+    is top or below it."""
+    for pid, start in started.items():
+        kill_if_same(pid, start)
+    for pid in procs_under(top):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def stop_group_leader(proc, timeout):
+    """Stop a subprocess.Popen started with start_new_session=True: SIGTERM,
+    then, when it has not exited within timeout seconds, SIGKILL to its whole
+    process group; waits for it (10 s more at the most)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
 
 
 def wait_state(pid, states, timeout=10.0):

@@ -18,7 +18,8 @@ import unittest
 
 from procwait import _lib
 
-from tests._util import BINDING_DIR, PYTHON
+from tests._util import (BINDING_DIR, PYTHON, kill_leftovers, procs_under, running,
+                         starttime, stop_group_leader)
 
 SERVE = [PYTHON, "-m", "procwait", "serve"]
 
@@ -30,52 +31,6 @@ def setUpModule():
 
 
 # ---- processes ------------------------------------------------------------------
-
-def _stat_fields(pid):
-    """/proc/pid/stat after the comm field, split; None when gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return data[data.rindex(b")") + 2:].split()
-
-
-def _starttime(pid):
-    f = _stat_fields(pid)
-    return None if f is None else int(f[19])
-
-
-def _running(pid, start=None):
-    """pid exists, is not a zombie, and (given start) is the same process."""
-    f = _stat_fields(pid)
-    if f is None or f[0] in (b"Z", b"X"):
-        return False
-    return start is None or int(f[19]) == start
-
-
-def _procs_under(top):
-    """Live processes (not zombies) whose cwd is top or below it."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink("/proc/%s/cwd" % name)
-        except OSError:
-            continue
-        if cwd == top or cwd.startswith(top + os.sep):
-            out.append(int(name))
-    return out
-
-
-def _kill_if_same(pid, start):
-    if start is not None and _running(pid, start):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
 
 def _read_until_eof(fds, timeout, what="the child"):
     """Read every fd in fds to EOF (select, with a deadline): list of bytes."""
@@ -119,7 +74,7 @@ def _wait_gone(pids, timeout, what):
     """pids is {pid: starttime}; fail unless all are gone within timeout."""
     deadline = time.monotonic() + timeout
     while True:
-        alive = [p for p, st in pids.items() if _running(p, st)]
+        alive = [p for p, st in pids.items() if running(p, st)]
         if not alive:
             return
         if time.monotonic() > deadline:
@@ -152,13 +107,7 @@ class ServeTestCase(unittest.TestCase):
         return d
 
     def _kill_leftovers(self):
-        for pid, start in self.children.items():
-            _kill_if_same(pid, start)
-        for pid in _procs_under(self.tmp):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_leftovers(self.children, self.tmp)
 
     def write(self, path, text):
         with open(path, "w") as f:
@@ -210,16 +159,7 @@ class ServeTestCase(unittest.TestCase):
             return ""
 
     def _stop_server(self, proc):
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(10)
+        stop_group_leader(proc, 10)
 
     def wait_server(self, proc, timeout, what):
         try:
@@ -255,7 +195,7 @@ class ServeTestCase(unittest.TestCase):
         finally:
             for fd in (in_r, out_w, err_w):
                 os.close(fd)
-        self.children[pid] = _starttime(pid)
+        self.children[pid] = starttime(pid)
         return c, pid, in_w, out_r, err_r, inodes
 
     def request(self, args, stdin=b"", env=None, cwd=None, timeout=20.0):
@@ -281,6 +221,19 @@ class ServeTestCase(unittest.TestCase):
                            cwd=self.proj if cwd is None else cwd, timeout=30)
         return p.returncode, p.stdout.decode("utf-8", "replace"), \
             p.stderr.decode("utf-8", "replace")
+
+    def _same_json_as_plain(self, cases, what):
+        """For each (args, stdin) of cases, in a subtest: the served child
+        and a fresh interpreter both exit 0 with nothing on stderr, and print
+        the same JSON on stdout (what: what it holds, for the message)."""
+        for args, stdin in cases:
+            with self.subTest(args=args):
+                code, out, err, _ = self.request(args, stdin=stdin)
+                pcode, pout, perr = self.plain(args, stdin=stdin)
+                self.assertEqual((pcode, perr), (0, ""), "plain python failed")
+                self.assertEqual((code, err), (0, ""), "the served child failed")
+                self.assertEqual(json.loads(out), json.loads(pout),
+                                 "%s differ from plain python's" % what)
 
 
 def _close_quietly(fd):
@@ -374,7 +327,7 @@ class ReportTest(ServeTestCase):
                 self.assertEqual(p.stdout, b"")
                 self.assertEqual(os.listdir(self.sockdir), [],
                                  "a refused command line left files behind")
-                self.assertEqual(_procs_under(self.tmp), [],
+                self.assertEqual(procs_under(self.tmp), [],
                                  "a refused command line left processes behind")
 
 
@@ -447,16 +400,8 @@ class ChildStatusTest(ServeTestCase):
             (["-", "a1", "a2"], probe.encode()),
             ([], probe.encode()),
         ]
-        for args, stdin in cases:
-            with self.subTest(args=args):
-                code, out, err, _ = self.request(args, stdin=stdin)
-                pcode, pout, perr = self.plain(args, stdin=stdin)
-                self.assertEqual((pcode, perr), (0, ""), "plain python failed")
-                self.assertEqual((code, err), (0, ""), "the served child failed")
-                self.assertEqual(json.loads(out), json.loads(pout),
-                                 "[sys.argv, sys.path[0], sys.orig_argv, __name__, "
-                                 "__spec__.name, __main__] differ from "
-                                 "plain python's")
+        self._same_json_as_plain(cases, "[sys.argv, sys.path[0], sys.orig_argv, __name__, "
+                                        "__spec__.name, __main__]")
 
     def test_script_path_kept_as_spelled(self):
         # python makes the script's path absolute without normalising it:
@@ -485,17 +430,10 @@ class ChildStatusTest(ServeTestCase):
                  "                  globals().get('__cached__', 'unset')]))\n")
         self.write(os.path.join(self.proj, "probe.py"), probe)
         self.write(os.path.join(self.proj, "pw_probemod.py"), probe)
-        for args, stdin in ((["-c", probe], b""), (["-m", "pw_probemod"], b""),
-                            (["probe.py"], b""), (["-"], probe.encode()),
-                            ([], probe.encode())):
-            with self.subTest(args=args):
-                code, out, err, _ = self.request(args, stdin=stdin)
-                pcode, pout, perr = self.plain(args, stdin=stdin)
-                self.assertEqual((pcode, perr), (0, ""), "plain python failed")
-                self.assertEqual((code, err), (0, ""), "the served child failed")
-                self.assertEqual(json.loads(out), json.loads(pout),
-                                 "[__file__, __cached__] of __main__ differ from "
-                                 "plain python's")
+        self._same_json_as_plain(((["-c", probe], b""), (["-m", "pw_probemod"], b""),
+                                  (["probe.py"], b""), (["-"], probe.encode()),
+                                  ([], probe.encode())),
+                                 "[__file__, __cached__] of __main__")
 
     def test_errors_in_each_form_are_a_plain_pythons(self):
         self.start_server("--preload", "json")
@@ -589,31 +527,29 @@ class FreshStateTest(ServeTestCase):
                 _read_until_eof([out_r, err_r], 20)
                 self.assertEqual(c.wait(20), (0, False))
 
-    def test_random_is_reseeded_per_child(self):
-        self.start_server("--preload", "random")
+    def _three_children_differ(self, preload, code, what):
+        """Three children of a server preloading preload run code (exit 0,
+        nothing on stderr): their outputs must all differ."""
+        self.start_server("--preload", preload)
         outs = set()
         for i in range(3):
-            code, out, err, _ = self.request(
-                ["-c", "import random; print(random.getrandbits(64))"])
-            self.assertEqual((code, err), (0, ""))
+            rc, out, err, _ = self.request(["-c", code])
+            self.assertEqual((rc, err), (0, ""))
             outs.add(out)
-        self.assertEqual(len(outs), 3, "children share the random state: %r" % outs)
+        self.assertEqual(len(outs), 3, "children share %s: %r" % (what, outs))
 
+    def test_random_is_reseeded_per_child(self):
+        self._three_children_differ("random", "import random; print(random.getrandbits(64))",
+                                    "the random state")
 
     def test_numpy_global_generator_is_reseeded_per_child(self):
         try:
             import numpy  # noqa: F401
         except ImportError:
             self.skipTest("numpy is not installed (apt-get install python3-numpy)")
-        self.start_server("--preload", "numpy")
-        outs = set()
-        for i in range(3):
-            code, out, err, _ = self.request(
-                ["-c", "import numpy; print(numpy.random.randint(0, 2**62, 4).tolist(), "
-                       "numpy.random.standard_normal())"])
-            self.assertEqual((code, err), (0, ""))
-            outs.add(out)
-        self.assertEqual(len(outs), 3, "children share numpy's global state: %r" % outs)
+        self._three_children_differ(
+            "numpy", "import numpy; print(numpy.random.randint(0, 2**62, 4).tolist(), "
+                     "numpy.random.standard_normal())", "numpy's global state")
 
     def test_real_world_preload_pytest(self):
         # pytest loads importlib.metadata: a child's set-up once failed on

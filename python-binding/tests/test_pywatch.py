@@ -16,7 +16,8 @@ import unittest
 
 from procwait import _lib
 
-from tests._util import BINDING_DIR, PYTHON
+from tests._util import (BINDING_DIR, PYTHON, kill_leftovers, procs_under, running,
+                         starttime, stop_group_leader)
 
 WATCH = [PYTHON, "-m", "procwait", "watch"]
 STEP = 20.0   # seconds allowed for one reaction of the watcher (a noisy box)
@@ -32,43 +33,6 @@ def setUpModule():
 
 
 # ---- processes ------------------------------------------------------------------
-
-def _stat_fields(pid):
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return data[data.rindex(b")") + 2:].split()
-
-
-def _starttime(pid):
-    f = _stat_fields(pid)
-    return None if f is None else int(f[19])
-
-
-def _running(pid, start=None):
-    """pid exists, is not a zombie, and (given start) is the same process."""
-    f = _stat_fields(pid)
-    if f is None or f[0] in (b"Z", b"X"):
-        return False
-    return start is None or int(f[19]) == start
-
-
-def _procs_under(top):
-    """Live processes (not zombies) whose cwd is top or below it."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            cwd = os.readlink("/proc/%s/cwd" % name)
-        except OSError:
-            continue
-        if cwd == top or cwd.startswith(top + os.sep):
-            out.append(int(name))
-    return out
-
 
 class Output:
     """The watcher's stdout and stderr, read line by line with select and
@@ -169,17 +133,7 @@ class WatchTestCase(unittest.TestCase):
         self.seen = {}   # pid -> starttime of every tier and run reported
 
     def _kill_leftovers(self):
-        for pid, start in self.seen.items():
-            if start is not None and _running(pid, start):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for pid in _procs_under(self.tmp):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_leftovers(self.seen, self.tmp)
 
     def write(self, name, text):
         """Write in place (one close-after-write event for a file that exists)."""
@@ -208,7 +162,7 @@ class WatchTestCase(unittest.TestCase):
     def record(self, pid):
         pid = int(pid)
         if pid not in self.seen:
-            self.seen[pid] = _starttime(pid)
+            self.seen[pid] = starttime(pid)
         return pid
 
     def start_watch(self, *args):
@@ -220,16 +174,7 @@ class WatchTestCase(unittest.TestCase):
 
     def _stop_watch(self, proc):
         try:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    proc.wait(10)
+            stop_group_leader(proc, 15)
         finally:
             proc.stdout.close()
             proc.stderr.close()
@@ -239,8 +184,8 @@ class WatchTestCase(unittest.TestCase):
         directory in TMPDIR, within timeout."""
         deadline = time.monotonic() + timeout
         while True:
-            alive = [p for p, st in self.seen.items() if _running(p, st)]
-            under = _procs_under(self.tmp)
+            alive = [p for p, st in self.seen.items() if running(p, st)]
+            under = procs_under(self.tmp)
             left = os.listdir(self.tmpdir)
             if not alive and not under and not left:
                 return
@@ -389,11 +334,11 @@ class TiersTest(WatchTestCase):
         self.assertNotIn(ready[1], pids.values())
         self.assertNotIn(ready[2], pids.values())
         self.assertEqual(run, (ready[1], ready[2], 2), "after an a.py edit")
-        self.assertTrue(_running(pids[0], self.seen[pids[0]]), "tier 0 must be kept")
+        self.assertTrue(running(pids[0], self.seen[pids[0]]), "tier 0 must be kept")
         replaced = [p for p in self.seen if p not in (pids[0], ready[1], ready[2])]
         self.assertEqual(len(replaced), 3, self.seen)
         for old in replaced:
-            self.assertFalse(_running(old, self.seen[old]), "the replaced tier %d still runs"
+            self.assertFalse(running(old, self.seen[old]), "the replaced tier %d still runs"
                              % old)
         self.assertIsNone(proc.poll())
 
@@ -465,7 +410,7 @@ class TiersTest(WatchTestCase):
         self.assertEqual(m.group(2), "2", out.transcript())
         self.assertNotEqual(self.record(m.group(1)), first)
         out.expect("err", r"^procwait watch: exit 0 in ", what="the second run's exit")
-        self.assertFalse(_running(first, self.seen[first]),
+        self.assertFalse(running(first, self.seen[first]),
                          "the run in progress was not stopped by the change")
 
     def test_a_failing_tier_is_reported_and_retried(self):
@@ -483,7 +428,7 @@ class TiersTest(WatchTestCase):
                          1.0, "a run after tier 2 failed")
         out.assert_quiet("out", r"^RUN ", 0.0, "a run after tier 2 failed")
         self.assertIsNone(proc.poll(), "the watcher exited after a failing tier")
-        self.assertTrue(_running(pids[1], self.seen[pids[1]]), "tier 1 must be kept")
+        self.assertTrue(running(pids[1], self.seen[pids[1]]), "tier 1 must be kept")
 
         run, lines, ready = self.step(out, lambda: self.write("b.py", B_SRC), "b.py")
         self.assertIn("procwait watch: restarting tier 2", lines)
@@ -508,7 +453,7 @@ class StopTest(WatchTestCase):
         for k in range(3):
             self.record(out.expect("err", READY_RE, what="tier %d ready" % k).group(3))
         run = self.record(out.expect("out", r"^RUN pid=(\d+)$", what="the run").group(1))
-        self.assertTrue(_running(run), "the run is not running")
+        self.assertTrue(running(run), "the run is not running")
         self.assertEqual(len(self.seen), 4, self.seen)
         if to_group:
             os.killpg(proc.pid, signo)   # as a terminal's Ctrl-C
@@ -540,7 +485,7 @@ class StopTest(WatchTestCase):
             self.assertLess(time.monotonic(), deadline, "tier 0 never started importing")
             self.assertIsNone(proc.poll(), "the watcher exited")
             time.sleep(0.02)
-        tier0 = [p for p in _procs_under(self.tmp) if p != proc.pid]
+        tier0 = [p for p in procs_under(self.tmp) if p != proc.pid]
         self.assertEqual(len(tier0), 1, "tier 0 is not running: %r" % tier0)
         self.record(tier0[0])
         os.kill(proc.pid, signal.SIGTERM)
