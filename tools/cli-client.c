@@ -51,6 +51,14 @@ int cli_block_signals(const int *sigs, size_t n)
  * useless). */
 #define VERDICT_MS 1000
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int cli_send_started(procwait_client *c, const procwait_client_request *rq, int sfd,
                      int *interrupted)
 {
@@ -64,11 +72,8 @@ int cli_send_started(procwait_client *c, const procwait_client_request *rq, int 
 		int ms = -1;
 
 		if (give_up) {
-			struct timespec ts;
-			int64_t now;
+			int64_t now = now_ms();
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 			if (now >= give_up) {
 				*interrupted = last;
 				return 0;
@@ -96,13 +101,8 @@ int cli_send_started(procwait_client *c, const procwait_client_request *rq, int 
 					return 0;
 				}
 				last = s;
-				if (!give_up) {
-					struct timespec ts;
-
-					clock_gettime(CLOCK_MONOTONIC, &ts);
-					give_up = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-					          VERDICT_MS;
-				}
+				if (!give_up)
+					give_up = now_ms() + VERDICT_MS;
 			} else if (s == SIGTSTP) {
 				raise(SIGSTOP);   /* nothing runs yet: stop alone */
 			}
