@@ -12,11 +12,17 @@
 
 /* In order of preference; the poll fallback is always last. */
 static const struct pw__backend *const pw__backends[] = {
+#ifdef HAVE_WIN32_BACKEND
+	&pw__backend_win32,
+#else
 #ifdef HAVE_PIDFD_BACKEND
 	&pw__backend_pidfd,
 #endif
-	/* Slots for the kqueue (HAVE_KQUEUE) and win32 (_WIN32) backends. */
+#ifdef HAVE_KQUEUE_BACKEND
+	&pw__backend_kqueue,
+#endif
 	&pw__backend_poll,
+#endif
 };
 #define PW_NBACKENDS (sizeof(pw__backends) / sizeof(pw__backends[0]))
 
@@ -28,7 +34,7 @@ static _Atomic(const struct pw__backend *) pw__latched;
 static atomic_llong pw__latched_reason;
 static const char *const pw__calls[] = {
 	"?", "pidfd_open", "waitid", "pidfd_send_signal", "poll", "clone",
-	"epoll_ctl", "PROCWAIT_BACKEND",
+	"epoll_ctl", "PROCWAIT_BACKEND", "kqueue", "kevent", "OpenProcess",
 };
 
 /* The last per-call fallback of this thread (thread-local, not shared). */
@@ -71,9 +77,9 @@ void pw__fallback(int err, const char *syscall)
 	if (err > 0)
 		err = -err;
 	pw__fallback_note(err, syscall);
-	if (pw__errclass(err) == PW_ERR_PERMANENT) {
+	if (pw__errclass(err) == PW_ERR_PERMANENT && &PW_BACKEND_LAST != pw__backends[0]) {
 		latch_reason(err, syscall);
-		atomic_store(&pw__latched, &pw__backend_poll);
+		atomic_store(&pw__latched, &PW_BACKEND_LAST);
 	}
 }
 
@@ -126,7 +132,7 @@ static const struct pw__backend *choose(int *latch)
 	}
 	/* The poll fallback; chosen through PROCWAIT_BACKEND=poll it is no
 	 * fallback and leaves no reason behind. */
-	return &pw__backend_poll;
+	return &PW_BACKEND_LAST;
 }
 
 const struct pw__backend *pw__backend_get(void)

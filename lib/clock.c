@@ -7,11 +7,22 @@
 
 int64_t pw__now_ns(void)
 {
+#ifdef HAVE_WIN32_BACKEND
+	/* QueryPerformanceCounter is monotonic; its frequency is fixed at
+	 * boot. Split the conversion so that it cannot overflow. */
+	LARGE_INTEGER f, c;
+
+	QueryPerformanceFrequency(&f);
+	QueryPerformanceCounter(&c);
+	return (int64_t)(c.QuadPart / f.QuadPart) * 1000000000LL +
+	       (int64_t)(c.QuadPart % f.QuadPart) * 1000000000LL / f.QuadPart;
+#else
 	struct timespec ts;
 
 	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+#endif
 }
 
 void pw__deadline_init(pw__deadline *d, int timeout_ms)
@@ -71,8 +82,13 @@ void pw__sleep_ns(int64_t ns, const pw__deadline *d)
 		ns = left;
 	if (ns <= 0)
 		return;
+#ifdef HAVE_WIN32_BACKEND
+	(void)ts;
+	Sleep((DWORD)((ns + 999999) / 1000000));   /* rounded up to whole ms */
+#else
 	ts.tv_sec = (time_t)(ns / 1000000000LL);
 	ts.tv_nsec = (long)(ns % 1000000000LL);
 	/* EINTR simply ends the nap: the caller re-checks and recomputes. */
 	nanosleep(&ts, NULL);
+#endif
 }

@@ -53,7 +53,6 @@
 	X(ENOTSOCK, "Socket operation on non-socket") \
 	X(EADDRINUSE, "Address already in use") \
 	X(EALREADY, "Operation already in progress") \
-	X(ESHUTDOWN, "Cannot send after transport endpoint shutdown") \
 	X(ECONNREFUSED, "Connection refused") \
 	X(ECONNRESET, "Connection reset by peer") \
 	X(ETIMEDOUT, "Timed out") \
@@ -69,6 +68,9 @@ struct pw__errinfo {
 #define PW_ERRNO_ENTRY(e, m) { e, #e, m },
 static const struct pw__errinfo pw__errtab[] = {
 	PW_ERRNO_TABLE(PW_ERRNO_ENTRY)
+#ifdef ESHUTDOWN   /* not on Windows, where nothing of ours returns it */
+	PW_ERRNO_ENTRY(ESHUTDOWN, "Cannot send after transport endpoint shutdown")
+#endif
 };
 
 static const struct pw__errinfo *lookup(int err)

@@ -11,10 +11,14 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#ifdef HAVE_WIN32_BACKEND
+#include <windows.h>
+#else
+#include <pthread.h>
 #include <sys/wait.h>
+#endif
 
 #include <procwait/procwait.h>
 
@@ -24,6 +28,24 @@
 /* The fallback backoff: 0.1 ms doubling to a 40 ms cap (DESIGN.md §4). */
 #define PW_BACKOFF_MIN_NS  100000LL
 #define PW_BACKOFF_MAX_NS  40000000LL
+
+/* ---- locks ------------------------------------------------------------ */
+
+/* A plain mutex: an SRW lock on Windows (no winpthreads DLL to ship), a
+ * pthread mutex elsewhere. Never held across a blocking wait. */
+#ifdef HAVE_WIN32_BACKEND
+typedef SRWLOCK pw__mutex;
+static inline void pw__mutex_init(pw__mutex *m) { InitializeSRWLock(m); }
+static inline void pw__mutex_destroy(pw__mutex *m) { (void)m; }
+static inline void pw__mutex_lock(pw__mutex *m) { AcquireSRWLockExclusive(m); }
+static inline void pw__mutex_unlock(pw__mutex *m) { ReleaseSRWLockExclusive(m); }
+#else
+typedef pthread_mutex_t pw__mutex;
+static inline void pw__mutex_init(pw__mutex *m) { pthread_mutex_init(m, NULL); }
+static inline void pw__mutex_destroy(pw__mutex *m) { pthread_mutex_destroy(m); }
+static inline void pw__mutex_lock(pw__mutex *m) { pthread_mutex_lock(m); }
+static inline void pw__mutex_unlock(pw__mutex *m) { pthread_mutex_unlock(m); }
+#endif
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -74,6 +96,32 @@ void pw__fallback(int err, const char *syscall);
  * NULL when out of memory. */
 char **pw__strv_dup(char *const *v);
 
+/* ---- wait sets' readiness notifiers ------------------------------------ */
+
+/* One per platform mechanism: epoll over pidfds (notify-epoll.c), a kqueue
+ * with EVFILT_PROC registrations (notify-kqueue.c), WaitForMultipleObjects
+ * on groups (notify-win32.c). A notifier may refuse a member (-errno): the
+ * set's backoff loop then serves it. */
+typedef struct pw__notify pw__notify;
+struct pw__notify_ops {
+	int (*open)(pw__notify **out);
+	void (*close)(pw__notify *n);
+	/* The pollable descriptor of the set, or -ENOTSUP. */
+	int (*fd)(const pw__notify *n);
+	int (*add)(pw__notify *n, procwait_proc *p);
+	int (*del)(pw__notify *n, procwait_proc *p);
+	/* Wait up to timeout_ms for ready members; fills ready[] with up to
+	 * max handles. Returns the count, 0 on timeout, -EINTR or -errno. A
+	 * member once reported stays reported until it is deleted or added
+	 * again (level-triggered) or not (one-shot): the set deletes every
+	 * member it was told about. */
+	int (*wait)(pw__notify *n, procwait_proc **ready, int max, int timeout_ms);
+};
+
+extern const struct pw__notify_ops pw__notify_epoll;
+extern const struct pw__notify_ops pw__notify_kqueue;
+extern const struct pw__notify_ops pw__notify_win32;
+
 /* ---- backends ------------------------------------------------------------ */
 
 struct pw__backend {
@@ -85,21 +133,45 @@ struct pw__backend {
 	/* Give a fresh handle (pid and child already set) its event source,
 	 * e.g. a pidfd in p->fd. -errno on failure, classified by the caller. */
 	int (*attach)(procwait_proc *p);
+	/* Release what attach gave (NULL: nothing to release but p->fd). */
+	void (*detach)(procwait_proc *p);
 	/* Block until the handle's event source is ready or timeout_ms
 	 * passes: 1 ready, 0 timed out, -EINTR, or -errno. NULL for a backend
 	 * without event source: the front end runs the backoff loop. */
-	int (*block)(const procwait_proc *p, int timeout_ms);
-	/* waitid(2) on this handle's process: 0 or -errno. */
-	int (*waitid)(const procwait_proc *p, siginfo_t *si, int options);
+	int (*block)(procwait_proc *p, int timeout_ms);
+	/* Check once without blocking, p->lock held and p not reaped: 1
+	 * exited (st filled, child reaped unless NOREAP, p->reaped set when
+	 * reaped), 0 still running, -errno. */
+	int (*check)(procwait_proc *p, unsigned flags, procwait_status *st);
 	/* Send a signal: 0 or -errno. */
-	int (*signal)(const procwait_proc *p, int signo);
+	int (*signal)(procwait_proc *p, int signo);
+	/* The notifier for wait sets made while this backend is in use. */
+	const struct pw__notify_ops *notify;
+#ifndef HAVE_WIN32_BACKEND
+	/* POSIX backends share pw__posix_check(), which needs these two. */
+	/* waitid(2) on this handle's process: 0 or -errno. */
+	int (*waitid)(procwait_proc *p, siginfo_t *si, int options);
+	/* For a process that is not our child: has it exited? 1 or 0; never
+	 * 1 for a process that still runs. */
+	int (*exited)(procwait_proc *p);
+#endif
 };
 
 extern const struct pw__backend pw__backend_pidfd;
+extern const struct pw__backend pw__backend_kqueue;
+extern const struct pw__backend pw__backend_win32;
 extern const struct pw__backend pw__backend_poll;
 
 /* The backend new handles use: probed once and latched (atomic). */
 const struct pw__backend *pw__backend_get(void);
+
+/* The backend of last resort: the waitpid/kill backoff loop on POSIX, the
+ * win32 backend itself on Windows (it has no fallback to fall to). */
+#ifdef HAVE_WIN32_BACKEND
+#define PW_BACKEND_LAST pw__backend_win32
+#else
+#define PW_BACKEND_LAST pw__backend_poll
+#endif
 
 /* ---- process handles ----------------------------------------------------- */
 
@@ -107,13 +179,20 @@ enum pw__child { PW_CHILD_UNKNOWN, PW_CHILD_YES, PW_CHILD_NO };
 
 struct procwait_proc {
 	pid_t pid;
-	int fd;                         /* pidfd, or -1 */
+	int fd;                         /* pidfd or kqueue, or -1 */
+#ifdef HAVE_WIN32_BACKEND
+	HANDLE handle;                  /* the process, SYNCHRONIZE | QUERY_LIMITED */
+	int signo;                      /* the signal a TerminateProcess stood for */
+	void *wgroup;                   /* notify-win32.c: helper group, NULL inline */
+	int wslot;                      /* notify-win32.c: index there */
+#endif
 	const struct pw__backend *be;   /* what serves this handle */
 	int child;                      /* enum pw__child */
 	int reaped;                     /* status handed out: -ECHILD after */
 	int waitid_by_pid;              /* the backend's waitid failed: use P_PID */
 	uint64_t starttime;             /* /proc start time (pid-only handles), 0 unknown */
-	pthread_mutex_t lock;           /* serialises check-and-reap, signal */
+	int gone;                       /* kqueue: exited before it could be watched */
+	pw__mutex lock;                 /* serialises check-and-reap, signal */
 	/* wait-set membership, owned by the set */
 	procwait_waitset *set;
 	void *set_data;
@@ -131,8 +210,22 @@ procwait_proc *pw__proc_alloc(pid_t pid, int child);   /* NULL on ENOMEM */
  * Returns 0 or -errno (only for a process that is gone or invalid). */
 int pw__proc_attach(procwait_proc *p);
 void pw__proc_free(procwait_proc *p);
+
+#ifndef HAVE_WIN32_BACKEND
+/* ---- what the POSIX backends share (wait-posix.c) ---------------------- */
+
 /* Learn whether p is a child of ours, through its own backend. */
 void pw__proc_detect_child(procwait_proc *p);
+/* The check of struct pw__backend for POSIX: waitid for children, the
+ * backend's exited() for others, status "unknown" where it is lost. */
+int pw__posix_check(procwait_proc *p, unsigned flags, procwait_status *st);
+/* pw__proc_attach() on POSIX. */
+int pw__posix_attach(procwait_proc *p);
+/* The poll backend's answers, which the others use for pid-only work. */
+int pw__poll_waitid(procwait_proc *p, siginfo_t *si, int options);
+int pw__poll_exited(procwait_proc *p);
+int pw__poll_signal(procwait_proc *p, int signo);
+#endif
 
 /* Check once, without blocking: 1 exited (st filled, child reaped unless
  * NOREAP), 0 still running, or -ECHILD when already reaped through p. */
@@ -142,7 +235,8 @@ int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st);
 int pw__proc_wait(procwait_proc *p, const pw__deadline *d, unsigned flags,
                   procwait_status *st);
 
-/* Linux /proc helpers (procstate-linux.c). */
+/* Process state helpers: from /proc on Linux (procstate-linux.c); elsewhere
+ * (procstate-none.c) both answer -ENOSYS. */
 struct pw__stat {
 	int state;              /* the state letter: R, S, Z, X, ... */
 	long num_threads;       /* live threads; -1 when not found */
@@ -160,21 +254,23 @@ int pw__proc_tgid(pid_t pid);
  * -ENODATA when no name is found, -ERANGE when buf is too small. */
 int pw__tty_name(uint64_t tty_nr, char *buf, size_t size);
 
-/* ---- wait sets: the readiness notifier (notify-epoll.c) ---------------- */
+/* ---- system call wrappers ---------------------------------------------- */
 
-int pw__notify_open(void);
-int pw__notify_add(int nfd, procwait_proc *p);
-int pw__notify_del(int nfd, procwait_proc *p);
-/* Wait up to timeout_ms for ready members; fills ready[] with up to max
- * handles. Returns the count, 0 on timeout, -EINTR or -errno. */
-int pw__notify_wait(int nfd, procwait_proc **ready, int max, int timeout_ms);
-
-/* ---- system call wrappers (sys-linux.c) -------------------------------- */
-
-int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
 /* poll(2) one descriptor for POLLIN: 1 ready, 0 timed out, or -errno
- * (-EINTR included); timeout_ms as for poll, 0 to look without waiting. */
+ * (-EINTR included); timeout_ms as for poll, 0 to look without waiting
+ * (clock.c, on every POSIX system). */
 int pw__fd_wait(int fd, int timeout_ms);
+#ifdef HAVE_WIN32_BACKEND
+/* A Win32 error code as -errno (wait-win32.c). */
+int pw__win_errno(unsigned long err);
+/* argv (UTF-8) as one CreateProcessW command line that the C runtime splits
+ * back into the same vector (spawn-win32.c): 0 or -errno; free() *out. */
+int pw__win_cmdline(char *const *argv, wchar_t **out);
+#endif
+/* A close-on-exec kqueue: fd or -errno (wait-kqueue.c). */
+int pw__kq_open(void);
+/* sys-linux.c */
+int pw__pidfd_open(pid_t pid);                    /* fd or -errno */
 int pw__pidfd_send_signal(int pidfd, int signo);  /* 0 or -errno */
 /* The pid a pidfd refers to, from /proc/self/fdinfo (wait-pidfd.c):
  * -ESRCH once the process is reaped, -EINVAL when fd is no pidfd, -ENOSYS

@@ -40,17 +40,6 @@ struct procwait_supervisor {
 	int qhead, qlen, qcap;
 };
 
-static const char *const state_names[] = {
-	"stopped", "running", "backoff", "stopping", "exited", "fatal"
-};
-
-PROCWAIT_EXTERN const char *procwait_service_state_name(int state)
-{
-	if (state < 0 || state >= (int)(sizeof(state_names) / sizeof(state_names[0])))
-		return "unknown";
-	return state_names[state];
-}
-
 /* ---- events ----------------------------------------------------------------- */
 
 static procwait_service_event *emit(struct svc *s, int state)

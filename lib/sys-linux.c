@@ -3,7 +3,6 @@
  * them (configure's HAVE_PIDFD_OPEN, ...) and syscall(2) otherwise. */
 #include "internal.h"
 
-#include <poll.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #ifdef HAVE_SYS_PIDFD_H
@@ -41,16 +40,4 @@ int pw__pidfd_send_signal(int pidfd, int signo)
 	r = -1;
 #endif
 	return r < 0 ? -errno : 0;
-}
-
-int pw__fd_wait(int fd, int timeout_ms)
-{
-	struct pollfd pfd;
-	int r;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	r = poll(&pfd, 1, timeout_ms);
-	return r < 0 ? -errno : r > 0;
 }

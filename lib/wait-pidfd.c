@@ -13,7 +13,7 @@
 #define P_PIDFD 3
 #endif
 
-static int pidfd_waitid(const procwait_proc *p, siginfo_t *si, int options)
+static int pidfd_waitid(procwait_proc *p, siginfo_t *si, int options)
 {
 	return waitid((idtype_t)P_PIDFD, (id_t)p->fd, si, options) < 0 ? -errno : 0;
 }
@@ -65,12 +65,19 @@ static int pidfd_attach(procwait_proc *p)
 	return 0;
 }
 
-static int pidfd_block(const procwait_proc *p, int timeout_ms)
+static int pidfd_block(procwait_proc *p, int timeout_ms)
 {
 	return pw__fd_wait(p->fd, timeout_ms);
 }
 
-static int pidfd_signal(const procwait_proc *p, int signo)
+/* A pidfd turns readable once the whole thread group has exited and not
+ * before (a zombie leader with live threads keeps it quiet). */
+static int pidfd_exited(procwait_proc *p)
+{
+	return pw__fd_wait(p->fd, 0) > 0;
+}
+
+static int pidfd_signal(procwait_proc *p, int signo)
 {
 	return pw__pidfd_send_signal(p->fd, signo);
 }
@@ -80,9 +87,13 @@ const struct pw__backend pw__backend_pidfd = {
 	.attach_call = "pidfd_open",
 	.probe = pidfd_probe,
 	.attach = pidfd_attach,
+	.detach = NULL,
 	.block = pidfd_block,
-	.waitid = pidfd_waitid,
+	.check = pw__posix_check,
 	.signal = pidfd_signal,
+	.notify = &pw__notify_epoll,
+	.waitid = pidfd_waitid,
+	.exited = pidfd_exited,
 };
 
 int pw__pidfd_pid(int fd)

@@ -5,128 +5,17 @@
 
 #include <string.h>
 #include <unistd.h>
-
-static void status_unknown(procwait_status *st, pid_t pid)
-{
-	memset(st, 0, sizeof(*st));
-	st->pid = pid;
-	st->kind = PROCWAIT_STATUS_UNKNOWN;
-}
-
-static void status_from_siginfo(procwait_status *st, pid_t pid, const siginfo_t *si)
-{
-	status_unknown(st, pid);
-	switch (si->si_code) {
-	case CLD_EXITED:
-		st->kind = PROCWAIT_STATUS_EXITED;
-		st->code = si->si_status;
-		break;
-	case CLD_DUMPED:
-		st->core = 1;
-		/* fall through */
-	case CLD_KILLED:
-		st->kind = PROCWAIT_STATUS_SIGNALED;
-		st->signo = si->si_status;
-		break;
-	default:
-		break;
-	}
-}
-
-/* Has the process of p exited (a zombie, or gone)? 1 yes, 0 no; never yes
- * for a process that still runs. */
-static int has_exited(const procwait_proc *p)
-{
-	struct pw__stat now;
-
-	/* A pidfd turns readable once the whole thread group has exited and
-	 * not before (a zombie leader with live threads keeps it quiet). For
-	 * a process that is not ours that is the whole answer; for a child,
-	 * waitid is asked first and this is only its confirmation. */
-	if (p->fd >= 0)
-		return pw__fd_wait(p->fd, 0) > 0;
-	if (kill(p->pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	if (pw__proc_stat(p->pid, &now) < 0) {
-		/* No /proc, hidepid, or the process went away meanwhile:
-		 * that is no proof of an exit; kill(2) decides. */
-		return kill(p->pid, 0) < 0 && errno == ESRCH;
-	}
-	if (p->starttime && now.starttime && now.starttime != p->starttime)
-		return 1;   /* the pid was reused: ours is gone */
-	/* 'Z' with live threads is a leader that called pthread_exit. */
-	return (now.state == 'Z' || now.state == 'X') && now.num_threads <= 1;
-}
-
-/* waitid on p, by its backend, or by pid once that failed unexpectedly:
- * for a child that we have not reaped the pid cannot be reused. */
-static int proc_waitid(procwait_proc *p, siginfo_t *si, int options)
-{
-	int r;
-
-	memset(si, 0, sizeof(*si));
-	if (!p->waitid_by_pid) {
-		r = p->be->waitid(p, si, options);
-		if (r == 0 || r == -ECHILD || p->be == &pw__backend_poll)
-			return r;
-		/* e.g. a seccomp filter refusing waitid(P_PIDFD) after the
-		 * probe: latch the fallback where the class says so. */
-		pw__fallback(r, "waitid");
-		p->waitid_by_pid = 1;
-		memset(si, 0, sizeof(*si));
-	}
-	return pw__backend_poll.waitid(p, si, options);
-}
+#ifdef HAVE_WIN32_BACKEND
+#include <process.h>
+#endif
 
 int pw__proc_check(procwait_proc *p, unsigned flags, procwait_status *st)
 {
-	siginfo_t si;
 	int r;
 
-	pthread_mutex_lock(&p->lock);
-	if (p->reaped) {
-		r = -ECHILD;
-		goto out;
-	}
-	if (p->child != PW_CHILD_NO) {
-		r = proc_waitid(p, &si, WEXITED | WNOHANG |
-		                ((flags & PROCWAIT_WAIT_NOREAP) ? WNOWAIT : 0));
-		if (r == 0) {
-			p->child = PW_CHILD_YES;
-			if (si.si_pid == 0)
-				goto out;   /* r = 0: still running */
-			status_from_siginfo(st, p->pid, &si);
-			p->reaped = !(flags & PROCWAIT_WAIT_NOREAP);
-			r = 1;
-			goto out;
-		}
-		if (r == -ECHILD && p->child == PW_CHILD_YES) {
-			if (has_exited(p)) {
-				/* Our child, reaped by somebody else: SIGCHLD
-				 * ignored (auto-reap) or a foreign waitpid. Its
-				 * status is lost; say so rather than make one
-				 * up. */
-				status_unknown(st, p->pid);
-				p->reaped = 1;
-				r = 1;
-				goto out;
-			}
-			/* Running, yet not our child: this is a copy of the
-			 * handle in a forked process. */
-			p->child = PW_CHILD_NO;
-			r = 0;
-			goto out;
-		}
-		if (r == -ECHILD)
-			p->child = PW_CHILD_NO;
-		else
-			pw__fallback_note(r, "waitid");   /* unexpected: look instead */
-	}
-	r = has_exited(p);
-	if (r)
-		status_unknown(st, p->pid);
-out:
-	pthread_mutex_unlock(&p->lock);
+	pw__mutex_lock(&p->lock);
+	r = p->reaped ? -ECHILD : p->be->check(p, flags, st);
+	pw__mutex_unlock(&p->lock);
 	return r;
 }
 

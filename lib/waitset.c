@@ -1,22 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wait sets. Members with an event source (a pidfd) sit in the notifier
- * (epoll): O(1) work per exit. Members without one (the fallback backend,
- * descriptors exhausted, or a readiness that proved spurious) sit in the
- * "polled" array and are checked by one backoff loop.
+ * Wait sets. Members with an event source (a pidfd, a kqueue registration, a
+ * process HANDLE) sit in the notifier of the backend in use (epoll, kqueue,
+ * WaitForMultipleObjects groups): O(1) work per exit. Members without one
+ * (the fallback backend, descriptors exhausted, or a readiness that proved
+ * spurious) sit in the "polled" array and are checked by one backoff loop.
  */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_WIN32_BACKEND
+#include <process.h>
+#endif
 
 #define PW_READY_BATCH 64
 
 struct procwait_waitset {
 	unsigned flags;
 	pid_t owner;                /* the process that made the set */
-	int nfd;                    /* notifier descriptor */
+	const struct pw__notify_ops *ops;
+	pw__notify *nt;             /* the notifier */
 	int nmembers;
 	procwait_proc *members;     /* list through set_prev / set_next */
 	procwait_proc **polled;     /* members checked by the backoff loop */
@@ -28,7 +33,7 @@ struct procwait_waitset {
 PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
 {
 	procwait_waitset *s;
-	int fd;
+	int r;
 
 	pw__check_arg(out);
 	*out = NULL;
@@ -36,14 +41,14 @@ PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	fd = pw__notify_open();
-	if (fd < 0) {
+	s->ops = pw__backend_get()->notify;
+	r = s->ops->open(&s->nt);
+	if (r < 0) {
 		free(s);
-		return fd;
+		return r;
 	}
 	s->flags = flags;
 	s->owner = getpid();
-	s->nfd = fd;
 	s->backoff_ns = PW_BACKOFF_MIN_NS;
 	*out = s;
 	return 0;
@@ -94,19 +99,20 @@ static void polled_drop(procwait_waitset *s, procwait_proc *p)
 static int set_own(procwait_waitset *s)
 {
 	procwait_proc *p;
-	int fd;
+	pw__notify *nt;
+	int r;
 
 	if (s->owner == getpid())
 		return 0;
-	fd = pw__notify_open();
-	if (fd < 0)
-		return fd;
+	r = s->ops->open(&nt);
+	if (r < 0)
+		return r;
 	for (p = s->members; p; p = p->set_next) {
-		if (p->set_polled < 0 && pw__notify_add(fd, p) < 0)
+		if (p->set_polled < 0 && s->ops->add(nt, p) < 0)
 			polled_push(s, p);   /* room was reserved at add */
 	}
-	close(s->nfd);   /* our reference only: the owner keeps its own */
-	s->nfd = fd;
+	s->ops->close(s->nt);   /* our reference only: the owner keeps its own */
+	s->nt = nt;
 	s->owner = getpid();
 	return 0;
 }
@@ -117,7 +123,7 @@ static void detach(procwait_waitset *s, procwait_proc *p)
 	if (p->set_polled >= 0)
 		polled_drop(s, p);
 	else if (getpid() == s->owner)
-		pw__notify_del(s->nfd, p);
+		s->ops->del(s->nt, p);
 	/* In a forked copy of the set the epoll instance is the parent's
 	 * too: taking the member out would take it out of the parent's set. */
 	if (p->set_prev)
@@ -138,9 +144,9 @@ PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *s, procwait_proc *p, 
 	pw__check_arg(s && p);
 	if (p->set)
 		return -EEXIST;
-	pthread_mutex_lock(&p->lock);
+	pw__mutex_lock(&p->lock);
 	reaped = p->reaped;
-	pthread_mutex_unlock(&p->lock);
+	pw__mutex_unlock(&p->lock);
 	if (reaped)
 		return -ECHILD;
 	r = set_own(s);
@@ -149,12 +155,13 @@ PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *s, procwait_proc *p, 
 	r = polled_reserve(s, s->nmembers + 1);
 	if (r < 0)
 		return r;
-	r = p->fd >= 0 ? pw__notify_add(s->nfd, p) : -ENOTSUP;
+	r = s->ops->add(s->nt, p);
 	if (r < 0) {
 		/* No room in the notifier (ENOMEM, ENOSPC for the
-		 * max_user_watches limit, ...): the backoff loop serves this
-		 * member; other waits keep the fast path. */
-		if (p->fd >= 0)
+		 * max_user_watches limit, ...), or a process already gone
+		 * (kqueue's ESRCH): the backoff loop serves this member at
+		 * once; other waits keep the fast path. */
+		if (r != -ENOTSUP && r != -ESRCH)
 			pw__fallback_note(r, "epoll_ctl");
 		polled_push(s, p);
 	}
@@ -253,8 +260,8 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 			if (ms < 0 || pm < ms)
 				ms = pm;
 		}
-		k = pw__notify_wait(s->nfd, ready, max - n < PW_READY_BATCH ?
-		                    max - n : PW_READY_BATCH, ms);
+		k = s->ops->wait(s->nt, ready, max - n < PW_READY_BATCH ?
+		                 max - n : PW_READY_BATCH, ms);
 		if (k < 0 && k != -EINTR)
 			return k;
 		for (i = 0; i < k; i++) {
@@ -267,7 +274,7 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 			/* Readable but still running (a tracer holds the
 			 * exit): level-triggered epoll would report it again
 			 * at once, so the backoff loop takes it over. */
-			pw__notify_del(s->nfd, p);
+			s->ops->del(s->nt, p);
 			polled_push(s, p);
 		}
 		if (n > 0)
@@ -283,7 +290,7 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 PROCWAIT_EXTERN int procwait_waitset_fd(const procwait_waitset *s)
 {
 	pw__check_arg(s);
-	return s->nfd;
+	return s->ops->fd(s->nt);
 }
 
 PROCWAIT_EXTERN int procwait_waitset_timeout(const procwait_waitset *s)
@@ -306,7 +313,7 @@ PROCWAIT_EXTERN void procwait_waitset_free(procwait_waitset *s)
 		return;
 	while (s->members)
 		detach(s, s->members);
-	close(s->nfd);
+	s->ops->close(s->nt);
 	free(s->polled);
 	free(s);
 }

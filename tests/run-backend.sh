@@ -3,6 +3,10 @@
 # runs the program tests/NAME (from the build tree) or the script
 # $srcdir/tests/NAME.sh with PROCWAIT_BACKEND=BACKEND. A suite exits 77
 # (skip) itself when the backend is not available on this machine.
+#  - kqueue on Linux: the programs of tests/kqemu/, linked with the
+#    kqueue emulation (tests/kqueue-emu), are preferred when they exist;
+#  - win32: the cross-built tests/NAME.exe runs under Wine
+#    (tests/win32/wine-run.sh).
 set -u
 backend=$1
 marker=$2
@@ -10,6 +14,12 @@ name=${marker##*/}
 base=tests/${name%.*}
 PROCWAIT_BACKEND=$backend
 export PROCWAIT_BACKEND
+if [ "$backend" = kqueue ] && [ -x "tests/kqemu/${name%.*}" ]; then
+	exec "tests/kqemu/${name%.*}"
+fi
+if [ "$backend" = win32 ]; then
+	exec "${SHELL:-/bin/sh}" "${srcdir:-.}/tests/win32/wine-run.sh" "$base.exe"
+fi
 if [ -x "$base" ]; then
 	exec "$base"
 fi

@@ -35,6 +35,15 @@
 #include <procwait/common.h>
 #include <procwait/wait.h>
 
+#if defined(_WIN32) && !defined(__CYGWIN__)
+/** @brief A user id (a stand-in on Windows, where the fork server answers
+ *  -ENOSYS). @since 0.1 */
+typedef unsigned int procwait_uid;
+#else
+/** @brief A user id: uid_t. @since 0.1 */
+typedef uid_t procwait_uid;
+#endif
+
 PROCWAIT_BEGIN_DECLS
 
 /** @brief A fork server (opaque). @since 0.1 */
@@ -104,7 +113,7 @@ typedef struct procwait_forkserver_options {
 	int idle_ms;
 	/** Users allowed to connect; NULL (or @c n_allowed_uids 0) means the
 	 *  server's own effective uid only. */
-	const uid_t *allowed_uids;
+	const procwait_uid *allowed_uids;
 	size_t n_allowed_uids;   /**< entries in @c allowed_uids */
 	/** Called by procwait_forkserver_serve() in the server just before
 	 *  each fork (flush buffered output here). May be NULL. */

@@ -73,6 +73,40 @@ PROCWAIT_EXTERN int procwait_proc_open(pid_t pid, unsigned flags, procwait_proc 
 PROCWAIT_EXTERN int procwait_proc_from_pidfd(int pidfd, unsigned flags, procwait_proc **out);
 
 /**
+ * @brief Make a handle from a Windows process HANDLE.
+ *
+ * The HANDLE is duplicated (with the same access rights), so the caller
+ * keeps and closes its own. It needs SYNCHRONIZE and
+ * PROCESS_QUERY_LIMITED_INFORMATION access; PROCESS_TERMINATE too for
+ * procwait_proc_signal(). While the handle is open the process id cannot be
+ * reused.
+ *
+ * @param handle   a process HANDLE (Windows), as a pointer.
+ * @param flags    must be 0.
+ * @param[out] out the new handle.
+ * @retval 0        success.
+ * @retval -EBADF   @p handle is NULL or INVALID_HANDLE_VALUE.
+ * @retval -EINVAL  @p handle is no process HANDLE, or lacks the access
+ *                  above; @p out NULL; an unknown flag.
+ * @retval -ENOMEM  out of memory.
+ * @retval -ENOSYS  not Windows: there are no process HANDLEs.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN int procwait_proc_from_handle(void *handle, unsigned flags, procwait_proc **out);
+
+/**
+ * @brief The Windows process HANDLE a handle holds.
+ *
+ * It stays owned by @p proc: do not close it. Use it to wait in your own
+ * WaitForMultipleObjects or event loop.
+ *
+ * @param proc the handle.
+ * @return the HANDLE, or NULL when @p proc is NULL or not on Windows.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN void *procwait_proc_handle(const procwait_proc *proc);
+
+/**
  * @brief Flags for ::procwait_spawn_options.
  * @since 0.1
  */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Creating children with a handle: procwait_spawn() through
- * clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), the way posix_spawn(3) works
- * but with the pidfd returned by the same system call; procwait_fork()
- * through fork(2) with a handshake that keeps the child from running until
- * the parent holds its pidfd.
+ * clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on Linux, the way
+ * posix_spawn(3) works but with the pidfd returned by the same system call,
+ * and through fork(2) with a close-on-exec pipe for the exec error
+ * elsewhere; procwait_fork() through fork(2) with a handshake that keeps the
+ * child from running until the parent holds its pidfd or kqueue
+ * registration.
  */
 #include "internal.h"
 
@@ -16,6 +18,9 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#if defined(HAVE_CLONE) && defined(HAVE_PIDFD_BACKEND)
+#define PW_SPAWN_CLONE 1
+#endif
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
@@ -35,7 +40,8 @@ struct spawn_ctx {
 	int fds[3];             /* -1 or the fd to become 0, 1, 2 */
 	unsigned flags;
 	sigset_t mask;          /* the caller's mask, restored in the child */
-	volatile int err;       /* written by the child before _exit */
+	volatile int err;       /* written by the child before _exit (clone) */
+	int errfd;              /* or sent down this pipe (fork), else -1 */
 };
 
 #if defined(__has_feature)
@@ -153,8 +159,68 @@ PW_NO_ASAN static int spawn_child(void *arg)
 		execve(c->file, c->argv, c->envp);
 fail:
 	c->err = errno ? errno : ECHILD;
+	if (c->errfd >= 0) {
+		int e = c->err;
+
+		while (write(c->errfd, &e, sizeof(e)) < 0 && errno == EINTR)
+			;
+	}
 	_exit(127);
 }
+
+/* A close-on-exec pipe: 0 or -errno. */
+static int pipe_cloexec(int fd[2])
+{
+#ifdef HAVE_PIPE2
+	return pipe2(fd, O_CLOEXEC) < 0 ? -errno : 0;
+#else
+	if (pipe(fd) < 0)
+		return -errno;
+	if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0) {
+		int err = -errno;
+
+		close(fd[0]);
+		close(fd[1]);
+		return err;
+	}
+	return 0;
+#endif
+}
+
+#ifndef PW_SPAWN_CLONE
+/* fork, run the child side, learn its exec error from the pipe: the pid,
+ * or -errno when no process could be made (c->err tells a failed exec). */
+static pid_t spawn_fork(struct spawn_ctx *c)
+{
+	int fd[2], r, e;
+	ssize_t n;
+	pid_t pid;
+
+	r = pipe_cloexec(fd);
+	if (r < 0)
+		return r;
+	c->errfd = fd[1];
+	pid = fork();
+	if (pid == 0) {
+		close(fd[0]);
+		spawn_child(c);
+	}
+	r = errno;
+	close(fd[1]);
+	c->errfd = -1;
+	if (pid < 0) {
+		close(fd[0]);
+		return -r;
+	}
+	do
+		n = read(fd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(fd[0]);
+	if (n == (ssize_t)sizeof(e))
+		c->err = e;
+	return pid;
+}
+#endif
 
 static void reap_failed(pid_t pid)
 {
@@ -167,8 +233,7 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	struct spawn_ctx c;
 	procwait_proc *p;
 	sigset_t all;
-	void *stack;
-	int pidfd = -1, use_pidfd, i, err;
+	int pidfd = -1, use_pidfd = 0, i, err;
 	pid_t pid;
 
 	pw__check_arg(out);
@@ -192,11 +257,13 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	c.cwd = o->cwd;
 	c.flags = o->flags;
 	c.path = (o->flags & PROCWAIT_SPAWN_SEARCH_PATH) ? getenv("PATH") : NULL;
+	c.errfd = -1;
 
 	p = pw__proc_alloc(0, PW_CHILD_YES);
 	if (!p)
 		return -ENOMEM;
-	stack = mmap(NULL, PW_SPAWN_MAP, PROT_READ | PROT_WRITE,
+#ifdef PW_SPAWN_CLONE
+	void *stack = mmap(NULL, PW_SPAWN_MAP, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED || mprotect(stack, PW_SPAWN_GUARD, PROT_NONE) < 0) {
 		if (stack != MAP_FAILED)
@@ -228,6 +295,14 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	}
 	pthread_sigmask(SIG_SETMASK, &c.mask, NULL);
 	munmap(stack, PW_SPAWN_MAP);
+#else
+	/* No handler of ours may run in the child before it resets them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &c.mask);
+	pid = spawn_fork(&c);
+	err = pid < 0 ? (int)-pid : 0;
+	pthread_sigmask(SIG_SETMASK, &c.mask, NULL);
+#endif
 	if (pid < 0) {
 		pw__proc_free(p);
 		return -err;
@@ -241,10 +316,13 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 		return -c.err;
 	}
 	p->pid = pid;
+#ifdef PW_SPAWN_CLONE
 	if (use_pidfd && pidfd >= 0) {
 		p->fd = pidfd;
 		p->be = &pw__backend_pidfd;
-	} else {
+	} else
+#endif
+	{
 		pw__proc_attach(p);   /* child: cannot fail, may fall back */
 	}
 	*out = p;
@@ -266,8 +344,8 @@ PROCWAIT_EXTERN int procwait_fork(unsigned flags, procwait_proc **out)
 	p = pw__proc_alloc(0, PW_CHILD_YES);
 	if (!p)
 		return -ENOMEM;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		err = -errno;
+	err = pipe_cloexec(pipefd);
+	if (err < 0) {
 		pw__proc_free(p);
 		return err;
 	}
