@@ -47,7 +47,7 @@ START_TEST(test_open_child)
 	ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(procwait_proc_pid(p), pid);
-	if (pwt_backend_is("pidfd"))
+	if (pwt_backend_has_fd())
 		ck_assert_int_ge(procwait_proc_fd(p), 0);
 	else
 		ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
@@ -489,7 +489,7 @@ START_TEST(test_fork)
 	ck_assert_int_gt(r, 0);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(procwait_proc_pid(p), r);
-	if (pwt_backend_is("pidfd"))
+	if (pwt_backend_has_fd())
 		ck_assert_int_ge(procwait_proc_fd(p), 0);
 	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
@@ -610,7 +610,7 @@ START_TEST(test_spawn_fd_exhaustion)
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
 	ck_assert_int_eq(st.code, 21);
 	procwait_proc_close(p);
-	if (pwt_backend_is("pidfd")) {
+	if (pwt_backend_has_fd()) {
 		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
 		ck_assert_ptr_nonnull(call);
 	}

@@ -255,6 +255,11 @@ int pwt_backend_is(const char *name)
 	return strcmp(procwait_backend_name(), name) == 0;
 }
 
+int pwt_backend_has_fd(void)
+{
+	return pwt_backend_is("pidfd") || pwt_backend_is("kqueue");
+}
+
 long long pwt_now_ms(void)
 {
 	struct timespec ts;

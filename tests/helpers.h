@@ -55,6 +55,8 @@ long long pwt_cpu_ms(void);
 void pwt_assert_no_children(void);
 /* Does the library use the backend called name? */
 int pwt_backend_is(const char *name);
+/* Does it give each handle a pollable descriptor (pidfd, kqueue)? */
+int pwt_backend_has_fd(void);
 /* Lower RLIMIT_NOFILE so that no descriptor can be opened: returns the
  * number of the lowest fd that would be next. */
 void pwt_exhaust_fds(void);
