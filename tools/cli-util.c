@@ -14,22 +14,92 @@
 
 const char *cli_signame(int signo, char *buf, size_t size)
 {
+	/* Only the signals this system has: C11 promises the six in the
+	 * first row, the rest are POSIX or system-specific. */
 	static const struct { int no; const char *name; } tab[] = {
-		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
-		{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
-		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
-		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
-		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
-		{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
-		{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
-		{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
-		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
-		{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" }, { SIGSYS, "SIGSYS" },
+		{ SIGINT, "SIGINT" }, { SIGILL, "SIGILL" }, { SIGABRT, "SIGABRT" },
+		{ SIGFPE, "SIGFPE" }, { SIGSEGV, "SIGSEGV" }, { SIGTERM, "SIGTERM" },
+#ifdef SIGHUP
+		{ SIGHUP, "SIGHUP" },
+#endif
+#ifdef SIGQUIT
+		{ SIGQUIT, "SIGQUIT" },
+#endif
+#ifdef SIGTRAP
+		{ SIGTRAP, "SIGTRAP" },
+#endif
+#ifdef SIGBUS
+		{ SIGBUS, "SIGBUS" },
+#endif
+#ifdef SIGKILL
+		{ SIGKILL, "SIGKILL" },
+#elif defined(HAVE_WIN32_BACKEND)
+		/* No SIGKILL on Windows, but the library takes 9 for
+		 * TerminateProcess and reports the death so. */
+		{ 9, "SIGKILL" },
+#endif
+#ifdef SIGUSR1
+		{ SIGUSR1, "SIGUSR1" },
+#endif
+#ifdef SIGUSR2
+		{ SIGUSR2, "SIGUSR2" },
+#endif
+#ifdef SIGPIPE
+		{ SIGPIPE, "SIGPIPE" },
+#endif
+#ifdef SIGALRM
+		{ SIGALRM, "SIGALRM" },
+#endif
+#ifdef SIGCHLD
+		{ SIGCHLD, "SIGCHLD" },
+#endif
+#ifdef SIGCONT
+		{ SIGCONT, "SIGCONT" },
+#endif
+#ifdef SIGSTOP
+		{ SIGSTOP, "SIGSTOP" },
+#endif
+#ifdef SIGTSTP
+		{ SIGTSTP, "SIGTSTP" },
+#endif
+#ifdef SIGTTIN
+		{ SIGTTIN, "SIGTTIN" },
+#endif
+#ifdef SIGTTOU
+		{ SIGTTOU, "SIGTTOU" },
+#endif
+#ifdef SIGURG
+		{ SIGURG, "SIGURG" },
+#endif
+#ifdef SIGXCPU
+		{ SIGXCPU, "SIGXCPU" },
+#endif
+#ifdef SIGXFSZ
+		{ SIGXFSZ, "SIGXFSZ" },
+#endif
+#ifdef SIGVTALRM
+		{ SIGVTALRM, "SIGVTALRM" },
+#endif
+#ifdef SIGPROF
+		{ SIGPROF, "SIGPROF" },
+#endif
+#ifdef SIGWINCH
+		{ SIGWINCH, "SIGWINCH" },
+#endif
+#ifdef SIGIO
+		{ SIGIO, "SIGIO" },
+#endif
+#ifdef SIGSYS
+		{ SIGSYS, "SIGSYS" },
+#endif
 #ifdef SIGSTKFLT
 		{ SIGSTKFLT, "SIGSTKFLT" },
 #endif
 #ifdef SIGPWR
 		{ SIGPWR, "SIGPWR" },
+#endif
+#ifdef SIGBREAK
+		{ SIGBREAK, "SIGBREAK" },
 #endif
 	};
 	size_t i;

@@ -419,6 +419,14 @@ static void print_text(const struct info *in, int first)
 
 /* ---- the command ------------------------------------------------------------ */
 
+#ifdef HAVE_PROCFS
+#define INFO_HELP_AVAILABILITY ""
+#else
+#define INFO_HELP_AVAILABILITY \
+	"\n" \
+	"Not available on this system: it needs a Linux-style /proc.\n"
+#endif
+
 void cli_usage_info(FILE *out)
 {
 	fprintf(out,
@@ -433,7 +441,8 @@ void cli_usage_info(FILE *out)
 	        "  -h, --help   show this help\n"
 	        "\n"
 	        "Exit status: 0 success, 2 on a usage error or a bad PID (malformed,\n"
-	        "nonexistent, or hidden), 1 on another failure.\n",
+	        "nonexistent, or hidden), 1 on another failure.\n"
+	        INFO_HELP_AVAILABILITY,
 	        cli_progname);
 }
 
@@ -489,6 +498,17 @@ int cmd_info(int argc, char **argv)
 		}
 		in->pid = pid;
 		r = procwait_procinfo_open(pid, 0, &pi);
+#ifndef HAVE_PROCFS
+		/* Not built here: the library answers -ENOSYS for every PID, so
+		 * say it once. (On Linux it means /proc is not mounted, and the
+		 * per-PID message below says so.) */
+		if (r == -ENOSYS) {
+			fprintf(stderr, "%s info: not available on this system: process "
+			        "information needs a Linux-style /proc\n", cli_progname);
+			free(in);
+			return CLI_EXIT_FAILURE;
+		}
+#endif
 		if (r == 0) {
 			r = gather(pi, in);
 			procwait_procinfo_close(pi);

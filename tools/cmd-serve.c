@@ -17,6 +17,15 @@
 
 extern char **environ;
 
+#ifdef HAVE_FORKSERVER
+#define SERVE_HELP_AVAILABILITY ""
+#else
+#define SERVE_HELP_AVAILABILITY \
+	"\n" \
+	"Not available on this system: the fork server needs Linux (epoll,\n" \
+	"signalfd, pidfds, AF_UNIX).\n"
+#endif
+
 void cli_usage_serve(FILE *out)
 {
 	fprintf(out,
@@ -42,7 +51,8 @@ void cli_usage_serve(FILE *out)
 	        "  -h, --help              show this help\n"
 	        "\n"
 	        "Exit status: 0 after a clean stop, 1 when the server cannot run, 2 on a\n"
-	        "usage error.\n",
+	        "usage error.\n"
+	        SERVE_HELP_AVAILABILITY,
 	        cli_progname);
 }
 
@@ -101,11 +111,13 @@ int cmd_serve(int argc, char **argv)
 	procwait_forkserver_options o = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
 	procwait_request *req;
-	uid_t uids[64];
+	procwait_uid uids[64];
 	size_t nuids = 0;
 	int c, rc, v;
 
-	uids[nuids++] = geteuid();
+#ifndef HAVE_WIN32_BACKEND
+	uids[nuids++] = geteuid();   /* (Windows has no uids, nor a fork server) */
+#endif
 	o.log = log_line;
 	while ((c = getopt_long(argc, argv, "+s:n:j:q:t:g:i:u:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -143,7 +155,7 @@ int cmd_serve(int argc, char **argv)
 		case 'u':
 			if (parse_count(optarg, &v) < 0 || nuids == sizeof(uids) / sizeof(uids[0]))
 				goto bad_value;
-			uids[nuids++] = (uid_t)v;
+			uids[nuids++] = (procwait_uid)v;
 			break;
 		case 'v':
 			verbose = 1;
@@ -163,6 +175,15 @@ int cmd_serve(int argc, char **argv)
 	o.allowed_uids = uids;
 	o.n_allowed_uids = nuids;
 	rc = procwait_forkserver_new(&o, &fs);
+#ifndef HAVE_FORKSERVER
+	/* Not built here: the library's stubs answer -ENOSYS. (Where it is
+	 * built, -ENOSYS is a kernel lacking a call: the message below.) */
+	if (rc == -ENOSYS) {
+		fprintf(stderr, "%s serve: no fork server on this system: it needs Linux "
+		        "(epoll, signalfd, pidfds)\n", cli_progname);
+		return CLI_EXIT_FAILURE;
+	}
+#endif
 	if (rc < 0) {
 		fprintf(stderr, "%s serve: cannot listen on %s: %s\n", cli_progname,
 		        o.socket_path ? o.socket_path : o.name ? o.name : "the default path",

@@ -8,7 +8,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_WIN32_BACKEND
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <sys/resource.h>
+#endif
 
 #include "cli.h"
 
@@ -16,10 +21,14 @@
 
 static long long now_ms(void)
 {
+#ifdef HAVE_WIN32_BACKEND
+	return (long long)GetTickCount64();   /* monotonic, in ms */
+#else
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
 }
 
 /* Returns 0, or -EIO when the line could not be written. */
@@ -48,9 +57,56 @@ static int print_exit(const procwait_status *st)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }
 
-/* --stats: what the wait itself cost, from getrusage(2). */
-static void print_stats(const struct rusage *a, const struct rusage *b, long long ms)
+#ifdef HAVE_WIN32_BACKEND
+/* --stats: what the wait itself cost. Windows has no getrusage: the CPU
+ * time comes from GetProcessTimes (100 ns units, advancing by scheduler
+ * ticks), and there is no count of context switches to report. */
+struct usage {
+	int ok;
+	unsigned long long cpu_100ns;   /* user + kernel */
+};
+
+static void get_usage(struct usage *u)
 {
+	FILETIME created, exited, kernel, user;
+
+	u->ok = GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user) != 0;
+	u->cpu_100ns = u->ok ? ((unsigned long long)kernel.dwHighDateTime << 32 |
+	                        kernel.dwLowDateTime) +
+	                       ((unsigned long long)user.dwHighDateTime << 32 |
+	                        user.dwLowDateTime)
+	                     : 0;
+}
+
+static void print_stats(const struct usage *a, const struct usage *b, long long ms)
+{
+	if (a->ok && b->ok) {
+		unsigned long long cpu_us = (b->cpu_100ns - a->cpu_100ns) / 10;
+
+		fprintf(stderr, "%s: backend %s: waited %lld.%03lld s; context switches: "
+		        "unavailable; CPU %llu.%06llu s\n",
+		        cli_progname, procwait_backend_name(), ms / 1000, ms % 1000,
+		        cpu_us / 1000000, cpu_us % 1000000);
+	} else {
+		fprintf(stderr, "%s: backend %s: waited %lld.%03lld s; context switches: "
+		        "unavailable; CPU unavailable\n",
+		        cli_progname, procwait_backend_name(), ms / 1000, ms % 1000);
+	}
+}
+#else
+/* --stats: what the wait itself cost, from getrusage(2). */
+struct usage {
+	struct rusage ru;
+};
+
+static void get_usage(struct usage *u)
+{
+	getrusage(RUSAGE_SELF, &u->ru);
+}
+
+static void print_stats(const struct usage *ua, const struct usage *ub, long long ms)
+{
+	const struct rusage *a = &ua->ru, *b = &ub->ru;
 	long long cpu_us = (b->ru_utime.tv_sec - a->ru_utime.tv_sec +
 	                    b->ru_stime.tv_sec - a->ru_stime.tv_sec) * 1000000LL +
 	                   (b->ru_utime.tv_usec - a->ru_utime.tv_usec +
@@ -62,6 +118,7 @@ static void print_stats(const struct rusage *a, const struct rusage *b, long lon
 	        b->ru_nvcsw - a->ru_nvcsw, b->ru_nivcsw - a->ru_nivcsw,
 	        cpu_us / 1000000, cpu_us % 1000000);
 }
+#endif
 
 static int parse_args(int argc, char **argv, int *timeout_ms, int *any, int *stats,
                       int *first_pid)
@@ -120,7 +177,7 @@ int cmd_wait(int argc, char **argv)
 	procwait_event ev[EVENT_BATCH];
 	procwait_waitset *set = NULL;
 	procwait_proc **procs = NULL;
-	struct rusage ru0, ru1;
+	struct usage ru0, ru1;
 	long long deadline = 0, t0 = 0;
 	int timeout_ms, any, stats, first, nprocs = 0, waited = 0, i, j, r;
 	int rc = CLI_EXIT_FAILURE;
@@ -182,7 +239,7 @@ int cmd_wait(int argc, char **argv)
 		goto out;
 	}
 	t0 = now_ms();
-	getrusage(RUSAGE_SELF, &ru0);
+	get_usage(&ru0);
 	waited = 1;
 	if (timeout_ms >= 0)
 		deadline = t0 + timeout_ms;
@@ -215,7 +272,7 @@ int cmd_wait(int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	if (stats && waited) {
-		getrusage(RUSAGE_SELF, &ru1);
+		get_usage(&ru1);
 		print_stats(&ru0, &ru1, now_ms() - t0);
 	}
 	procwait_waitset_free(set);

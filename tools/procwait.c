@@ -35,6 +35,26 @@ static void usage(FILE *out)
 	        cli_progname);
 }
 
+#ifdef HAVE_WIN32_BACKEND
+/* Any process's exit code can be read while we hold its HANDLE, child or
+ * not; there are no signals to die of (TerminateProcess sets an exit code). */
+#define WAIT_HELP_STATUS \
+	"exited PID one line: 'PID exited CODE' (the whole 32-bit exit code, for\n" \
+	"any process: Windows keeps it while we hold the process open), or\n" \
+	"'PID exited (status unknown)' when Windows cannot tell.\n"
+#define WAIT_HELP_STATS \
+	"      --stats            report the wait's CPU time (GetProcessTimes; no\n" \
+	"                         context switch counts on Windows) on stderr\n"
+#else
+#define WAIT_HELP_STATUS \
+	"exited PID one line: 'PID exited CODE', 'PID killed by SIGNAME' (and\n" \
+	"' (core dumped)'), or 'PID exited (status unknown)' for a process that is\n" \
+	"not our child.\n"
+#define WAIT_HELP_STATS \
+	"      --stats            report the wait's context switches and CPU time\n" \
+	"                         (getrusage) on stderr\n"
+#endif
+
 void cli_usage_wait(FILE *out)
 {
 	fprintf(out,
@@ -42,14 +62,11 @@ void cli_usage_wait(FILE *out)
 	        "\n"
 	        "Wait until every PID has exited (with --any: until one has), like\n"
 	        "pidwait(1) or tail --pid, event-driven where the system allows. For each\n"
-	        "exited PID one line: 'PID exited CODE', 'PID killed by SIGNAME' (and\n"
-	        "' (core dumped)'), or 'PID exited (status unknown)' for a process that is\n"
-	        "not our child.\n"
+	        WAIT_HELP_STATUS
 	        "\n"
 	        "  -t, --timeout SECONDS  give up after SECONDS (fractions allowed)\n"
 	        "  -a, --any              return when the first PID exits\n"
-	        "      --stats            report the wait's context switches and CPU time\n"
-	        "                         (getrusage) on stderr\n"
+	        WAIT_HELP_STATS
 	        "  -h, --help             show this help\n"
 	        "\n"
 	        "Exit status: 0 when the wait completed, 124 on timeout, 2 on a usage\n"
@@ -57,16 +74,24 @@ void cli_usage_wait(FILE *out)
 	        cli_progname);
 }
 
-int main(int argc, char **argv)
+/* An ignored SIGCHLD, inherited from whoever started us, would make the
+ * kernel discard the statuses of our children (we may have some, after an
+ * exec): take the default disposition back. Where there is no SIGCHLD
+ * (Windows) there is nothing to undo. */
+static void reset_sigchld(void)
 {
+#ifdef SIGCHLD
 	struct sigaction sa;
 
-	/* An ignored SIGCHLD, inherited from whoever started us, would make
-	 * the kernel discard the statuses of our children (we may have
-	 * some, after an exec): take the default disposition back. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	reset_sigchld();
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
