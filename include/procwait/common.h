@@ -10,10 +10,13 @@
 
 #include <sys/types.h>
 
+/* On Windows a program linking the static library (libprocwait.a) defines
+ * PROCWAIT_STATIC (pkg-config --static --cflags procwait says so); one
+ * linking the DLL does not. */
 #if defined(_WIN32) || defined(__CYGWIN__)
 #  if defined(PROCWAIT_BUILDING) && defined(DLL_EXPORT)
 #    define PROCWAIT_EXTERN __declspec(dllexport)
-#  elif defined(PROCWAIT_BUILDING)
+#  elif defined(PROCWAIT_BUILDING) || defined(PROCWAIT_STATIC)
 #    define PROCWAIT_EXTERN
 #  else
 #    define PROCWAIT_EXTERN __declspec(dllimport)

@@ -25,6 +25,12 @@
  *   procwait_forkserver_child(), the parent procwait_forkserver_parent().
  *
  * Both share one event loop; serve() is a few lines over the step API.
+ *
+ * Platforms: the fork server needs Linux (epoll, signalfd, eventfd,
+ * pidfds). Elsewhere (the BSDs, macOS, Windows) the library still has every
+ * call, and each answers @c -ENOSYS: constructors set their out-parameter
+ * to NULL, accessors returning pointers give NULL, and the free and close
+ * calls do nothing.
  */
 #ifndef PROCWAIT_FORKSERVER_H
 #define PROCWAIT_FORKSERVER_H

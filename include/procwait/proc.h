@@ -7,7 +7,12 @@
  * pidfd: a wait or a signal through the handle can never reach another
  * process that later got the same pid. Handles are made from a pid, from a
  * pidfd you already have, or by spawning or forking through procwait, in
- * which case the pidfd is taken before anybody can reap the child.
+ * which case the pidfd is taken before anybody can reap the child. On the
+ * BSDs and macOS it holds a kqueue with an EVFILT_PROC/NOTE_EXIT
+ * registration for the pid, made when the handle is made (the exit it
+ * reports is that process's, whatever reuses the pid later). On Windows it
+ * holds the process HANDLE (procwait_proc_handle()), which keeps the pid
+ * from being reused while it is open.
  *
  * When the fast path is unavailable (see wait.h) a handle holds only the pid
  * and waits through the backoff loop; procwait_proc_fd() then answers
@@ -153,7 +158,19 @@ typedef struct procwait_spawn_options {
  * child can run, let alone be reaped by anybody. Signal handlers are reset to
  * their defaults in the child and the caller's signal mask is kept, as with
  * posix_spawn(3). The standard descriptors are duplicated onto 0, 1, 2; all
- * other descriptors are inherited unless they are close-on-exec.
+ * other descriptors are inherited unless they are close-on-exec. Without
+ * pidfds (BSD, macOS) the child is made with vfork(2), which suspends the
+ * caller until the exec as clone does here.
+ *
+ * On Windows it is CreateProcessW: @c argv (UTF-8) is quoted into one
+ * command line that the C runtime splits back into the same vector, @c envp
+ * becomes the environment block, the three stdio fds (C runtime descriptors;
+ * -1 means the caller's standard handle) are the only handles inherited,
+ * #PROCWAIT_SPAWN_SEARCH_PATH looks the program up in @c PATH (adding
+ * ".exe"), and #PROCWAIT_SPAWN_SETSID / #PROCWAIT_SPAWN_SETPGID mean
+ * CREATE_NEW_PROCESS_GROUP. Errors are those of CreateProcessW as errno
+ * values (@c -ENOENT, @c -EACCES, @c -ENOEXEC; @c -EINVAL for argv or envp
+ * that is not UTF-8).
  *
  * @param opts     what to run.
  * @param[out] out the handle on the child.
@@ -186,6 +203,7 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *opts, procwait_
  * @retval -EINVAL  @p out NULL or an unknown flag.
  * @retval -EAGAIN, -ENOMEM  fork(2) failed.
  * @retval -EMFILE, -ENFILE  no descriptor was left for the handshake pipe.
+ * @retval -ENOSYS  Windows: there is no fork.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_fork(unsigned flags, procwait_proc **out);
@@ -217,8 +235,13 @@ PROCWAIT_EXTERN int procwait_proc_wait(procwait_proc *proc, int timeout_ms, unsi
  * @brief Send a signal to the process of a handle, reuse-safe.
  *
  * On Linux this is pidfd_send_signal(2): it cannot reach another process
- * that reuses the pid. Under the fallback it is kill(2), refused once the
- * child was reaped through the handle.
+ * that reuses the pid. Under the kqueue backend and the fallback it is
+ * kill(2), refused once the child was reaped through the handle (and, with
+ * kqueue, once a non-child has exited). On Windows, SIGTERM and 9 (SIGKILL)
+ * terminate the process (TerminateProcess, exit code 128 + @p signo; a wait
+ * through this handle then reports #PROCWAIT_STATUS_SIGNALED with that
+ * signal), 0 checks that it still runs, and other signals answer
+ * @c -ENOTSUP.
  *
  * @param proc  the handle.
  * @param signo a signal number, or 0 to check that the process exists.
@@ -226,6 +249,7 @@ PROCWAIT_EXTERN int procwait_proc_wait(procwait_proc *proc, int timeout_ms, unsi
  * @retval -ESRCH  the process has exited and been reaped.
  * @retval -EINVAL @p proc NULL or @p signo not a valid signal.
  * @retval -EPERM  the caller may not signal that process.
+ * @retval -ENOTSUP (Windows) a signal other than 0, SIGTERM and 9.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_proc_signal(procwait_proc *proc, int signo);
@@ -245,12 +269,16 @@ PROCWAIT_EXTERN pid_t procwait_proc_pid(const procwait_proc *proc);
  *
  * For an event loop of your own (libuv, GLib, asyncio's add_reader). The
  * descriptor belongs to the handle: do not close it. Readiness is a hint:
- * call procwait_proc_wait() with timeout 0 to learn the status.
+ * call procwait_proc_wait() with timeout 0 to learn the status. It is a
+ * pidfd on Linux and a kqueue on the BSDs and macOS (never drained by
+ * procwait: it stays readable once the process has exited).
  *
  * @param proc the handle.
  * @return the descriptor (>= 0).
  * @retval -EINVAL  @p proc is NULL.
- * @retval -ENOTSUP the handle has no such descriptor (fallback backend).
+ * @retval -ENOTSUP the handle has no such descriptor (fallback backend, a
+ *                  kqueue handle on a process that had exited before it
+ *                  was opened, or Windows: use procwait_proc_handle()).
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_proc_fd(const procwait_proc *proc);

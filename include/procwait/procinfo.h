@@ -37,7 +37,8 @@
  *   that it exists and @c -ESRCH when it cannot tell.
  *
  * Only Linux (and other systems with a Linux-style /proc) is supported; on
- * other systems every call here returns @c -ENOSYS.
+ * other systems (the BSDs, macOS, Windows) every call here returns
+ * @c -ENOSYS (after the @c -EINVAL checks of its arguments).
  *
  * Thread safety: a handle is used by one thread at a time; distinct handles
  * may be used from distinct threads at once.

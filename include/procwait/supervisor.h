@@ -19,6 +19,10 @@
  * next timer runs, and procwait_supervisor_run() does the work and reports
  * every state change as an event. The fork server's request timeouts and
  * kills run on the same machinery.
+ *
+ * Platforms: Linux, as the fork server. Elsewhere (the BSDs, macOS,
+ * Windows) every call answers @c -ENOSYS (procwait_supervisor_new() sets
+ * @c *out to NULL; procwait_service_state_name() works everywhere).
  */
 #ifndef PROCWAIT_SUPERVISOR_H
 #define PROCWAIT_SUPERVISOR_H

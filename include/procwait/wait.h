@@ -3,11 +3,14 @@
  * @file wait.h
  * @brief Waiting for a process to exit: status, single waits, backends.
  *
- * procwait waits event-driven where the system can notify (a pidfd in
- * poll(2) on Linux) and falls back, at run time, to an exponential-backoff
- * loop of @c waitpid(WNOHANG) / @c kill(pid, 0) (0.1 ms doubling to 40 ms)
- * where it cannot: an old kernel, a seccomp filter, file descriptors
- * exhausted. The fallback is chosen by the class of the error:
+ * procwait waits event-driven where the system can notify: a pidfd in
+ * poll(2) on Linux (backend "pidfd"), a kqueue with an EVFILT_PROC/NOTE_EXIT
+ * registration on the BSDs and macOS ("kqueue"), the process HANDLE in
+ * WaitForSingleObject on Windows ("win32"). On POSIX systems it falls back,
+ * at run time, to an exponential-backoff loop of @c waitpid(WNOHANG) /
+ * @c kill(pid, 0) (0.1 ms doubling to 40 ms, backend "poll") where it cannot:
+ * an old kernel, a seccomp filter, file descriptors exhausted. The fallback
+ * is chosen by the class of the error:
  *
  * - permanent (@c ENOSYS, @c EPERM, @c EACCES from the fast path): the
  *   fallback is latched for the rest of the process;
@@ -27,6 +30,14 @@
  *   reported as exited with #PROCWAIT_STATUS_UNKNOWN: never a made-up 0.
  * - procwait installs no SIGCHLD handler and never calls @c waitpid(-1): it
  *   does not steal another component's children.
+ *
+ * On Windows there are no zombies and no parent-child bond: every process's
+ * exit code is known while a HANDLE to it is open, so non-children too are
+ * reported as #PROCWAIT_STATUS_EXITED with their code (the whole 32-bit
+ * code, as an @c int: an NTSTATUS such as 0xC0000005 comes out negative).
+ * "Reaped" means the handle has handed its status out. A pid names a
+ * process only while somebody holds a HANDLE to it: once the process has
+ * exited and every HANDLE is closed, a wait by pid answers @c -ESRCH.
  */
 #ifndef PROCWAIT_WAIT_H
 #define PROCWAIT_WAIT_H
@@ -43,7 +54,8 @@ typedef enum procwait_status_kind {
 	 *  reaped by somebody else. Zero, so that a zeroed status never
 	 *  reads as "exited 0". */
 	PROCWAIT_STATUS_UNKNOWN = 0,
-	/** It exited normally; @c code holds the exit code (0..255). */
+	/** It exited normally; @c code holds the exit code (0..255; on
+	 *  Windows the whole 32-bit exit code). */
 	PROCWAIT_STATUS_EXITED = 1,
 	/** It was killed by signal @c signo; @c core tells whether it dumped
 	 *  core. */

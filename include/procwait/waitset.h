@@ -4,11 +4,16 @@
  * @brief Wait sets: wait for the first exits among many processes.
  *
  * A ::procwait_waitset holds process handles with a user pointer each. On
- * Linux it is one epoll set over the handles' pidfds: the cost per exit is
- * O(1) however many processes are watched (a SIGCHLD handler that scans every
- * child with waitpid(WNOHANG) costs O(n) per exit). Under the fallback, or
- * for a member handle without a pidfd, the set runs one backoff loop over
- * those members.
+ * Linux it is one epoll set over the handles' pidfds, on the BSDs and macOS
+ * one kqueue over the handles' kqueues: the cost per exit is O(1) however
+ * many processes are watched (a SIGCHLD handler that scans every child with
+ * waitpid(WNOHANG) costs O(n) per exit). Under the fallback, or for a member
+ * handle without a descriptor, the set runs one backoff loop over those
+ * members. On Windows, WaitForMultipleObjects takes 64 handles at most: the
+ * first 63 members are waited by the calling thread itself, and members
+ * beyond them in groups of 63 by helper threads (one per group, each with a
+ * wake-up event of its own), which the set starts as it grows and ends when
+ * it is freed.
  *
  * A member whose exit has been reported leaves the set; its handle stays
  * open and belongs to the caller. One set is used by one thread at a time.
@@ -115,11 +120,14 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *set, procwait_event 
 /**
  * @brief A descriptor that becomes readable when a member may have exited.
  *
- * It belongs to the set: do not close it. On Linux it is an epoll descriptor.
+ * It belongs to the set: do not close it. On Linux it is an epoll descriptor,
+ * on the BSDs and macOS a kqueue.
  *
  * @param set the set.
  * @return the descriptor.
  * @retval -EINVAL @p set is NULL.
+ * @retval -ENOTSUP Windows: a set has no descriptor (call
+ *         procwait_waitset_wait() from a thread of its own instead).
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_waitset_fd(const procwait_waitset *set);
