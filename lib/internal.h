@@ -104,6 +104,7 @@ char **pw__strv_dup(char *const *v);
  * set's backoff loop then serves it. */
 typedef struct pw__notify pw__notify;
 struct pw__notify_ops {
+	const char *add_call;   /* the system call behind add, for reports */
 	int (*open)(pw__notify **out);
 	void (*close)(pw__notify *n);
 	/* The pollable descriptor of the set, or -ENOTSUP. */
@@ -192,6 +193,7 @@ struct procwait_proc {
 	int waitid_by_pid;              /* the backend's waitid failed: use P_PID */
 	uint64_t starttime;             /* /proc start time (pid-only handles), 0 unknown */
 	int gone;                       /* kqueue: exited before it could be watched */
+	pid_t fd_owner;                 /* kqueue: the process whose kqueue p->fd is */
 	pw__mutex lock;                 /* serialises check-and-reap, signal */
 	/* wait-set membership, owned by the set */
 	procwait_waitset *set;

@@ -14,6 +14,7 @@
 
 struct pw__notify {
 	int kq;
+	pid_t owner;   /* a forked copy must not close the number: not its kqueue */
 };
 
 static int kn_open(pw__notify **out)
@@ -22,6 +23,7 @@ static int kn_open(pw__notify **out)
 
 	if (!n)
 		return -ENOMEM;
+	n->owner = getpid();
 	n->kq = pw__kq_open();
 	if (n->kq < 0) {
 		int err = n->kq;
@@ -35,7 +37,8 @@ static int kn_open(pw__notify **out)
 
 static void kn_close(pw__notify *n)
 {
-	close(n->kq);
+	if (n->owner == getpid())
+		close(n->kq);
 	free(n);
 }
 
@@ -50,8 +53,8 @@ static int kn_add(pw__notify *n, procwait_proc *p)
 
 	if (p->gone)
 		return -ESRCH;     /* exited before it could be watched */
-	if (p->fd < 0 || p->be != &pw__backend_kqueue)
-		return -ENOTSUP;   /* a pid-only handle */
+	if (p->fd < 0 || p->be != &pw__backend_kqueue || p->fd_owner != getpid())
+		return -ENOTSUP;   /* a pid-only handle, or a copy made by fork */
 	EV_SET(&ch, (uintptr_t)p->fd, EVFILT_READ, EV_ADD, 0, 0, p);
 	return kevent(n->kq, &ch, 1, NULL, 0, NULL) < 0 ? -errno : 0;
 }
@@ -89,6 +92,7 @@ static int kn_wait(pw__notify *n, procwait_proc **ready, int max, int timeout_ms
 }
 
 const struct pw__notify_ops pw__notify_kqueue = {
+	.add_call = "kevent",
 	.open = kn_open,
 	.close = kn_close,
 	.fd = kn_fd,

@@ -3,8 +3,8 @@
  * Creating children with a handle: procwait_spawn() through
  * clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD) on Linux, the way
  * posix_spawn(3) works but with the pidfd returned by the same system call,
- * and through vfork(2) elsewhere (fork(2) with a close-on-exec pipe for the
- * exec error where there is no vfork); procwait_fork() through fork(2) with a handshake that keeps the
+ * and through fork(2) with a close-on-exec pipe for the exec error
+ * elsewhere; procwait_fork() through fork(2) with a handshake that keeps the
  * child from running until the parent holds its pidfd or kqueue
  * registration.
  */
@@ -188,21 +188,12 @@ static int pipe_cloexec(int fd[2])
 }
 
 #ifndef PW_SPAWN_CLONE
-/* Make the child and run its side; the pid, or -errno when no process
- * could be made (c->err tells a failed exec). With vfork(2) the child
- * borrows our memory until it execs or exits (BSD, macOS, Linux), so its
- * error lands in c->err as with clone, and no descriptor is needed: a spawn
- * works with the descriptor table full. Without vfork, fork(2) and a
- * close-on-exec pipe carry the error. */
+/* fork, run the child side, learn its exec error from a close-on-exec
+ * pipe: the pid, or -errno when no process could be made (c->err tells a
+ * failed exec). fork rather than vfork: FreeBSD's libthr wraps sigaction
+ * and sigprocmask with locks that a vfork child must not take. */
 static pid_t spawn_fork(struct spawn_ctx *c)
 {
-#ifdef HAVE_VFORK
-	pid_t pid = vfork();
-
-	if (pid == 0)
-		spawn_child(c);
-	return pid < 0 ? -errno : pid;
-#else
 	int fd[2], r, e;
 	ssize_t n;
 	pid_t pid;
@@ -230,7 +221,6 @@ static pid_t spawn_fork(struct spawn_ctx *c)
 	if (n == (ssize_t)sizeof(e))
 		c->err = e;
 	return pid;
-#endif
 }
 #endif
 

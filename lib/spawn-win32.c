@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern char **environ;
-
 /* Grow-as-you-go UTF-16 buffer. */
 struct wbuf {
 	wchar_t *s;
@@ -73,6 +71,16 @@ static wchar_t *utf16(const char *s, int *err)
 	return w;
 }
 
+/* argv[0] is read by the C runtime up to the next blank, or between
+ * quotes with no escapes at all: quoted verbatim (a quote inside it cannot
+ * be written, the caller checked). */
+static void quote_arg0(struct wbuf *b, const wchar_t *a)
+{
+	wb_putc(b, L'"', 1);
+	wb_put(b, a, wcslen(a));
+	wb_putc(b, L'"', 1);
+}
+
 /* Append one argument, quoted as the C runtime's parser wants it. */
 static void quote_arg(struct wbuf *b, const wchar_t *a)
 {
@@ -113,9 +121,17 @@ int pw__win_cmdline(char *const *argv, wchar_t **out)
 			free(b.s);
 			return err;
 		}
+		if (i == 0 && wcschr(w, L'"')) {
+			free(w);
+			free(b.s);
+			return -EINVAL;   /* cannot be passed as argv[0] */
+		}
 		if (i)
 			wb_putc(&b, L' ', 1);
-		quote_arg(&b, w);
+		if (i == 0)
+			quote_arg0(&b, w);
+		else
+			quote_arg(&b, w);
 		free(w);
 	}
 	if (b.err) {
@@ -151,11 +167,24 @@ static int env_block(char *const *envp, wchar_t **out)
 	return 0;
 }
 
+/* A batch file runs through cmd.exe, which does not parse its command
+ * line by the C runtime's rules: quoting cannot make arguments safe there
+ * ("BatBadBut"), so procwait refuses to start one. */
+static int is_batch(const wchar_t *w)
+{
+	size_t n = wcslen(w);
+
+	return n >= 4 && (_wcsicmp(w + n - 4, L".bat") == 0 || _wcsicmp(w + n - 4, L".cmd") == 0);
+}
+
 /* The program to run: with SEARCH_PATH and no directory in the name,
- * looked up in PATH (with ".exe" appended when it has no extension). */
+ * looked up in the directories of PATH only (with ".exe" appended when it
+ * has no extension): not in the application's or the current directory,
+ * where SearchPathW would look first. */
 static int program(const char *file, int search, wchar_t **out)
 {
 	wchar_t *w, path[MAX_PATH * 2];
+	const wchar_t *dirs;
 	int err = 0;
 	DWORD n;
 
@@ -163,13 +192,22 @@ static int program(const char *file, int search, wchar_t **out)
 	if (!w)
 		return err;
 	if (!search || wcspbrk(w, L"/\\:")) {
+		if (is_batch(w)) {
+			free(w);
+			return -ENOEXEC;
+		}
 		*out = w;
 		return 0;
 	}
-	n = SearchPathW(NULL, w, L".exe", MAX_PATH * 2, path, NULL);
+	dirs = _wgetenv(L"PATH");
+	n = dirs && *dirs ? SearchPathW(dirs, w, L".exe", MAX_PATH * 2, path, NULL) : 0;
 	free(w);
-	if (n == 0 || n >= MAX_PATH * 2)
+	if (n >= MAX_PATH * 2)
+		return -ENAMETOOLONG;
+	if (n == 0)
 		return -ENOENT;
+	if (is_batch(path))
+		return -ENOEXEC;
 	*out = _wcsdup(path);
 	return *out ? 0 : -ENOMEM;
 }
@@ -181,7 +219,10 @@ static int std_handle(int fd, DWORD std, HANDLE *out)
 	HANDLE h = fd >= 0 ? (HANDLE)_get_osfhandle(fd) : GetStdHandle(std);
 
 	*out = NULL;
-	if (h == INVALID_HANDLE_VALUE || h == NULL)
+	/* -2: the C runtime's "no handle" for 0..2 of a process without a
+	 * console (it is also GetCurrentThread()'s pseudo-handle: never pass
+	 * that on). */
+	if (h == INVALID_HANDLE_VALUE || h == NULL || (intptr_t)h == -2)
 		return fd >= 0 ? -EBADF : 0;
 	if (!DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), out, 0, TRUE,
 	                     DUPLICATE_SAME_ACCESS)) {
@@ -217,8 +258,11 @@ PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *o, procwait_pro
 	r = program(o->file ? o->file : o->argv[0], o->flags & PROCWAIT_SPAWN_SEARCH_PATH, &app);
 	if (r == 0)
 		r = pw__win_cmdline(o->argv, &cmd);
-	if (r == 0)
-		r = env_block(o->envp ? o->envp : environ, &env);
+	/* envp NULL: the child inherits our environment block itself (UTF-16,
+	 * what _putenv() and SetEnvironmentVariableW() both change; the C
+	 * runtime's narrow environ is in the ANSI code page, not UTF-8). */
+	if (r == 0 && o->envp)
+		r = env_block(o->envp, &env);
 	if (r == 0 && o->cwd) {
 		cwd = utf16(o->cwd, &r);
 		r = cwd ? 0 : r;

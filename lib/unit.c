@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 int pw__units_init(struct pw__units *t)
@@ -30,13 +31,22 @@ static void unlink_unit(struct pw__units *t, struct pw__unit *u)
 
 void pw__unit_signal(struct pw__unit *u, int signo)
 {
+	pid_t pg;
+
 	if (!u->proc)
 		return;
-	/* The leader through its handle: right even before it has called
-	 * setsid(); then the group, which the leader's pid names while the
-	 * leader is alive or a zombie. */
+	/* Once the leader leads a group of its own (it calls setsid() first
+	 * thing), one kill(2) of the group reaches it and everything it
+	 * started, each once. Before that, or when it has left its group,
+	 * the leader goes through its handle, and the group (which its pid
+	 * names while it is alive or a zombie) besides. Both at once would
+	 * hit the leader twice: a handler that runs between the two sees
+	 * two signals (two KeyboardInterrupts in Python). */
+	pg = getpgid(u->pid);
+	if (pg == u->pid && kill(-u->pid, signo) == 0)
+		return;
 	procwait_proc_signal(u->proc, signo);
-	if (kill(-u->pid, signo) < 0 && errno == EPERM)
+	if (pg != u->pid && kill(-u->pid, signo) < 0 && errno == EPERM)
 		(void)0;   /* a member changed its credentials: nothing to do */
 }
 

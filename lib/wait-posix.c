@@ -17,7 +17,10 @@ int pw__fd_wait(int fd, int timeout_ms)
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	r = poll(&pfd, 1, timeout_ms);
-	return r < 0 ? -errno : r > 0;
+	if (r < 0)
+		return -errno;
+	/* A closed descriptor is no readiness. */
+	return r > 0 && (pfd.revents & POLLNVAL) ? -EBADF : r > 0;
 }
 
 static void status_unknown(procwait_status *st, pid_t pid)
@@ -92,8 +95,11 @@ int pw__posix_check(procwait_proc *p, unsigned flags, procwait_status *st)
 		                ((flags & PROCWAIT_WAIT_NOREAP) ? WNOWAIT : 0));
 		if (r == 0) {
 			p->child = PW_CHILD_YES;
-			if (si.si_pid == 0)
-				return 0;   /* still running */
+			/* Still running; or stopped or continued, which a
+			 * waitid(WEXITED) should not report but macOS's does. */
+			if (si.si_pid == 0 || (si.si_code != CLD_EXITED &&
+			    si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED))
+				return 0;
 			status_from_siginfo(st, p->pid, &si);
 			p->reaped = !(flags & PROCWAIT_WAIT_NOREAP);
 			return 1;

@@ -69,9 +69,16 @@ static int win_attach(procwait_proc *p)
 		DWORD err = GetLastError();
 
 		/* OpenProcess says ERROR_INVALID_PARAMETER for a pid that
-		 * names no process. */
-		return err == ERROR_INVALID_PARAMETER ? -ESRCH :
-		       err == ERROR_ACCESS_DENIED ? -EPERM : pw__win_errno(err);
+		 * names no process; thread ids share the space of process
+		 * ids, and a thread is no process (wait.h: -EINVAL). */
+		if (err == ERROR_INVALID_PARAMETER) {
+			HANDLE t = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)p->pid);
+
+			if (t)
+				CloseHandle(t);
+			return t || GetLastError() == ERROR_ACCESS_DENIED ? -EINVAL : -ESRCH;
+		}
+		return err == ERROR_ACCESS_DENIED ? -EPERM : pw__win_errno(err);
 	}
 	p->handle = h;
 	p->child = PW_CHILD_NO;
@@ -124,8 +131,10 @@ static int win_check(procwait_proc *p, unsigned flags, procwait_status *st)
 
 static int win_signal(procwait_proc *p, int signo)
 {
+	/* Exited, but not reaped through this handle (the front end answers
+	 * -ESRCH once it is): like a zombie, it takes and ignores signals. */
 	if (WaitForSingleObject(p->handle, 0) == WAIT_OBJECT_0)
-		return -ESRCH;
+		return 0;
 	if (signo == 0)
 		return 0;
 	if (signo != SIGTERM && signo != PW_SIGKILL)
@@ -135,7 +144,7 @@ static int win_signal(procwait_proc *p, int signo)
 
 		/* Exited meanwhile, or the handle lacks PROCESS_TERMINATE. */
 		if (WaitForSingleObject(p->handle, 0) == WAIT_OBJECT_0)
-			return -ESRCH;
+			return 0;
 		return err == ERROR_ACCESS_DENIED ? -EPERM : pw__win_errno(err);
 	}
 	if (!p->signo)

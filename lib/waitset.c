@@ -162,7 +162,7 @@ PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *s, procwait_proc *p, 
 		 * (kqueue's ESRCH): the backoff loop serves this member at
 		 * once; other waits keep the fast path. */
 		if (r != -ENOTSUP && r != -ESRCH)
-			pw__fallback_note(r, "epoll_ctl");
+			pw__fallback_note(r, s->ops->add_call);
 		polled_push(s, p);
 	}
 	p->set = s;

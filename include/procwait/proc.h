@@ -90,7 +90,9 @@ PROCWAIT_EXTERN int procwait_proc_from_pidfd(int pidfd, unsigned flags, procwait
  * @param flags    must be 0.
  * @param[out] out the new handle.
  * @retval 0        success.
- * @retval -EBADF   @p handle is NULL or INVALID_HANDLE_VALUE.
+ * @retval -EBADF   @p handle is NULL or INVALID_HANDLE_VALUE (which is also
+ *                  the value of the pseudo-handle GetCurrentProcess(): pass
+ *                  a real HANDLE, e.g. from OpenProcess()).
  * @retval -EINVAL  @p handle is no process HANDLE, or lacks the access
  *                  above; @p out NULL; an unknown flag.
  * @retval -ENOMEM  out of memory.
@@ -159,18 +161,23 @@ typedef struct procwait_spawn_options {
  * their defaults in the child and the caller's signal mask is kept, as with
  * posix_spawn(3). The standard descriptors are duplicated onto 0, 1, 2; all
  * other descriptors are inherited unless they are close-on-exec. Without
- * pidfds (BSD, macOS) the child is made with vfork(2), which suspends the
- * caller until the exec as clone does here.
+ * pidfds (BSD, macOS) the child is made with fork(2), and a close-on-exec
+ * pipe tells a failed exec: there it needs two free descriptors
+ * (@c -EMFILE otherwise).
  *
  * On Windows it is CreateProcessW: @c argv (UTF-8) is quoted into one
- * command line that the C runtime splits back into the same vector, @c envp
- * becomes the environment block, the three stdio fds (C runtime descriptors;
- * -1 means the caller's standard handle) are the only handles inherited,
- * #PROCWAIT_SPAWN_SEARCH_PATH looks the program up in @c PATH (adding
- * ".exe"), and #PROCWAIT_SPAWN_SETSID / #PROCWAIT_SPAWN_SETPGID mean
- * CREATE_NEW_PROCESS_GROUP. Errors are those of CreateProcessW as errno
- * values (@c -ENOENT, @c -EACCES, @c -ENOEXEC; @c -EINVAL for argv or envp
- * that is not UTF-8).
+ * command line that the C runtime splits back into the same vector
+ * (@c argv[0] may not hold a double quote), @c envp becomes the environment
+ * block (NULL: the caller's, as Windows keeps it), the three stdio fds (C
+ * runtime descriptors; -1 means the caller's standard handle) are the only
+ * handles inherited, #PROCWAIT_SPAWN_SEARCH_PATH looks the program up in
+ * the directories of @c PATH only (adding ".exe"), and
+ * #PROCWAIT_SPAWN_SETSID / #PROCWAIT_SPAWN_SETPGID mean
+ * CREATE_NEW_PROCESS_GROUP. Batch files (.bat, .cmd) are refused with
+ * @c -ENOEXEC: cmd.exe does not parse arguments by the C runtime's rules,
+ * so no quoting makes them safe; run @c cmd.exe yourself if you must.
+ * Errors are those of CreateProcessW as errno values (@c -ENOENT,
+ * @c -EACCES, @c -ENOEXEC; @c -EINVAL for argv or envp that is not UTF-8).
  *
  * @param opts     what to run.
  * @param[out] out the handle on the child.
@@ -182,6 +189,7 @@ typedef struct procwait_spawn_options {
  *                  the error of chdir(2) or execve(2) in the child, which
  *                  has then been reaped: nothing is left behind.
  * @retval -EBADF   a stdio fd is not open.
+ * @retval -EMFILE  (without pidfds) no descriptor for the exec-error pipe.
  * @retval -EAGAIN, -ENOMEM  the system could not create a process.
  * @since 0.1
  */
@@ -214,7 +222,9 @@ PROCWAIT_EXTERN int procwait_fork(unsigned flags, procwait_proc **out);
  * The semantics of timeout, reaping and unknown status are those of wait.h.
  * After a child was reaped through the handle, every later wait answers
  * @c -ECHILD: the status was handed out once. A non-child, or a child waited
- * with #PROCWAIT_WAIT_NOREAP, reports its exit again on every wait.
+ * with #PROCWAIT_WAIT_NOREAP, reports its exit again on every wait (on
+ * Windows, where every process has a known status, a non-child's is handed
+ * out once too, as a child's).
  *
  * @param proc        the handle.
  * @param timeout_ms  < 0 forever, 0 check once, > 0 milliseconds.
