@@ -9,6 +9,13 @@
  * Check's assertions must run in the test's main thread (in CK_FORK=no mode
  * a failure longjmps), so worker threads record what went wrong in a
  * struct tres and the main thread asserts on it after pthread_join().
+ *
+ * On Windows (HAVE_WIN32_BACKEND, where the suites always run without
+ * fork) children are pwt-child.exe started with procwait_spawn() where
+ * POSIX uses procwait_fork(), the rounds are smaller (starting a process
+ * under Wine costs milliseconds), and every handle, a non-child's too,
+ * hands its status out once: two waiters on one handle get one status and
+ * one -ECHILD.
  */
 #include "config.h"
 
@@ -21,7 +28,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_WIN32_BACKEND
+#include <windows.h>
+#else
 #include <sys/wait.h>
+#endif
 
 #include "helpers.h"
 
@@ -77,6 +88,41 @@ static int is_exit(const procwait_status *st, pid_t pid, int code)
 	       st->signo == 0 && st->core == 0;
 }
 
+#ifdef HAVE_WIN32_BACKEND
+/* Block until the process of p has exited, without reaping it. */
+static void await_zombie_handle(procwait_proc *p)
+{
+	ck_assert_uint_eq(WaitForSingleObject(procwait_proc_handle(p), 30000), WAIT_OBJECT_0);
+}
+
+/* Start pwt-child.exe with argv from any thread (asserts nothing): its
+ * pid, or -errno; *out gets the handle, tracked for pwt_cleanup(). */
+static int start_child(char **argv, procwait_proc **out)
+{
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	int r;
+
+	*out = NULL;
+	o.file = pwt_child_path();
+	o.argv = argv;
+	r = procwait_spawn(&o, out);
+	if (r < 0)
+		return r;
+	pwt_track(*out);
+	return (int)procwait_proc_pid(*out);
+}
+
+/* A child that sleeps delay_ms, then exits with code. */
+static int start_exit(int delay_ms, int code, procwait_proc **out)
+{
+	char d[16], c[16];
+	char *argv[] = { (char *)"pwt-child", (char *)"exit", d, c, NULL };
+
+	snprintf(d, sizeof(d), "%d", delay_ms);
+	snprintf(c, sizeof(c), "%u", (unsigned)code);
+	return start_child(argv, out);
+}
+#else
 /* Block until the child pid has exited, without reaping it. */
 static void await_zombie(pid_t pid)
 {
@@ -87,11 +133,16 @@ static void await_zombie(pid_t pid)
 		ck_assert_int_eq(errno, EINTR);
 	ck_assert_int_eq(si.si_pid, pid);
 }
+#endif
 
 /* ---- 1. many threads, each forking and waiting its own children -------- */
 
 #define FW_THREADS 8
+#ifdef HAVE_WIN32_BACKEND
+#define FW_ITERS 20
+#else
 #define FW_ITERS 200
+#endif
 
 struct fw_arg {
 	int t;
@@ -108,6 +159,11 @@ static void *fork_wait_thread(void *arg)
 		int code = (a->t * 31 + i) % 256;
 		procwait_proc *p = NULL;
 		procwait_status st;
+#ifdef HAVE_WIN32_BACKEND
+		/* Vary the timing: some exit before the wait starts, some
+		 * while it blocks. */
+		int pid = start_exit(i % 5 == 0 ? 1 + i % 3 : 0, code, &p), r;
+#else
 		int pid = procwait_fork(0, &p), r;
 
 		if (pid == 0) {
@@ -117,6 +173,7 @@ static void *fork_wait_thread(void *arg)
 				pwt_nap_ms(1 + i % 3);
 			_exit(code);
 		}
+#endif
 		if (pid < 0) {
 			tfail(&a->res, __LINE__, "iteration %d: procwait_fork: %s", i,
 			      procwait_strerror(pid));
@@ -214,6 +271,13 @@ START_TEST(test_one_handle_two_waiters)
 		struct dual_arg a[2];
 		procwait_proc *p = NULL;
 		int code = 100 + rep, delay = rep % 3 == 0 ? 0 : rep % 3 == 1 ? 5 : 30;
+#ifdef HAVE_WIN32_BACKEND
+		int pid = start_exit(delay, code, &p), win;
+
+		ck_assert_int_ge(pid, 0);
+		if (delay == 0)
+			await_zombie_handle(p);
+#else
 		int pid = procwait_fork(0, &p), win;
 
 		ck_assert_int_ge(pid, 0);
@@ -224,6 +288,7 @@ START_TEST(test_one_handle_two_waiters)
 		}
 		if (delay == 0)
 			await_zombie(pid);
+#endif
 		dual_wait(p, a);
 		ck_assert_msg((a[0].r == 0 && a[1].r == -ECHILD) ||
 		              (a[0].r == -ECHILD && a[1].r == 0),
@@ -242,7 +307,8 @@ END_TEST
 
 /* A handle on a non-child waited from two threads at once: both learn of
  * the exit, as PROCWAIT_STATUS_UNKNOWN (a non-child's exit is reported on
- * every wait, there is nothing to reap). */
+ * every wait, there is nothing to reap). Windows: a non-child's status is
+ * known, and handed out once as a child's is: one status, one -ECHILD. */
 START_TEST(test_nonchild_two_waiters)
 {
 	for (int rep = 0; rep < 5; rep++) {
@@ -253,6 +319,24 @@ START_TEST(test_nonchild_two_waiters)
 
 		ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
 		dual_wait(p, a);
+#ifdef HAVE_WIN32_BACKEND
+		{
+			int win;
+
+			ck_assert_msg((a[0].r == 0 && a[1].r == -ECHILD) ||
+			              (a[0].r == -ECHILD && a[1].r == 0),
+			              "rep %d: answers %d and %d, want 0 and -ECHILD",
+			              rep, a[0].r, a[1].r);
+			win = a[0].r == 0 ? 0 : 1;
+			ck_assert_int_eq(a[win].st.pid, pid);
+			ck_assert_int_eq(a[win].st.kind, PROCWAIT_STATUS_EXITED);
+			ck_assert_int_eq(a[win].st.code, PWT_NONCHILD_CODE);
+			ck_assert_int_eq(a[win].st.signo, 0);
+			ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
+			procwait_proc_close(p);
+			continue;
+		}
+#endif
 		for (int t = 0; t < 2; t++) {
 			ck_assert_msg(a[t].r == 0, "rep %d thread %d: %s", rep, t,
 			              procwait_strerror(a[t].r));
@@ -272,6 +356,11 @@ END_TEST
 /* ---- 3. procwait_wait_pid from many threads ------------------------------ */
 
 #define WP_THREADS 8
+#ifdef HAVE_WIN32_BACKEND
+#define WP_MAIN_ITERS 8
+#else
+#define WP_MAIN_ITERS 20
+#endif
 
 struct wp_arg {
 	pid_t pid;
@@ -293,9 +382,18 @@ static void *wait_pid_thread(void *arg)
 	TCHECK(&a->res, r != 0 || is_exit(&st, a->pid, a->code),
 	       "pid %d: pid %d kind %d code %d signo %d, want exit %d", (int)a->pid,
 	       (int)st.pid, st.kind, st.code, st.signo, a->code);
+#ifdef HAVE_WIN32_BACKEND
+	/* "Reaping" a pid is bookkeeping: while the helpers hold a HANDLE
+	 * on the process, a new wait reports the same exit again. */
+	memset(&st, 0xa5, sizeof(st));
+	r = procwait_wait_pid(a->pid, 0, 0, &st);
+	TCHECK(&a->res, r == 0 && is_exit(&st, a->pid, a->code),
+	       "pid %d: wait again: %d, kind %d code %d", (int)a->pid, r, st.kind, st.code);
+#else
 	/* Reaped: the pid is no more. */
 	r = procwait_wait_pid(a->pid, 0, 0, &st);
 	TCHECK(&a->res, r == -ESRCH, "pid %d: wait after reap: %d", (int)a->pid, r);
+#endif
 	if (a->res.failed == 0)
 		a->res.ok++;
 	return NULL;
@@ -322,13 +420,19 @@ START_TEST(test_wait_pid_threads_while_forking)
 			start_thread(&th[t], wait_pid_thread, &a[t]);
 		}
 		pthread_barrier_wait(&go);
-		for (int j = 0; j < 20; j++) {
+		for (int j = 0; j < WP_MAIN_ITERS; j++) {
 			procwait_proc *p = NULL;
 			procwait_status st;
 			int code = 200 + j, pid, st_raw;
 
 			pid = pwt_child_exit(j % 4, code);
 			st_raw = pwt_reap(pid);
+#ifdef HAVE_WIN32_BACKEND
+			ck_assert_int_eq(st_raw, code);
+
+			pid = start_exit(0, code - 100, &p);
+			ck_assert_int_ge(pid, 0);
+#else
 			ck_assert(WIFEXITED(st_raw));
 			ck_assert_int_eq(WEXITSTATUS(st_raw), code);
 
@@ -336,6 +440,7 @@ START_TEST(test_wait_pid_threads_while_forking)
 			ck_assert_int_ge(pid, 0);
 			if (pid == 0)
 				_exit(code - 100);
+#endif
 			ck_assert_int_eq(procwait_proc_wait(p, 30000, 0, &st), 0);
 			ck_assert(is_exit(&st, pid, code - 100));
 			procwait_proc_close(p);
@@ -371,7 +476,11 @@ static void *spawn_thread(void *arg)
 	for (int i = 0; i < SP_ITERS; i++) {
 		int code = (a->t * 37 + i * 5) % 256;
 		char script[32];
+#ifdef HAVE_WIN32_BACKEND
+		char *argv[] = { (char *)"pwt-child", (char *)"exit", (char *)"0", script, NULL };
+#else
 		char *argv[] = { (char *)"/bin/sh", (char *)"-c", script, NULL };
+#endif
 		procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
 		procwait_proc *p = NULL;
 		procwait_status st;
@@ -380,7 +489,11 @@ static void *spawn_thread(void *arg)
 		if (i % 8 == 7) {
 			/* A failing exec, reported as such, with nothing
 			 * left behind, between the good ones. */
+#ifdef HAVE_WIN32_BACKEND
+			char *bad[] = { (char *)"C:\\nonexistent\\procwait-test.exe", NULL };
+#else
 			char *bad[] = { (char *)"/nonexistent/procwait-test", NULL };
+#endif
 
 			o.argv = bad;
 			r = procwait_spawn(&o, &p);
@@ -388,12 +501,20 @@ static void *spawn_thread(void *arg)
 			TCHECK(&a->res, p == NULL, "iteration %d: handle left", i);
 			continue;
 		}
+#ifdef HAVE_WIN32_BACKEND
+		snprintf(script, sizeof(script), "%d", code);
+		o.file = pwt_child_path();
+#else
 		snprintf(script, sizeof(script), "exit %d", code);
+#endif
 		o.argv = argv;
 		r = procwait_spawn(&o, &p);
 		TCHECK(&a->res, r == 0, "iteration %d: spawn: %s", i, procwait_strerror(r));
 		if (r != 0)
 			continue;
+#ifdef HAVE_WIN32_BACKEND
+		pwt_track(p);
+#endif
 		memset(&st, 0xa5, sizeof(st));
 		r = procwait_proc_wait(p, 60000, 0, &st);
 		TCHECK(&a->res, r == 0, "iteration %d: wait: %s", i, procwait_strerror(r));
@@ -448,6 +569,12 @@ START_TEST(test_signal_while_waiting)
 		pthread_barrier_t go;
 		pthread_t th;
 		procwait_proc *p = NULL;
+#ifdef HAVE_WIN32_BACKEND
+		char *argv[] = { (char *)"pwt-child", (char *)"forever", NULL };
+		int pid = start_child(argv, &p);
+
+		ck_assert_int_ge(pid, 0);
+#else
 		int pid = procwait_fork(0, &p);
 
 		ck_assert_int_ge(pid, 0);
@@ -455,6 +582,7 @@ START_TEST(test_signal_while_waiting)
 			for (;;)
 				pause();
 		}
+#endif
 		ck_assert_int_eq(pthread_barrier_init(&go, NULL, 1), 0);
 		a.p = p;
 		a.go = &go;
@@ -502,12 +630,16 @@ static void *waitset_thread(void *arg)
 	}
 	n = 0;
 	for (int i = 0; i < WS_MEMBERS; i++) {
+#ifdef HAVE_WIN32_BACKEND
+		int pid = start_exit((a->t * 7 + i * 13) % 40, (a->t * 50 + i) % 256, &procs[i]);
+#else
 		int pid = procwait_fork(0, &procs[i]);
 
 		if (pid == 0) {
 			pwt_nap_ms((a->t * 7 + i * 13) % 40);
 			_exit((a->t * 50 + i) % 256);
 		}
+#endif
 		if (pid < 0) {
 			tfail(&a->res, __LINE__, "procwait_fork: %s", procwait_strerror(pid));
 			break;
@@ -583,29 +715,29 @@ static Suite *threads_suite(void)
 	Suite *s = suite_create("threads");
 	TCase *tc;
 
-	tc = tcase_create("fork_wait");
+	tc = pwt_tcase("fork_wait");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_threads_fork_wait);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("shared_handle");
+	tc = pwt_tcase("shared_handle");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_one_handle_two_waiters);
 	tcase_add_test(tc, test_nonchild_two_waiters);
 	tcase_add_test(tc, test_signal_while_waiting);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("wait_pid");
+	tc = pwt_tcase("wait_pid");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_wait_pid_threads_while_forking);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("spawn");
+	tc = pwt_tcase("spawn");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_concurrent_spawn);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("waitsets");
+	tc = pwt_tcase("waitsets");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_waitset_per_thread);
 	suite_add_tcase(s, tc);
