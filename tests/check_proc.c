@@ -1114,22 +1114,34 @@ START_TEST(test_spawn_fd_exhaustion)
 	o.argv = argv;
 #ifndef HAVE_PIDFD_BACKEND
 	/* Without clone and pidfds, spawn needs a pipe for the exec error:
-	 * a full table is an error, and nothing is started. */
+	 * a full table is an error, and nothing is started. With two
+	 * descriptors free it works, and once the pipe is closed a kqueue
+	 * handle finds room for its kqueue. */
 	ck_assert_int_eq(procwait_spawn(&o, &p), -EMFILE);
 	ck_assert_ptr_null(p);
 	close(fds[--nfds]);
 	close(fds[--nfds]);
-#endif
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	if (pwt_backend_has_fd())
+		ck_assert_int_ge(procwait_proc_fd(p), 0);
+	else
+		ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
+#else
 	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
 	ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
+#endif
 	ck_assert_int_eq(procwait_proc_wait(p, 10000, 0, &st), 0);
 	ck_assert_int_eq(st.kind, PROCWAIT_STATUS_EXITED);
 	ck_assert_int_eq(st.code, 21);
 	procwait_proc_close(p);
+#ifdef HAVE_PIDFD_BACKEND
 	if (pwt_backend_has_fd()) {
 		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
 		ck_assert_ptr_nonnull(call);
 	}
+#else
+	(void)call;
+#endif
 	pwt_assert_no_children();
 	/* Give the descriptors back (LeakSanitizer needs some at exit). */
 	while (nfds > 0)
