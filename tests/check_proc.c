@@ -1115,15 +1115,16 @@ START_TEST(test_spawn_fd_exhaustion)
 #ifndef HAVE_PIDFD_BACKEND
 	/* Without clone and pidfds, spawn needs a pipe for the exec error:
 	 * a full table is an error, and nothing is started. With two
-	 * descriptors free it works, and once the pipe is closed a kqueue
-	 * handle finds room for its kqueue. */
+	 * descriptors free it works; the handle then has a kqueue or, when
+	 * none could be made (the emulation needs two descriptors for one),
+	 * waits by pid. */
 	ck_assert_int_eq(procwait_spawn(&o, &p), -EMFILE);
 	ck_assert_ptr_null(p);
 	close(fds[--nfds]);
 	close(fds[--nfds]);
 	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
 	if (pwt_backend_has_fd())
-		ck_assert_int_ge(procwait_proc_fd(p), 0);
+		ck_assert(procwait_proc_fd(p) >= 0 || procwait_proc_fd(p) == -ENOTSUP);
 	else
 		ck_assert_int_eq(procwait_proc_fd(p), -ENOTSUP);
 #else
