@@ -153,6 +153,25 @@ static void assert_exited(const procwait_event *ev, procwait_proc *p, void *data
 	ck_assert_int_eq(ev->status.core, 0);
 }
 
+/* The embedding tests' tally: each of a (code 51) and b (code 52) is
+ * reported once, with its data (&got_a, &got_b), and the size follows. */
+static void tally_ab(procwait_waitset *s, const procwait_event *ev, int n,
+                     procwait_proc *a, int *got_a, procwait_proc *b, int *got_b)
+{
+	for (int i = 0; i < n; i++) {
+		if (ev[i].proc == a) {
+			assert_exited(&ev[i], a, got_a, 51);
+			ck_assert_int_eq(*got_a, 0);
+			*got_a = 1;
+		} else {
+			assert_exited(&ev[i], b, got_b, 52);
+			ck_assert_int_eq(*got_b, 0);
+			*got_b = 1;
+		}
+	}
+	ck_assert_int_eq(procwait_waitset_size(s), 2 - *got_a - *got_b);
+}
+
 /* ---- 1. a thousand members -------------------------------------------- */
 
 #ifndef HAVE_WIN32_BACKEND
@@ -891,18 +910,7 @@ START_TEST(test_event_loop_embedding)
 		ck_assert_msg(r < WAIT_OBJECT_0 + k, "WaitForMultipleObjects: %lu", (unsigned long)r);
 		n = procwait_waitset_wait(s, ev, 8, 0);
 		ck_assert_msg(n > 0, "a HANDLE was signalled but no exit was reported");
-		for (int i = 0; i < n; i++) {
-			if (ev[i].proc == a) {
-				assert_exited(&ev[i], a, &got_a, 51);
-				ck_assert_int_eq(got_a, 0);
-				got_a = 1;
-			} else {
-				assert_exited(&ev[i], b, &got_b, 52);
-				ck_assert_int_eq(got_b, 0);
-				got_b = 1;
-			}
-		}
-		ck_assert_int_eq(procwait_waitset_size(s), 2 - got_a - got_b);
+		tally_ab(s, ev, n, a, &got_a, b, &got_b);
 		ck_assert_msg(pwt_now_ms() - t0 < 10000,
 		              "exits not seen within 10 s (a %d, b %d)", got_a, got_b);
 	}
@@ -971,18 +979,7 @@ START_TEST(test_event_loop_embedding)
 		ck_assert_int_ge(n, 0);
 		if (pidfd && r > 0)
 			ck_assert_msg(n > 0, "the fd was readable but no exit was reported");
-		for (int k = 0; k < n; k++) {
-			if (ev[k].proc == a) {
-				assert_exited(&ev[k], a, &got_a, 51);
-				ck_assert_int_eq(got_a, 0);
-				got_a = 1;
-			} else {
-				assert_exited(&ev[k], b, &got_b, 52);
-				ck_assert_int_eq(got_b, 0);
-				got_b = 1;
-			}
-		}
-		ck_assert_int_eq(procwait_waitset_size(s), 2 - got_a - got_b);
+		tally_ab(s, ev, n, a, &got_a, b, &got_b);
 		ck_assert_msg(pwt_now_ms() - t0 < 10000,
 		              "exits not seen within 10 s (a %d, b %d)", got_a, got_b);
 	}
