@@ -262,6 +262,23 @@ static void dual_wait(procwait_proc *p, struct dual_arg a[2])
 	pthread_barrier_destroy(&go);
 }
 
+/* Two threads waited one handle: one got the status (exited with code),
+ * the other -ECHILD ("already reaped"), in either order. */
+static void assert_one_status(const struct dual_arg a[2], int rep, pid_t pid, int code)
+{
+	int win;
+
+	ck_assert_msg((a[0].r == 0 && a[1].r == -ECHILD) ||
+	              (a[0].r == -ECHILD && a[1].r == 0),
+	              "rep %d: answers %d and %d, want 0 and -ECHILD",
+	              rep, a[0].r, a[1].r);
+	win = a[0].r == 0 ? 0 : 1;
+	ck_assert_int_eq(a[win].st.pid, pid);
+	ck_assert_int_eq(a[win].st.kind, PROCWAIT_STATUS_EXITED);
+	ck_assert_int_eq(a[win].st.code, code);
+	ck_assert_int_eq(a[win].st.signo, 0);
+}
+
 /* One child handle waited from two threads at once, 50 times (child still
  * running, or already a zombie, when they start): exactly one gets 0 with
  * the exact status, the other -ECHILD ("already reaped"). */
@@ -272,13 +289,13 @@ START_TEST(test_one_handle_two_waiters)
 		procwait_proc *p = NULL;
 		int code = 100 + rep, delay = rep % 3 == 0 ? 0 : rep % 3 == 1 ? 5 : 30;
 #ifdef HAVE_WIN32_BACKEND
-		int pid = start_exit(delay, code, &p), win;
+		int pid = start_exit(delay, code, &p);
 
 		ck_assert_int_ge(pid, 0);
 		if (delay == 0)
 			await_zombie_handle(p);
 #else
-		int pid = procwait_fork(0, &p), win;
+		int pid = procwait_fork(0, &p);
 
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
@@ -290,15 +307,7 @@ START_TEST(test_one_handle_two_waiters)
 			await_zombie(pid);
 #endif
 		dual_wait(p, a);
-		ck_assert_msg((a[0].r == 0 && a[1].r == -ECHILD) ||
-		              (a[0].r == -ECHILD && a[1].r == 0),
-		              "rep %d: answers %d and %d, want 0 and -ECHILD",
-		              rep, a[0].r, a[1].r);
-		win = a[0].r == 0 ? 0 : 1;
-		ck_assert_int_eq(a[win].st.pid, pid);
-		ck_assert_int_eq(a[win].st.kind, PROCWAIT_STATUS_EXITED);
-		ck_assert_int_eq(a[win].st.code, code);
-		ck_assert_int_eq(a[win].st.signo, 0);
+		assert_one_status(a, rep, pid, code);
 		procwait_proc_close(p);
 	}
 	pwt_assert_no_children();
@@ -320,22 +329,10 @@ START_TEST(test_nonchild_two_waiters)
 		ck_assert_int_eq(procwait_proc_open(pid, 0, &p), 0);
 		dual_wait(p, a);
 #ifdef HAVE_WIN32_BACKEND
-		{
-			int win;
-
-			ck_assert_msg((a[0].r == 0 && a[1].r == -ECHILD) ||
-			              (a[0].r == -ECHILD && a[1].r == 0),
-			              "rep %d: answers %d and %d, want 0 and -ECHILD",
-			              rep, a[0].r, a[1].r);
-			win = a[0].r == 0 ? 0 : 1;
-			ck_assert_int_eq(a[win].st.pid, pid);
-			ck_assert_int_eq(a[win].st.kind, PROCWAIT_STATUS_EXITED);
-			ck_assert_int_eq(a[win].st.code, PWT_NONCHILD_CODE);
-			ck_assert_int_eq(a[win].st.signo, 0);
-			ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
-			procwait_proc_close(p);
-			continue;
-		}
+		assert_one_status(a, rep, pid, PWT_NONCHILD_CODE);
+		ck_assert_int_eq(procwait_proc_wait(p, 0, 0, &st), -ECHILD);
+		procwait_proc_close(p);
+		continue;
 #endif
 		for (int t = 0; t < 2; t++) {
 			ck_assert_msg(a[t].r == 0, "rep %d thread %d: %s", rep, t,
