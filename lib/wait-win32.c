@@ -34,8 +34,12 @@ int pw__win_errno(unsigned long err)
 		return -ENOTDIR;
 	case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY:
 		return -ENOMEM;
-	case ERROR_TOO_MANY_OPEN_FILES: case ERROR_NO_SYSTEM_RESOURCES:
+	case ERROR_TOO_MANY_OPEN_FILES:
 		return -EMFILE;
+	case ERROR_NO_SYSTEM_RESOURCES: case ERROR_NOT_ENOUGH_QUOTA:
+	case ERROR_COMMITMENT_LIMIT: case ERROR_PAGEFILE_QUOTA:
+	case ERROR_WORKING_SET_QUOTA: case ERROR_MAX_THRDS_REACHED:
+		return -EAGAIN;   /* the system is short of something: try later */
 	case ERROR_FILENAME_EXCED_RANGE:
 		return -ENAMETOOLONG;
 	case ERROR_INVALID_HANDLE:
