@@ -40,6 +40,19 @@ def set_comm(name):
     prctl(PR_SET_NAME, name.encode() if isinstance(name, str) else name)
 
 
+def default_signals():
+    """preexec_fn: the signal state of a process started from an ordinary
+    interactive shell: no ignored or blocked signal inherited from whatever
+    runs the tests (a background job, nohup, a CI runner that ignores
+    SIGINT). A test that sends a signal, or compares a served child with a
+    plain python, starts its processes with this."""
+    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM,
+              signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGTSTP,
+              signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def require_psutil(tc):
     try:
         import psutil  # noqa: F401

@@ -138,17 +138,6 @@ def wait_until(pred, timeout, interval=0.02):
         time.sleep(interval)
 
 
-def _default_signals():
-    """preexec_fn: the signal state of a process started from an ordinary
-    interactive shell (no ignored or blocked signal inherited from
-    whatever runs the tests), the same for the launcher and python3."""
-    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM,
-              signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGTSTP,
-              signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(s, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-
-
 def _read_line(fd, timeout=RUN_TIMEOUT):
     """Read from fd until a newline; AssertionError after timeout or EOF."""
     import select
@@ -264,7 +253,7 @@ class LauncherCase(unittest.TestCase):
         return int(lines[0]) if lines else None
 
     def run_cmd(self, argv, input=None, env=None, cwd=None, timeout=RUN_TIMEOUT,
-                preexec_fn=_default_signals):
+                preexec_fn=_util.default_signals):
         e = self._env(env)
         try:
             res = subprocess.run(argv, input=input,
@@ -284,7 +273,7 @@ class LauncherCase(unittest.TestCase):
     def plain(self, args, **kw):
         return self.run_cmd([PYTHON] + list(args), **kw)
 
-    def popen(self, argv, env=None, cwd=None, preexec_fn=_default_signals, **kw):
+    def popen(self, argv, env=None, cwd=None, preexec_fn=_util.default_signals, **kw):
         e = self._env(env)
         p = subprocess.Popen(argv, env=e, cwd=cwd or self.work, preexec_fn=preexec_fn, **kw)
         p.ppid_file = e["PWT_PPID_FILE"]
@@ -798,7 +787,7 @@ class SignalTest(LauncherCase):
     #: is test_sigint_right_after_the_start_reaches_the_script's business.
     SETTLE = 0.5
 
-    def interrupt(self, python, script, sig=signal.SIGINT, preexec_fn=_default_signals,
+    def interrupt(self, python, script, sig=signal.SIGINT, preexec_fn=_util.default_signals,
                   settle=SETTLE, env=None):
         p = self.popen([python, script], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, preexec_fn=preexec_fn, env=env)
@@ -879,7 +868,7 @@ class SignalTest(LauncherCase):
             '''))
 
         def nohup():
-            _default_signals()
+            _util.default_signals()
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
         rc0, out0, err0, _ = self.interrupt(PYTHON, "hup.py", signal.SIGHUP, nohup)
@@ -918,7 +907,7 @@ STATE = PRELUDE + textwrap.dedent('''\
 
 class InterpreterStateTest(LauncherCase):
 
-    def compare_state(self, env=None, preexec_fn=_default_signals, keys=None):
+    def compare_state(self, env=None, preexec_fn=_util.default_signals, keys=None):
         self.write("state.py", STATE)
         ref = self.plain(["state.py"], env=env, preexec_fn=preexec_fn)
         res = self.launch(["state.py"], env=env, preexec_fn=preexec_fn)
@@ -952,7 +941,7 @@ class InterpreterStateTest(LauncherCase):
         # As in `nohup cmd &` from sh: SIGHUP, SIGINT and SIGQUIT ignored
         # at exec. python3 keeps them ignored (signal.getsignal says SIG_IGN).
         def ignoring():
-            _default_signals()
+            _util.default_signals()
             for s in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT):
                 signal.signal(s, signal.SIG_IGN)
         self.compare_state(preexec_fn=ignoring, keys=("status", "handlers"))
@@ -961,7 +950,7 @@ class InterpreterStateTest(LauncherCase):
         # A blocked signal stays blocked across exec: python3 starts with
         # the caller's signal mask.
         def blocking():
-            _default_signals()
+            _util.default_signals()
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
         self.compare_state(preexec_fn=blocking, keys=("status",))
 

@@ -18,8 +18,8 @@ import unittest
 
 from procwait import _lib
 
-from tests._util import (BINDING_DIR, PYTHON, kill_leftovers, procs_under, running,
-                         starttime, stop_group_leader)
+from tests._util import (BINDING_DIR, PYTHON, default_signals, kill_leftovers,
+                         procs_under, running, starttime, stop_group_leader)
 
 SERVE = [PYTHON, "-m", "procwait", "serve"]
 
@@ -133,7 +133,8 @@ class ServeTestCase(unittest.TestCase):
             proc = subprocess.Popen(SERVE + ["--socket", self.sock, "--report-fd", str(w)]
                                     + list(args), pass_fds=(w,), cwd=self.srvdir,
                                     env=self.server_env(), stdin=subprocess.DEVNULL,
-                                    stdout=err, stderr=err, start_new_session=True)
+                                    stdout=err, stderr=err, start_new_session=True,
+                                    preexec_fn=default_signals)
         finally:
             err.close()
             os.close(w)
@@ -216,7 +217,10 @@ class ServeTestCase(unittest.TestCase):
 
     def plain(self, args, stdin=b"", env=None, cwd=None):
         """The same command line in a fresh interpreter: (rc, out, err)."""
+        # (the served child's signal state is python's defaults: the plain
+        # one starts from the same state, whatever runs the tests ignores)
         p = subprocess.run([PYTHON] + list(args), input=stdin, capture_output=True,
+                           preexec_fn=default_signals,
                            env=self.child_env if env is None else env,
                            cwd=self.proj if cwd is None else cwd, timeout=30)
         return p.returncode, p.stdout.decode("utf-8", "replace"), \

@@ -16,8 +16,8 @@ import unittest
 
 from procwait import _lib
 
-from tests._util import (BINDING_DIR, PYTHON, kill_leftovers, procs_under, running,
-                         starttime, stop_group_leader)
+from tests._util import (BINDING_DIR, PYTHON, default_signals, kill_leftovers,
+                         procs_under, running, starttime, stop_group_leader)
 
 WATCH = [PYTHON, "-m", "procwait", "watch"]
 STEP = 20.0   # seconds allowed for one reaction of the watcher (a noisy box)
@@ -168,7 +168,8 @@ class WatchTestCase(unittest.TestCase):
     def start_watch(self, *args):
         proc = subprocess.Popen(WATCH + list(args), cwd=self.proj, env=self.env(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+                                stderr=subprocess.PIPE, start_new_session=True,
+                                preexec_fn=default_signals)
         self.addCleanup(self._stop_watch, proc)
         return proc, Output(proc)
 

@@ -427,7 +427,10 @@ class ReviewFindingsWaitTest(unittest.TestCase):
                 "    os.kill(pid, 9); procwait.wait(pid); sys.exit(42)\n"
                 "sys.exit(1)\n")
         import subprocess
-        child = subprocess.Popen([PYTHON, "-c", code], stdout=subprocess.PIPE)
+        # (SIGINT at its default in the child, so that python turns it into
+        # KeyboardInterrupt even when the tests run with it ignored)
+        child = subprocess.Popen([PYTHON, "-c", code], stdout=subprocess.PIPE,
+                                 preexec_fn=_util.default_signals)
         self.addCleanup(child.stdout.close)
         self.addCleanup(lambda: child.poll() is None and child.kill())
         grandchild = int(child.stdout.readline())
