@@ -104,6 +104,7 @@ char **pw__strv_dup(char *const *v);
  * set's backoff loop then serves it. */
 typedef struct pw__notify pw__notify;
 struct pw__notify_ops {
+	const char *open_call;  /* the system call behind open, for reports */
 	const char *add_call;   /* the system call behind add, for reports */
 	int (*open)(pw__notify **out);
 	void (*close)(pw__notify *n);

@@ -75,6 +75,7 @@ static int ep_wait(pw__notify *n, procwait_proc **ready, int max, int timeout_ms
 }
 
 const struct pw__notify_ops pw__notify_epoll = {
+	.open_call = "epoll_create1",
 	.add_call = "epoll_ctl",
 	.open = ep_open,
 	.close = ep_close,

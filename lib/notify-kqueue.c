@@ -92,6 +92,7 @@ static int kn_wait(pw__notify *n, procwait_proc **ready, int max, int timeout_ms
 }
 
 const struct pw__notify_ops pw__notify_kqueue = {
+	.open_call = "kqueue",
 	.add_call = "kevent",
 	.open = kn_open,
 	.close = kn_close,

@@ -320,6 +320,7 @@ static int wn_wait(pw__notify *n, procwait_proc **ready, int max, int timeout_ms
 }
 
 const struct pw__notify_ops pw__notify_win32 = {
+	.open_call = "CreateEventW",
 	.add_call = "DuplicateHandle",
 	.open = wn_open,
 	.close = wn_close,

@@ -5,6 +5,11 @@
  * WaitForMultipleObjects groups): O(1) work per exit. Members without one
  * (the fallback backend, descriptors exhausted, or a readiness that proved
  * spurious) sit in the "polled" array and are checked by one backoff loop.
+ *
+ * A set whose notifier cannot be made (no descriptor left, or the call
+ * refused) still works: nt is NULL, every member is polled, and the wait
+ * sleeps on the backoff timer alone. The next add or wait tries to make the
+ * notifier again and, once it has one, moves the members there.
  */
 #include "internal.h"
 
@@ -21,7 +26,8 @@ struct procwait_waitset {
 	unsigned flags;
 	pid_t owner;                /* the process that made the set */
 	const struct pw__notify_ops *ops;
-	pw__notify *nt;             /* the notifier */
+	pw__notify *nt;             /* the notifier, NULL while it cannot be made */
+	int nt_err;                 /* why not (-errno), while nt is NULL */
 	int nmembers;
 	procwait_proc *members;     /* list through set_prev / set_next */
 	procwait_proc **polled;     /* members checked by the backoff loop */
@@ -30,10 +36,22 @@ struct procwait_waitset {
 	int64_t backoff_ns;
 };
 
+/* Make the set's notifier; when that fails, the set goes on without one
+ * (nt NULL) and procwait_last_fallback() tells why. */
+static void notifier_open(procwait_waitset *s)
+{
+	int r = s->ops->open(&s->nt);
+
+	if (r < 0) {
+		s->nt = NULL;
+		s->nt_err = r;
+		pw__fallback_note(r, s->ops->open_call);
+	}
+}
+
 PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
 {
 	procwait_waitset *s;
-	int r;
 
 	pw__check_arg(out);
 	*out = NULL;
@@ -42,11 +60,7 @@ PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
 	if (!s)
 		return -ENOMEM;
 	s->ops = pw__backend_get()->notify;
-	r = s->ops->open(&s->nt);
-	if (r < 0) {
-		free(s);
-		return r;
-	}
+	notifier_open(s);
 	s->flags = flags;
 	s->owner = getpid();
 	s->backoff_ns = PW_BACKOFF_MIN_NS;
@@ -93,28 +107,39 @@ static void polled_drop(procwait_waitset *s, procwait_proc *p)
 	p->set_polled = -1;
 }
 
-/* In a process forked from the set's owner the epoll instance is shared
- * with the owner: before the copy adds or waits, give it one of its own
- * with the same members. */
-static int set_own(procwait_waitset *s)
+/* Before the set adds or waits: in a process forked from the set's owner
+ * the epoll instance is shared with the owner, so give the copy one of its
+ * own with the same members; and a set without a notifier tries once more
+ * to make one. Members the new notifier refuses stay polled (room for
+ * every member was reserved at add). */
+static void set_ready(procwait_waitset *s)
 {
 	procwait_proc *p;
-	pw__notify *nt;
-	int r;
+	int forked = s->owner != getpid();
 
-	if (s->owner == getpid())
-		return 0;
-	r = s->ops->open(&nt);
-	if (r < 0)
-		return r;
-	for (p = s->members; p; p = p->set_next) {
-		if (p->set_polled < 0 && s->ops->add(nt, p) < 0)
-			polled_push(s, p);   /* room was reserved at add */
+	if (!forked && s->nt)
+		return;
+	if (forked) {
+		/* Members in the old notifier are polled until the new one
+		 * takes them: the old one is the owner's. */
+		for (p = s->members; p; p = p->set_next)
+			if (p->set_polled < 0)
+				polled_push(s, p);
+		if (s->nt)
+			s->ops->close(s->nt);   /* our reference only */
+		s->nt = NULL;
+		s->owner = getpid();
 	}
-	s->ops->close(s->nt);   /* our reference only: the owner keeps its own */
-	s->nt = nt;
-	s->owner = getpid();
-	return 0;
+	notifier_open(s);
+	if (!s->nt)
+		return;
+	for (int i = 0; i < s->npolled;) {
+		p = s->polled[i];
+		if (s->ops->add(s->nt, p) == 0)
+			polled_drop(s, p);   /* the last one moves to i */
+		else
+			i++;
+	}
 }
 
 /* Take p out of the set's bookkeeping (notifier or polled, and the list). */
@@ -149,13 +174,11 @@ PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *s, procwait_proc *p, 
 	pw__mutex_unlock(&p->lock);
 	if (reaped)
 		return -ECHILD;
-	r = set_own(s);
-	if (r < 0)
-		return r;
 	r = polled_reserve(s, s->nmembers + 1);
 	if (r < 0)
 		return r;
-	r = s->ops->add(s->nt, p);
+	set_ready(s);
+	r = s->nt ? s->ops->add(s->nt, p) : -ENOTSUP;
 	if (r < 0) {
 		/* No room in the notifier (ENOMEM, ENOSPC for the
 		 * max_user_watches limit, ...), or a process already gone
@@ -230,9 +253,7 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 	pw__check_arg(s && events && max > 0);
 	if (s->nmembers == 0)
 		return -ECHILD;
-	n = set_own(s);
-	if (n < 0)
-		return n;
+	set_ready(s);
 	pw__deadline_init(&d, timeout_ms);
 	for (int first = 1;; first = 0) {
 		int64_t now = pw__now_ns();
@@ -260,10 +281,19 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 			if (ms < 0 || pm < ms)
 				ms = pm;
 		}
-		k = s->ops->wait(s->nt, ready, max - n < PW_READY_BATCH ?
-		                 max - n : PW_READY_BATCH, ms);
-		if (k < 0 && k != -EINTR)
-			return k;
+		if (s->nt) {
+			k = s->ops->wait(s->nt, ready, max - n < PW_READY_BATCH ?
+			                 max - n : PW_READY_BATCH, ms);
+			if (k < 0 && k != -EINTR)
+				return k;
+		} else {
+			/* No notifier: every member is polled, so ms is
+			 * bounded by the backoff timer. */
+			if (ms < 0)
+				ms = (int)(PW_BACKOFF_MAX_NS / 1000000);
+			pw__sleep_ns((int64_t)ms * 1000000, &d);
+			k = 0;
+		}
 		for (i = 0; i < k; i++) {
 			procwait_proc *p = ready[i];
 
@@ -290,6 +320,8 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *s, procwait_event *e
 PROCWAIT_EXTERN int procwait_waitset_fd(const procwait_waitset *s)
 {
 	pw__check_arg(s);
+	if (!s->nt)
+		return s->nt_err;
 	return s->ops->fd(s->nt);
 }
 
@@ -313,7 +345,8 @@ PROCWAIT_EXTERN void procwait_waitset_free(procwait_waitset *s)
 		return;
 	while (s->members)
 		detach(s, s->members);
-	s->ops->close(s->nt);
+	if (s->nt)
+		s->ops->close(s->nt);
 	free(s->polled);
 	free(s);
 }

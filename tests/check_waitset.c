@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1422,7 +1423,8 @@ END_TEST
 /* RLIMIT_NOFILE exhausted after the set was made: handles on new children
  * still open (pid only, no pidfd), join the set, put it on the backoff
  * timer, and their exits are reported exactly. A pidfd member added before
- * the exhaustion is reported too. A new set, though, needs a descriptor. */
+ * the exhaustion is reported too. A new set is made without a descriptor
+ * of its own and works through the backoff loop. */
 START_TEST(test_fds_exhausted)
 {
 	procwait_waitset *s, *s2 = NULL;
@@ -1442,8 +1444,15 @@ START_TEST(test_fds_exhausted)
 		ck_assert_int_eq(procwait_waitset_timeout(s), -1);
 
 	pwt_exhaust_fds();
-	ck_assert_int_eq(procwait_waitset_new(0, &s2), -EMFILE);
-	ck_assert_ptr_null(s2);
+	s2 = new_set(0);
+	ck_assert_int_eq(procwait_waitset_fd(s2), -EMFILE);
+	{
+		const char *call = NULL;
+
+		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
+		ck_assert_str_eq(call, pwt_backend_is("kqueue") ? "kqueue" : "epoll_create1");
+	}
+	procwait_waitset_free(s2);
 	/* procwait_fork needs a pipe for its handshake. */
 	ck_assert_int_eq(procwait_fork(0, &late[0]), -EMFILE);
 	for (i = 0; i < 3; i++) {
@@ -1490,6 +1499,135 @@ START_TEST(test_fds_exhausted)
 	procwait_proc_close(early);
 	procwait_waitset_free(s);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);   /* CK_FORK=no */
+}
+END_TEST
+
+/* The RLIMIT_NOFILE soft limit that leaves exactly n descriptors free
+ * (descriptors open below it count against it, holes do not). */
+static int limit_leaving(int n)
+{
+	int fd, nfree = 0;
+
+	for (fd = 0;; fd++) {
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			if (nfree == n)
+				return fd;
+			nfree++;
+		}
+	}
+}
+
+/* The descriptor limit at the edge: n children, then RLIMIT_NOFILE set to
+ * leave only `headroom` descriptors free, then n handles and a set over
+ * them. Whatever the headroom, every member is reported once with its exit
+ * code. A set that had no descriptor left for itself says so through
+ * procwait_waitset_fd() and procwait_last_fallback(); once the limit is
+ * raised again, the next wait makes the descriptor, with the members whose
+ * handles have one in it. */
+static void edge_run(int n, int headroom)
+{
+	procwait_proc **procs = calloc((size_t)n, sizeof(*procs));
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	int *seen = calloc((size_t)n, sizeof(*seen));
+	procwait_event ev[64];
+	procwait_waitset *s;
+	struct rlimit saved, rl;
+	const char *call = NULL;
+	int i, got = 0, fd, with_fd = 0;
+	/* (asked before the limit: with no descriptor the probe fails anew) */
+	int kq = pwt_backend_is("kqueue"), fast = pwt_backend_has_fd();
+
+	ck_assert_ptr_nonnull(procs);
+	ck_assert_ptr_nonnull(pids);
+	ck_assert_ptr_nonnull(seen);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	for (i = 0; i < n; i++)
+		pids[i] = pwt_child_exit(200 + (i % 7) * 40, 1 + i % 200);
+	rl = saved;
+	rl.rlim_cur = (rlim_t)limit_leaving(headroom);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+
+	for (i = 0; i < n; i++) {
+		procs[i] = open_pid(pids[i]);
+		with_fd += procwait_proc_fd(procs[i]) >= 0;
+	}
+	ck_assert_int_le(with_fd, headroom);
+	s = new_set(0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(procwait_waitset_add(s, procs[i], &seen[i]), 0);
+	fd = procwait_waitset_fd(s);
+	if (headroom == 0)
+		ck_assert_int_eq(fd, -EMFILE);
+	if (!kq && headroom > (fast ? n : 0))
+		ck_assert_int_ge(fd, 0);   /* (the kqueue emulation takes more) */
+	if (fd < 0) {
+		ck_assert_int_eq(fd, -EMFILE);
+		ck_assert_int_eq(procwait_last_fallback(&call), -EMFILE);
+		ck_assert_str_eq(call, kq ? "kqueue" : "epoll_create1");
+		/* every member is on the backoff timer */
+		ck_assert_int_ge(procwait_waitset_timeout(s), 0);
+	}
+	/* Half of the exits with the limit still in force... */
+	while (got < n / 2 + 1) {
+		int k = procwait_waitset_wait(s, ev, 64, 30000);
+
+		ck_assert_int_gt(k, 0);
+		for (int j = 0; j < k; j++, got++) {
+			int idx = (int)((int *)ev[j].data - seen);
+
+			ck_assert_int_ge(idx, 0);
+			ck_assert_int_lt(idx, n);
+			ck_assert_int_eq(seen[idx], 0);
+			seen[idx] = 1;
+			ck_assert_ptr_eq(ev[j].proc, procs[idx]);
+			ck_assert_int_eq(ev[j].error, 0);
+			ck_assert_int_eq(ev[j].status.pid, pids[idx]);
+			ck_assert_int_eq(ev[j].status.kind, PROCWAIT_STATUS_EXITED);
+			ck_assert_int_eq(ev[j].status.code, 1 + idx % 200);
+		}
+	}
+	/* ...the rest with descriptors to spare: the set makes its own. */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	while (got < n) {
+		int k = procwait_waitset_wait(s, ev, 64, 30000);
+
+		if (procwait_waitset_size(s) + k > 0)
+			ck_assert_int_ge(procwait_waitset_fd(s), 0);
+		ck_assert_int_gt(k, 0);
+		for (int j = 0; j < k; j++, got++) {
+			int idx = (int)((int *)ev[j].data - seen);
+
+			ck_assert_int_ge(idx, 0);
+			ck_assert_int_lt(idx, n);
+			ck_assert_int_eq(seen[idx], 0);
+			seen[idx] = 1;
+			ck_assert_int_eq(ev[j].status.code, 1 + idx % 200);
+		}
+	}
+	ck_assert_int_eq(procwait_waitset_wait(s, ev, 64, 0), -ECHILD);
+	procwait_waitset_free(s);
+	for (i = 0; i < n; i++)
+		procwait_proc_close(procs[i]);
+	pwt_assert_no_children();
+	free(procs);
+	free(pids);
+	free(seen);
+}
+
+/* Sets of 1, 3 and 200 members at the descriptor limit's edge: no
+ * descriptor left, one, half the members' worth, all of them but the
+ * set's own, and one to spare. */
+START_TEST(test_fds_at_the_edge)
+{
+	static const int sizes[] = { 1, 3, 200 };
+
+	for (size_t k = 0; k < NELEM(sizes); k++) {
+		int n = sizes[k];
+		int heads[] = { 0, 1, n / 2, n, n + 1 };
+
+		for (size_t h = 0; h < NELEM(heads); h++)
+			edge_run(n, heads[h]);
+	}
 }
 END_TEST
 
@@ -1617,6 +1755,7 @@ static Suite *waitset_suite(void)
 	tc = pwt_tcase("fd_exhaustion");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fds_exhausted);
+	tcase_add_test(tc, test_fds_at_the_edge);
 	suite_add_tcase(s, tc);
 #endif
 

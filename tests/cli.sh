@@ -128,6 +128,10 @@ $body" &
 	pids="$pids $!"
 done
 echo $pids >"$pidfile"
+# PW_NOFILE: the tool runs with this RLIMIT_NOFILE.
+if [ -n "${PW_NOFILE:-}" ]; then
+	ulimit -n "$PW_NOFILE" || exit 97
+fi
 eval "exec \"\$PROCWAIT_TOOL\" wait $args"
 EOF
 
@@ -771,6 +775,25 @@ grep -Eq "backend (pidfd|poll): waited [0-9]+\.[0-9]{3} s; context switches: [0-
 if [ -n "$backend" ]; then
 	expect_err_has "backend $backend:"
 fi
+end
+
+begin "descriptors exhausted: three children under RLIMIT_NOFILE 6"
+# stdin, stdout, stderr and three pidfds leave none for the set's own
+# descriptor: the set works through the backoff loop and --stats says why.
+PW_NOFILE=6 launch '--stats $pids' 'sleep 0.2; exit 3' 'sleep 0.4; exit 4' 'sleep 0.6; exit 5'
+expect_rc 0
+expect_out_sorted "$c1 exited 3" "$c2 exited 4" "$c3 exited 5"
+if [ "$backend" = pidfd ]; then
+	expect_err_has "fell back to the backoff loop: epoll_create1: Too many open files"
+fi
+end
+
+begin "descriptors exhausted: a member without a pidfd too (RLIMIT_NOFILE 5)"
+# (5 is as low as the libtool wrapper script around an uninstalled tool
+# can go: it needs a pipe)
+PW_NOFILE=5 launch '$pids' 'sleep 0.2; exit 6' 'exit 7' 'sleep 0.4; exit 8'
+expect_rc 0
+expect_out_sorted "$c1 exited 6" "$c2 exited 7" "$c3 exited 8"
 end
 
 # ---- summary --------------------------------------------------------------

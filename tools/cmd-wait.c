@@ -178,8 +178,9 @@ int cmd_wait(int argc, char **argv)
 	procwait_waitset *set = NULL;
 	procwait_proc **procs = NULL;
 	struct usage ru0, ru1;
+	const char *fb_call = NULL;
 	long long deadline = 0, t0 = 0;
-	int timeout_ms, any, stats, first, nprocs = 0, waited = 0, i, j, r;
+	int timeout_ms, any, stats, first, nprocs = 0, waited = 0, fb_err = 0, i, j, r;
 	int rc = CLI_EXIT_FAILURE;
 
 	r = parse_args(argc, argv, &timeout_ms, &any, &stats, &first);
@@ -238,6 +239,8 @@ int cmd_wait(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", cli_progname, procwait_strerror(r));
 		goto out;
 	}
+	/* Whether a handle or the set fell back (descriptors short, say). */
+	fb_err = procwait_last_fallback(&fb_call);
 	t0 = now_ms();
 	get_usage(&ru0);
 	waited = 1;
@@ -274,6 +277,9 @@ out:
 	if (stats && waited) {
 		get_usage(&ru1);
 		print_stats(&ru0, &ru1, now_ms() - t0);
+		if (fb_err)
+			fprintf(stderr, "%s: fell back to the backoff loop: %s: %s\n",
+			        cli_progname, fb_call ? fb_call : "?", procwait_strerror(fb_err));
 	}
 	procwait_waitset_free(set);
 	for (i = 0; i < nprocs; i++)

@@ -18,8 +18,8 @@
  * A member whose exit has been reported leaves the set; its handle stays
  * open and belongs to the caller. One set is used by one thread at a time.
  * A process forked from the set's owner may use or free its copy of the
- * set (the copy makes its own epoll set on first use) without disturbing
- * the owner's set.
+ * set (the copy makes its own epoll set on first use, or, when it cannot,
+ * polls its members) without disturbing the owner's set.
  *
  * To embed a set in another event loop, watch procwait_waitset_fd() for
  * POLLIN, and also wake up after procwait_waitset_timeout() milliseconds
@@ -53,12 +53,18 @@ typedef struct procwait_event {
 /**
  * @brief Create an empty wait set.
  *
+ * When the set's own descriptor (epoll, kqueue) cannot be made, for want
+ * of descriptors or because the call is refused, the set is made all the
+ * same and works without one: its members are checked by the backoff loop,
+ * procwait_last_fallback() says why, and procwait_waitset_add() and
+ * procwait_waitset_wait() try again to make the descriptor (and move the
+ * members to it) until they succeed.
+ *
  * @param flags    0, or #PROCWAIT_WAIT_NOREAP to leave the zombies of
  *                 children for the caller to reap.
  * @param[out] out the new set, freed with procwait_waitset_free().
  * @retval 0        success.
  * @retval -EINVAL  @p out NULL or an unknown flag.
- * @retval -EMFILE, -ENFILE  no descriptor left for the set.
  * @retval -ENOMEM  out of memory.
  * @since 0.1
  */
@@ -74,14 +80,13 @@ PROCWAIT_EXTERN int procwait_waitset_new(unsigned flags, procwait_waitset **out)
  * @retval 0        success.
  * @retval -EINVAL  @p set or @p proc NULL.
  * @retval -EEXIST  @p proc is already in a set (this one or another).
- * @retval -EMFILE, -ENFILE  as for procwait_waitset_wait(), in a forked
- *                  copy of the set.
  * @retval -ECHILD  @p proc's child was already reaped through the handle.
  * @retval -ENOMEM  out of memory.
  *
  * When the kernel refuses to watch one more descriptor (the epoll
- * max_user_watches limit, memory), the member is watched by the backoff
- * loop instead: adding does not fail for that.
+ * max_user_watches limit, memory), or the set has no descriptor of its own
+ * (see procwait_waitset_new()), the member is watched by the backoff loop
+ * instead: adding does not fail for that.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_waitset_add(procwait_waitset *set, procwait_proc *proc, void *data);
@@ -109,8 +114,6 @@ PROCWAIT_EXTERN int procwait_waitset_remove(procwait_waitset *set, procwait_proc
  * @return the number of events filled in (1..max_events), or 0 when the
  *         deadline passed with no exit.
  * @retval -ECHILD  the set is empty: there is nothing to wait for.
- * @retval -EMFILE, -ENFILE  in a process forked from the set's owner, no
- *                  descriptor was left for the copy's own epoll set.
  * @retval -EINVAL  @p set or @p events NULL, or @p max_events <= 0.
  * @since 0.1
  */
@@ -128,6 +131,10 @@ PROCWAIT_EXTERN int procwait_waitset_wait(procwait_waitset *set, procwait_event 
  * @retval -EINVAL @p set is NULL.
  * @retval -ENOTSUP Windows: a set has no descriptor (call
  *         procwait_waitset_wait() from a thread of its own instead).
+ * @retval -EMFILE, -ENFILE, -ENOMEM, or another -errno  the set's
+ *         descriptor could not be made (see procwait_waitset_new()): until
+ *         an add or a wait makes it, procwait_waitset_timeout() alone says
+ *         when to call procwait_waitset_wait().
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_waitset_fd(const procwait_waitset *set);
