@@ -56,7 +56,7 @@ struct procwait_procinfo {
 	int oneshot;              /* scope depth */
 	double ticks;             /* clock ticks per second */
 	uint64_t page;            /* bytes per page */
-	double boot_time;         /* seconds since the epoch, taken at open */
+	double boot_time;         /* /proc/stat's btime; 0 until create_time needs it */
 	struct pi_file f[PI_NFILES];
 	/* the last parse of each file */
 	struct pw__statline stat;
@@ -163,22 +163,52 @@ static int pi_read(procwait_procinfo *pi, int which)
 	return 0;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
+/* The boot time as psutil's boot_time() has it: /proc/stat's btime line,
+ * whole seconds. Read once per handle, when create_time is first asked
+ * for, so every handle on every process in one boot gets the same value
+ * (the kernel's btime moves only when the clock is set). Without /proc/stat
+ * it is what the kernel would print there: CLOCK_REALTIME less
+ * CLOCK_BOOTTIME, in whole seconds. */
+static double pi_boot_time(procwait_procinfo *pi)
 {
-	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
+	struct timespec r, b;
+	uint64_t bt;
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	int fd;
 
-/* Boot time from the clocks: what CLOCK_REALTIME read when CLOCK_BOOTTIME
- * was zero. The two reads of CLOCK_BOOTTIME bracket the CLOCK_REALTIME
- * read, so the error is half their gap (well under a microsecond). */
-static double boot_time(void)
-{
-	struct timespec b0, r, b1;
+	if (pi->boot_time > 0)
+		return pi->boot_time;
+	fd = open("/proc/stat", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	while (fd >= 0) {
+		ssize_t n;
 
-	clock_gettime(CLOCK_BOOTTIME, &b0);
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_BOOTTIME, &b1);
-	return (double)(ts_ns(&r) - (ts_ns(&b0) + ts_ns(&b1)) / 2) / 1e9;
+		if (len == cap) {
+			char *nb = cap < PI_MAX_BYTES ? realloc(buf, cap ? cap * 2 : 8192) : NULL;
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (buf && pw__parse_btime(buf, len, &bt) == 0) {
+		pi->boot_time = (double)bt;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &r);
+		clock_gettime(CLOCK_BOOTTIME, &b);
+		pi->boot_time = (double)(r.tv_sec - b.tv_sec - (r.tv_nsec < b.tv_nsec));
+	}
+	free(buf);
+	return pi->boot_time;
 }
 
 static void pi_free(procwait_procinfo *pi)
@@ -263,7 +293,6 @@ static int pi_open(pid_t pid, procwait_proc *proc, procwait_procinfo **out)
 	pi->ticks = v > 0 ? (double)v : 100.0;
 	v = sysconf(_SC_PAGESIZE);
 	pi->page = v > 0 ? (uint64_t)v : 4096u;
-	pi->boot_time = boot_time();
 	r = pi_read(pi, PI_STAT);
 	if (r == 0 && proc)
 		r = pi_same(pi, proc);
@@ -384,7 +413,9 @@ static void fill_from_stat(procwait_procinfo *pi, uint64_t mask, procwait_snapsh
 	}
 	if (h[PW_STAT_STARTTIME]) {
 		if (mask & PROCWAIT_INFO_CREATE_TIME) {
-			s->create_time = pi->boot_time + (double)st->v[PW_STAT_STARTTIME] / pi->ticks;
+			/* psutil's sum, to the last bit: starttime / ticks + btime */
+			s->create_time = (double)st->v[PW_STAT_STARTTIME] / pi->ticks +
+			                 pi_boot_time(pi);
 			s->present |= PROCWAIT_INFO_CREATE_TIME;
 		}
 		if (mask & PROCWAIT_INFO_STARTTIME) {

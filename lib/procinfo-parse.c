@@ -232,3 +232,25 @@ int pw__parse_status(const char *buf, size_t n, struct pw__status *out)
 	}
 	return 0;
 }
+
+int pw__parse_btime(const char *buf, size_t n, uint64_t *out)
+{
+	const char *end = buf + n, *line = buf;
+
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line)), *val;
+		uint64_t v;
+
+		if (!eol)
+			eol = end;
+		if (key_is(line, eol, "btime ", &val) &&
+		    scan_values(val, eol, &v, 1) == 1 && (int64_t)v > 0) {
+			*out = v;
+			return 0;
+		}
+		if (eol == end)
+			break;
+		line = eol + 1;
+	}
+	return -ENOENT;
+}

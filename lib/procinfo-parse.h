@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Parsers of /proc/PID/stat, statm and status. Pure functions over bytes:
+ * Parsers of /proc/PID/stat, statm and status, and /proc/stat's btime. Pure functions over bytes:
  * no system calls, no allocation, no dependence on NUL termination, so that
  * the library, the tests and the libFuzzer target (tests/fuzz) share them.
  */
@@ -72,6 +72,11 @@ struct pw__status {
 /* Always succeeds (0): lines it does not know, or cannot parse, are left
  * out of have. */
 int pw__parse_status(const char *buf, size_t n, struct pw__status *out);
+
+/* /proc/stat: the boot time, the "btime" line (whole seconds since the
+ * epoch, as psutil's boot_time() reads it). 0, or -ENOENT when there is no
+ * such line with a positive number. */
+int pw__parse_btime(const char *buf, size_t n, uint64_t *out);
 
 /* The overflow-checked decimal scanner the parsers use: an optional '-',
  * then digits, from *pp up to end. On success stores the value (negative

@@ -525,14 +525,33 @@ START_TEST(test_ids_child)
 }
 END_TEST
 
-/* create_time against the clock around fork(), and stable on one handle. */
+/* /proc/stat's btime, read the plain way; 0 when there is none. */
+static double proc_stat_btime(void)
+{
+	FILE *f = fopen("/proc/stat", "re");
+	char line[4096];
+	unsigned long long bt = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %llu", &bt) == 1)
+			break;
+	fclose(f);
+	return (double)bt;
+}
+
+/* create_time is psutil's value, to the last bit: starttime / ticks +
+ * /proc/stat's btime (whole seconds, so up to a second before the wall
+ * clock around fork()). Stable on one handle, and the same on two. */
 START_TEST(test_create_time)
 {
 	procwait_snapshot snap = PROCWAIT_SNAPSHOT_INIT;
 	struct timespec b, a;
-	procwait_procinfo *pi;
+	procwait_procinfo *pi, *pi2;
 	struct kid k;
-	double c1, c2, c3, tk = tick();
+	uint64_t start;
+	double c1, c2, c3, c4, tk = tick(), bt = proc_stat_btime();
 
 	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &b), 0);
 	kid_start(&k, NULL, NULL);
@@ -542,13 +561,24 @@ START_TEST(test_create_time)
 	pwt_nap_ms(20);
 	ck_assert_int_eq(procwait_procinfo_create_time(pi, &c2), 0);
 	ck_assert_int_eq(procwait_procinfo_create_time(pi, &c3), 0);
-	ck_assert_msg(ts_sec(b) - tk <= c1 && c1 <= ts_sec(a) + tk,
+	ck_assert_msg(ts_sec(b) - tk - 1.0 <= c1 && c1 <= ts_sec(a) + tk,
 	              "create_time %.6f, fork between %.6f and %.6f", c1, ts_sec(b), ts_sec(a));
 	ck_assert_msg(c1 == c2 && c2 == c3, "create_time moved: %.9f %.9f %.9f", c1, c2, c3);
 	ck_assert_int_eq(procwait_procinfo_snapshot(pi, PROCWAIT_INFO_CREATE_TIME, &snap), 0);
 	ck_assert_uint_eq(snap.present, PROCWAIT_INFO_CREATE_TIME);
 	ck_assert_msg(snap.create_time == c1, "snapshot %.9f, accessor %.9f",
 	              snap.create_time, c1);
+	/* psutil's formula, in its order of operations */
+	ck_assert_int_eq(procwait_procinfo_starttime(pi, &start), 0);
+	ck_assert_msg(bt > 0, "/proc/stat has no btime line");
+	ck_assert_msg(c1 == (double)start / (double)sysconf(_SC_CLK_TCK) + bt,
+	              "create_time %.9f, starttime/ticks + btime %.9f",
+	              c1, (double)start / (double)sysconf(_SC_CLK_TCK) + bt);
+	/* a second handle: the identical value (an identity key with the pid) */
+	pi2 = open_ok(k.pid);
+	ck_assert_int_eq(procwait_procinfo_create_time(pi2, &c4), 0);
+	ck_assert_msg(c4 == c1, "two handles: %.9f and %.9f", c1, c4);
+	procwait_procinfo_close(pi2);
 	procwait_procinfo_close(pi);
 	kid_stop(&k);
 	pwt_assert_no_children();

@@ -111,6 +111,38 @@ assert o['gids']['real'] == int(env['PW_GID'])
 "
 end
 
+begin "--json: create_time is psutil's, to the last bit, for every process"
+# (the python3 on PATH may be a build without psutil: try the system's too)
+pspy=
+for py in python3 /usr/bin/python3; do
+	if "$py" -c 'import psutil' >/dev/null 2>&1; then pspy=$py; break; fi
+done
+if [ -n "$pspy" ]; then
+	# shellcheck disable=SC2046 # one argument per pid
+	run info --json $(ls /proc | grep -E '^[0-9]+$')
+	# (processes that exit meanwhile are reported on stderr; rc may be 1)
+	if ! "$pspy" - "$tmp/out" >"$tmp/py" 2>&1 <<'EOF'
+import json, sys
+import psutil
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    o = json.loads(line)
+    try:
+        want = psutil.Process(o["pid"]).create_time()
+    except psutil.NoSuchProcess:
+        continue
+    assert o["create_time"] == want, (o["pid"], o["create_time"], want)
+    n += 1
+assert n >= 3, n
+EOF
+	then
+		fail "create_time differs from psutil's:"; show "$tmp/py"
+	fi
+else
+	echo "note: no python3 with psutil here (apt-get install python3-psutil); not compared"
+fi
+end
+
 begin "--json: one object per line, in the order given"
 run info --json "$s" 1 "$s"
 expect_rc 0

@@ -413,9 +413,14 @@ PROCWAIT_EXTERN int procwait_procinfo_cpu_times(procwait_procinfo *pi, procwait_
  * @brief When the process started, in seconds since the epoch: psutil's
  * @c create_time().
  *
- * The boot time comes from the clocks (CLOCK_REALTIME - CLOCK_BOOTTIME),
- * taken once when the handle is opened, so the value is stable across
- * calls on one handle; its resolution is one clock tick.
+ * psutil's value to the last bit: stat's starttime divided by the clock
+ * ticks per second, plus the boot time of /proc/stat's @c btime line
+ * (whole seconds; read once per handle, when first needed; without
+ * /proc/stat, CLOCK_REALTIME - CLOCK_BOOTTIME in whole seconds, which is
+ * how the kernel computes btime). So the value is the same across calls,
+ * across handles and across programs, an identity key together with the
+ * pid; its resolution is one clock tick. The exact start, in ticks since
+ * boot, is procwait_procinfo_starttime().
  * @param pi  the handle.
  * @param[out] out the time.
  * @retval 0        success.

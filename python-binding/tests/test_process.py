@@ -112,7 +112,7 @@ class PsutilCompareMixin:
         self.assertEqual(p.nice(), pp.nice())
         self.assertEqual(tuple(p.uids()), tuple(pp.uids()))
         self.assertEqual(tuple(p.gids()), tuple(pp.gids()))
-        self.assertLess(abs(p.create_time() - pp.create_time()), 1.0)
+        self.assertEqual(p.create_time(), pp.create_time())
 
         before = pp.cpu_times()
         ours = p.cpu_times()
@@ -190,6 +190,31 @@ class SelfTest(TypesMixin, PsutilCompareMixin, unittest.TestCase):
     def test_against_psutil(self):
         psutil = require_psutil(self)
         self.compare_with_psutil(_open(self), psutil.Process(), 2 * MiB)
+
+    def test_create_time_is_an_identity_key(self):
+        # (pid, create_time) names one process: every handle gives the
+        # same float, and so does psutil for every process it can see
+        times = set()
+        for _ in range(200):
+            with procwait.Process(os.getpid()) as p:
+                times.add(p.create_time())
+        self.assertEqual(len(times), 1, sorted(times))
+        try:
+            import psutil
+        except ImportError:
+            return
+        self.assertEqual(times, {psutil.Process().create_time()})
+        seen = 0
+        for pid in psutil.pids():
+            try:
+                want = psutil.Process(pid).create_time()
+                with procwait.Process(pid) as p:
+                    got = p.create_time()
+            except (psutil.NoSuchProcess, procwait.NoSuchProcess):
+                continue
+            self.assertEqual(got, want, "pid %d" % pid)
+            seen += 1
+        self.assertGreater(seen, 2)
 
 
 class SleepingChildTest(TypesMixin, PsutilCompareMixin, unittest.TestCase):
@@ -297,7 +322,7 @@ class ChildNameTest(unittest.TestCase):
         self.assertEqual(p.name(), pp.name())
         self.assertEqual(p.ppid(), os.getpid())
         self.assertEqual(p.status(), pp.status())
-        self.assertLess(abs(p.create_time() - pp.create_time()), 1.0)
+        self.assertEqual(p.create_time(), pp.create_time())
         self.assertEqual(p.memory_info().vms, pp.memory_info().vms)
 
     def test_newline_and_parens_name(self):

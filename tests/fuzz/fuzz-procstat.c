@@ -43,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(pw__parse_statm(buf, size, &sm) == 0 && sm.n >= 0 && sm.n <= 7);
 	CHECK(pw__parse_status(buf, size, &ps) == 0);
+	v = 0;
+	CHECK(pw__parse_btime(buf, size, &v) == 0 ? v > 0 && v <= INT64_MAX : v == 0);
 	CHECK(!(ps.have & PW_STATUS_TGID) || ps.tgid > 0);
 	while (p < buf + size) {
 		const char *before = p;
