@@ -45,6 +45,10 @@
 #endif
 
 #define DEFAULT_IDLE "900"   /* seconds */
+/* The run was lost with its server (killed mid-run): procwait-run's status
+ * for the same case, and env(1)'s for its own failure, which a script's
+ * sys.exit(1) or uncaught exception cannot be mistaken for. */
+#define EXIT_SERVER_LOST 125
 #define START_TRIES 3
 
 const char *cli_progname = "procwait-python";
@@ -264,10 +268,30 @@ static void close_from(int lowfd)
 		close((int)fd);
 }
 
+/* Append a line of the launcher's own to the server's log. */
+static void log_line(const char *logpath, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void log_line(const char *logpath, const char *fmt, ...)
+{
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	va_list ap;
+
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s[%ld]: ", cli_progname, (long)getpid());
+	va_start(ap, fmt);
+	vdprintf(fd, fmt, ap);
+	va_end(ap);
+	dprintf(fd, "\n");
+	close(fd);
+}
+
 /* Start a server on @path, detached (its own session, no descriptor of
  * ours but a pipe for its report, output into @logpath), and wait for
  * its report. 0 once it serves; -EIO with *err set (malloc'd) when it
- * failed (a preload import error, say); -errno when it could not run. */
+ * failed and said why (a preload import error, say); -ESRCH when it ended
+ * without a report (killed while it preloaded: the caller may try a fresh
+ * one); -errno when it could not run. */
 static int start_server(const char *python, const char *pydir, const char *lib,
                         const char *preload, const char *path, const char *logpath,
                         char **err)
@@ -339,13 +363,26 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 	if (strstr(line, "\"pid\": "))
 		return 0;
 	*err = json_str(line, "error");
-	if (!*err) {
-		size_t n = strlen(logpath) + 64;
-		*err = malloc(n);
-		if (*err)
-			snprintf(*err, n, "the server did not start (see %s)", logpath);
-	}
-	return -EIO;
+	if (*err)
+		return -EIO;
+	/* No report, no error: a signal it could not catch (SIGKILL, the
+	 * OOM killer) or a crash ended it. What it could catch, it logged. */
+	log_line(logpath, "the server for PROCWAIT_PRELOAD='%s' ended before it reported "
+	         "(killed by a signal it could not catch, such as SIGKILL or the OOM "
+	         "killer, or crashed)", preload);
+	return -ESRCH;
+}
+
+/* The file beside the socket @path ("X.sock") with the suffix @ext
+ * ("X.lock", "X.log"): 0, or -ENAMETOOLONG. */
+static int side_path(const char *path, const char *ext, char *out, size_t size)
+{
+	size_t n = strlen(path);
+
+	if (n < 5 || n - 5 + strlen(ext) + 1 > size)
+		return -ENAMETOOLONG;
+	snprintf(out, size, "%.*s%s", (int)(n - 5), path, ext);
+	return 0;
 }
 
 /* Connect to the server on @path, starting it when none answers. */
@@ -354,17 +391,15 @@ static int connect_server(const char *python, const char *pydir, const char *lib
                           char **err)
 {
 	char lockpath[PATH_MAX], logpath[PATH_MAX];
-	size_t n = strlen(path);
 	int rc, lk;
 
 	*err = NULL;
 	rc = procwait_client_connect(path, c);
 	if (rc != -ENOENT && rc != -ECONNREFUSED)
 		return rc;
-	if (n < 5 || n - 5 + 6 >= sizeof(lockpath))
+	if (side_path(path, ".lock", lockpath, sizeof(lockpath)) < 0 ||
+	    side_path(path, ".log", logpath, sizeof(logpath)) < 0)
 		return -ENAMETOOLONG;
-	snprintf(lockpath, sizeof(lockpath), "%.*s.lock", (int)(n - 5), path);
-	snprintf(logpath, sizeof(logpath), "%.*s.log", (int)(n - 5), path);
 	lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lk < 0)
 		return -errno;
@@ -481,7 +516,7 @@ int main(int argc, char **argv)
 	char name[64], path[PATH_MAX], *err = NULL;
 	procwait_client *c = NULL;
 	procwait_result res;
-	int rc, sfd = -1, interrupted = 0, tries, idle_ms;
+	int rc, sfd = -1, interrupted = 0, tries, idle_ms, deaths = 0;
 
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
 	if (!python || !*python)
@@ -547,6 +582,19 @@ int main(int argc, char **argv)
 		}
 		free(err);
 		err = NULL;
+		if (rc == -ESRCH) {
+			/* The server died while it preloaded: one fresh try,
+			 * then the real interpreter, as when the slots are
+			 * full (the log says what happened). */
+			if (++deaths < 2)
+				continue;
+			char logpath[PATH_MAX];
+
+			if (side_path(path, ".log", logpath, sizeof(logpath)) == 0)
+				log_line(logpath, "the server died twice while preloading: "
+				         "running %s directly", python);
+			exec_python(python, argv);
+		}
 		if (rc >= 0 && sfd < 0) {
 			sfd = cli_block_signals(forwarded, sizeof(forwarded) / sizeof(forwarded[0]));
 			rc = sfd;
@@ -596,7 +644,7 @@ int main(int argc, char **argv)
 		        rc == -ECONNRESET ? "the fork server went away" : "lost the child",
 		        procwait_strerror(rc));
 		procwait_client_close(c);
-		return 1;
+		return EXIT_SERVER_LOST;
 	}
 	procwait_client_close(c);
 	return die_like(&res);

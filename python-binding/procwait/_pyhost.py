@@ -71,6 +71,13 @@ def _log(msg):
         pass
 
 
+def _dying_words(signo, frame):
+    _log("killed by %s while preloading, before its report"
+         % signal.Signals(signo).name)
+    signal.signal(signo, signal.SIG_DFL)
+    os.kill(os.getpid(), signo)
+
+
 def _report(fd, obj):
     """One JSON line on ``fd``, then the descriptor is done with: closed,
     or /dev/null in its place for 0, 1 and 2 (never a free slot there
@@ -177,12 +184,20 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     (0 after a stop, 1 when preloading or listening failed)."""
     path0 = sys.path[0] if sys.path else None
     started = time.time()
+    # A signal that ends the server before its report leaves the launcher
+    # nothing to go by: say in the log which one it was, then die of it.
+    dying = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    old = {s: signal.signal(s, _dying_words) for s in dying
+           if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         preload(mods)
     except ImportError as e:
         _log(str(e))
         _report(report_fd, {"error": str(e)})
         return 1
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
     try:
         # A spare child forked ahead of each request: the fork of this
         # (large) process is off the request's path.

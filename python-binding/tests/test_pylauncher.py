@@ -618,6 +618,55 @@ class PreloadTest(LauncherCase):
         self.assertNoServer()
         self.assertEqual(self.sockets(), [])
 
+    def _dying_module(self, signo, times):
+        """pwt_die: a module whose import kills the importing process with
+        signo, the first `times` times it is imported."""
+        count = os.path.join(self.tmp, "deaths")
+        self.write("pwt_die.py", '''\
+            import os
+            path = %r
+            n = os.path.getsize(path) if os.path.exists(path) else 0
+            if n < %d:
+                with open(path, "a") as f:
+                    f.write("x")
+                os.kill(os.getpid(), %d)
+                import time
+                time.sleep(30)
+            ''' % (count, times, signo), where=self.mods)
+        return count
+
+    def test_server_killed_while_preloading_is_replaced(self):
+        # (found by a soak: the launcher exited 1, "the server did not
+        # start", with an empty log)
+        self._dying_module(signal.SIGKILL, 1)
+        res = self.launch(["-c", PRELUDE + 'print("ran")'],
+                          env={"PROCWAIT_PRELOAD": "json,pwt_die"})
+        self.assertRc(res, 0)
+        self.assertEqual((res.stdout, res.stderr), ("ran\n", ""))
+        self.assertForked(res)
+        self.assertIn("ended before it reported", self.server_log())
+
+    def test_server_killed_twice_while_preloading_runs_the_real_interpreter(self):
+        self._dying_module(signal.SIGKILL, 99)
+        res = self.launch(["-c", PRELUDE + 'import os\nprint("ran", os.getppid())'],
+                          env={"PROCWAIT_PRELOAD": "json,pwt_die"})
+        self.assertRc(res, 0)
+        self.assertEqual((res.stdout, res.stderr), ("ran %d\n" % os.getpid(), ""),
+                         self.describe(res))
+        log = self.server_log()
+        self.assertIn("ended before it reported", log)
+        self.assertIn("the server died twice while preloading: running", log)
+        self.assertNoServer()
+
+    def test_sigterm_while_preloading_is_logged(self):
+        self._dying_module(signal.SIGTERM, 1)
+        res = self.launch(["-c", PRELUDE + 'print("ran")'],
+                          env={"PROCWAIT_PRELOAD": "pwt_die"})
+        self.assertRc(res, 0)
+        self.assertEqual(res.stdout, "ran\n")
+        self.assertForked(res)
+        self.assertIn("killed by SIGTERM while preloading", self.server_log())
+
     def test_preload_importlib_metadata(self):
         # pytest and many libraries import importlib.metadata: a server
         # holding it must run commands like any other.
@@ -764,6 +813,17 @@ class ServerLifeTest(LauncherCase):
         self.assertIsNone(res.ppid, "the command ran despite the bad PROCWAIT_IDLE")
         self.assertIn("PROCWAIT_IDLE", res.stderr)
         self.assertNoServer(timeout=0)
+
+    def test_server_killed_mid_run_is_status_125(self):
+        # 1 would be the script's own failure (an uncaught exception):
+        # a lost server is 125, as procwait-run says for the same case
+        code = PRELUDE + ('import os, signal, time\n'
+                          'os.kill(os.getppid(), signal.SIGKILL)\n'
+                          'time.sleep(3)\n')
+        res = self.launch(["-c", code])
+        self.assertRc(res, 125)
+        self.assertIn("the fork server went away", res.stderr)
+        self.assertEqual(res.stdout, "")
 
     def test_idle_server_exits(self):
         res = self.launch(["-c", PRELUDE + 'print("ok")'], env={"PROCWAIT_IDLE": "2"})
