@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,7 +32,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define PW_FS_EXTRA_CONNS 32      /* unauthenticated/new connections beyond the slots */
+#define PW_FS_EXTRA_CONNS 32      /* connections yet to send a request, beyond the queue */
+#define PW_FS_REQUEST_DEFAULT_MS 10000   /* options.request_ms 0 */
 #define PW_FS_GRACE_DEFAULT 5000
 
 static void fs_log(procwait_forkserver *fs, int level, const char *fmt, ...)
@@ -328,6 +330,50 @@ static void accept_watch(procwait_forkserver *fs, uint32_t events)
 		epoll_ctl(fs->epfd, EPOLL_CTL_MOD, fs->lfd, &ev);
 }
 
+/* ---- connections that owe their request --------------------------------------- */
+
+/* The connections in state NEW; *oldest (when not NULL) gets the one
+ * accepted first (the list is newest first). */
+static int count_new(const procwait_forkserver *fs, struct pw__fs_conn **oldest)
+{
+	struct pw__fs_conn *c;
+	int n = 0;
+
+	for (c = fs->conns; c; c = c->next) {
+		if (c->state != PW_FS_NEW)
+			continue;
+		n++;
+		if (oldest)
+			*oldest = c;
+	}
+	return n;
+}
+
+/* The earliest request deadline, INT64_MAX when none. */
+static int64_t next_request_due(const procwait_forkserver *fs)
+{
+	const struct pw__fs_conn *c;
+	int64_t at = INT64_MAX;
+
+	for (c = fs->conns; c; c = c->next)
+		if (c->state == PW_FS_NEW && c->request_by && c->request_by < at)
+			at = c->request_by;
+	return at;
+}
+
+/* Close the connections whose request is overdue. */
+static void expire_requests(procwait_forkserver *fs)
+{
+	struct pw__fs_conn *c, *nx;
+	int64_t now = pw__now_ns();
+
+	for (c = fs->conns; c; c = nx) {
+		nx = c->next;
+		if (c->state == PW_FS_NEW && c->request_by && c->request_by <= now)
+			conn_fail(fs, c, ETIMEDOUT, "no request within the server's request time");
+	}
+}
+
 static void accept_pause(procwait_forkserver *fs)
 {
 	if (!fs->accept_paused_until)
@@ -397,10 +443,17 @@ static void accept_clients(procwait_forkserver *fs)
 			conn_free(fs, c);
 			continue;
 		}
-		if ((int64_t)fs->nconns - fs->running >
-		    (int64_t)fs->max_queue + PW_FS_EXTRA_CONNS) {
-			conn_fail(fs, c, EAGAIN, "server busy: too many connections");
-			continue;
+		/* Connections yet to send a request are bounded in time
+		 * (request_ms) and in number: past the bound the one waiting
+		 * longest makes room. The slots and the queue count requests. */
+		if (fs->request_ms > 0)
+			c->request_by = pw__now_ns() + (int64_t)fs->request_ms * 1000000;
+		if (count_new(fs, NULL) > fs->max_queue + PW_FS_EXTRA_CONNS) {
+			struct pw__fs_conn *old = NULL;
+
+			count_new(fs, &old);
+			conn_fail(fs, old, EAGAIN, "server busy: too many connections that "
+			          "sent no request (this one waited longest)");
 		}
 		ev.events = EPOLLIN | EPOLLRDHUP;
 		ev.data.ptr = c;
@@ -442,6 +495,8 @@ static int64_t next_timer(const procwait_forkserver *fs)
 
 	if (fs->accept_paused_until && fs->accept_paused_until < at)
 		at = fs->accept_paused_until;
+	if (next_request_due(fs) < at)
+		at = next_request_due(fs);
 
 	if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0) {
 		int64_t idle = fs->last_active + (int64_t)fs->idle_ms * 1000000;
@@ -559,6 +614,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 		}
 		if (fs->accept_paused_until && pw__now_ns() >= fs->accept_paused_until)
 			accept_resume(fs);
+		expire_requests(fs);
 		if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0 &&
 		    pw__now_ns() >= fs->last_active + (int64_t)fs->idle_ms * 1000000)
 			begin_stop(fs, "idle");
@@ -888,13 +944,14 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	procwait_forkserver_options def = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
 	const unsigned known = PROCWAIT_FORKSERVER_NO_SIGNALS | PROCWAIT_FORKSERVER_KEEP_FDS;
-	int rc;
+	int rc, request_ms;
 
 	pw__check_arg(out);
 	*out = NULL;
 	if (!opts)
 		opts = &def;
-	pw__check_arg(opts->size >= sizeof(procwait_forkserver_options));
+	/* (callers built before request_ms was added pass a shorter size) */
+	pw__check_arg(opts->size >= offsetof(procwait_forkserver_options, request_ms));
 	pw__check_arg((opts->flags & ~known) == 0);
 	pw__check_arg(opts->allowed_uids || opts->n_allowed_uids == 0);
 	pw__check_arg(opts->n_allowed_uids <= 4096);
@@ -912,6 +969,10 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	fs->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 0;
 	fs->grace_ms = opts->kill_grace_ms >= 0 ? opts->kill_grace_ms : PW_FS_GRACE_DEFAULT;
 	fs->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 0;
+	request_ms = opts->size >= offsetof(procwait_forkserver_options, request_ms) +
+	             sizeof(opts->request_ms) ? opts->request_ms : 0;
+	fs->request_ms = request_ms == 0 ? PW_FS_REQUEST_DEFAULT_MS :
+	                 request_ms < 0 ? 0 : request_ms;
 	fs->before_fork = opts->before_fork;
 	fs->after_fork = opts->after_fork;
 	fs->log = opts->log;

@@ -25,6 +25,7 @@ struct pw__fs_conn {
 	int state;                      /* enum pw__fs_state */
 	int lost;                       /* the client went away while FORKING */
 	pid_t peer_pid;
+	int64_t request_by;             /* NEW: the request is due by then (0: no limit) */
 	struct procwait_request *req;
 	struct pw__unit unit;           /* the child, when RUNNING */
 	procwait_forkserver *fs;
@@ -35,7 +36,7 @@ struct pw__fs_conn {
 struct procwait_forkserver {
 	pid_t server_pid;               /* the process that made it */
 	unsigned flags;
-	int max_children, max_queue, timeout_ms, grace_ms, idle_ms;
+	int max_children, max_queue, timeout_ms, grace_ms, idle_ms, request_ms;
 	uid_t *uids;
 	size_t n_uids;
 	void (*before_fork)(void *);

@@ -399,8 +399,9 @@ struct srv_cfg {
 	 * procwait_forkserver_stop() first (exit 90 when it fails). */
 	int child_mode;
 	long nofile;            /* > 0: the server's RLIMIT_NOFILE soft limit */
+	int request_ms;         /* options.request_ms */
 };
-#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0 }
+#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0, 0 }
 
 static struct {
 	pid_t owner;            /* the test process */
@@ -458,6 +459,7 @@ static void server_main(const void *arg, int readyfd)
 	o.max_queue = cfg->max_queue;
 	o.timeout_ms = cfg->timeout_ms;
 	o.idle_ms = cfg->idle_ms;
+	o.request_ms = cfg->request_ms;
 	o.kill_grace_ms = cfg->grace_ms;
 	o.flags = cfg->flags;
 	o.allowed_uids = cfg->uids;
@@ -2647,6 +2649,93 @@ START_TEST(test_no_queue_batch)
 }
 END_TEST
 
+/* Connections that never send a request (found by a soak: 288 of them,
+ * from one process of the same user, made every real request "server busy:
+ * too many connections" for as long as they stayed open). They do not count
+ * against the slots or the queue: past max_queue + 32 of them the one
+ * waiting longest is closed, and each is closed when request_ms passes. */
+START_TEST(test_idle_connections_hold_no_slot)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const quick[] = { "@exit", "7", NULL };
+	procwait_client_request rq;
+	struct fst_run r;
+	struct reply rep;
+	enum { IDLE = 300 };
+	int idle[IDLE], i, closed = 0;
+
+	cfg.max_children = 2;
+	cfg.max_queue = 0;
+	cfg.request_ms = 60000;   /* (the time limit is the next test's) */
+	srv_start(&cfg);
+	for (i = 0; i < IDLE; i++)
+		idle[i] = raw_connect(S.path);
+	req_init(&rq, quick);
+	for (i = 0; i < 3; i++) {
+		fst_run_req(S.path, &rq, 20000, &r);
+		fst_assert_ran(&r, "a request among 300 idle connections");
+		ck_assert_int_eq(r.res.status.code, 7);
+	}
+	/* The oldest idle ones made room: they were told why, then closed. */
+	for (i = 0; i < IDLE; i++) {
+		struct pollfd pf = { idle[i], POLLIN, 0 };
+
+		if (poll(&pf, 1, 0) == 1) {
+			raw_reply(idle[i], &rep, "an idle connection that made room");
+			ck_assert_msg(rep.type == W_ERROR && rep.err == EAGAIN,
+			              "reply 0x%x error %d", rep.type, rep.err);
+			closed++;
+		}
+		close(idle[i]);
+	}
+	ck_assert_int_ge(closed, IDLE - 32);
+	assert_alive("after 300 idle connections");
+}
+END_TEST
+
+/* A connection that has not sent its request (one SOCK_SEQPACKET message)
+ * within request_ms is told so (ETIMEDOUT) and closed; one that sent it in
+ * time runs. */
+START_TEST(test_request_time_limit)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	char *const quick[] = { "@exit", "0", NULL };
+	procwait_client_request rq;
+	struct fst_run r;
+	struct reply rep;
+	long long t0;
+	int s, s2;
+
+	cfg.request_ms = 300;
+	srv_start(&cfg);
+	t0 = pwt_now_ms();
+	s = raw_connect(S.path);
+	pwt_nap_ms(100);
+	s2 = raw_connect(S.path);
+	raw_reply(s, &rep, "a connection that sent nothing");
+	ck_assert_msg(rep.type == W_ERROR && rep.err == ETIMEDOUT, "reply 0x%x error %d",
+	              rep.type, rep.err);
+	raw_expect_eof(s, "a connection that sent nothing");
+	raw_reply(s2, &rep, "a second connection that sent nothing");
+	ck_assert_msg(rep.type == W_ERROR && rep.err == ETIMEDOUT, "reply 0x%x error %d",
+	              rep.type, rep.err);
+	ck_assert_int_ge(pwt_now_ms() - t0, 250);
+	ck_assert_int_lt(pwt_now_ms() - t0, 10000);
+	close(s);
+	close(s2);
+	req_init(&rq, quick);
+	fst_run_req(S.path, &rq, 20000, &r);
+	fst_assert_ran(&r, "a request after two timed out");
+	{
+		char *log = fst_log_text(S.dir);
+
+		ck_assert_msg(strstr(log, "no request within"), "log: %s", log);
+		free(log);
+	}
+	assert_alive("after the request time limit");
+}
+END_TEST
+
 /* procwait_client_send() + procwait_client_started(): the wait for a slot
  * is the caller's, and closing the connection withdraws a queued request. */
 START_TEST(test_client_send_started)
@@ -3545,6 +3634,8 @@ static Suite *forkserver_suite(void)
 	tcase_add_test(tc, test_no_queue);
 	tcase_add_test(tc, test_no_queue_batch);
 	tcase_add_test(tc, test_client_send_started);
+	tcase_add_test(tc, test_idle_connections_hold_no_slot);
+	tcase_add_test(tc, test_request_time_limit);
 	tcase_add_test(tc, test_idle_stop);
 	tcase_add_test(tc, test_server_default_timeout);
 	tcase_add_test(tc, test_timeout_grace);

@@ -31,7 +31,8 @@ void cli_usage_serve(FILE *out)
 	fprintf(out,
 	        "Usage: %s serve [--socket PATH | --name NAME] [--max-children N]\n"
 	        "                [--max-queue N] [--timeout SECONDS] [--grace SECONDS]\n"
-	        "                [--idle SECONDS] [--allow-uid UID]... [--verbose]\n"
+	        "                [--idle SECONDS] [--request-time SECONDS]\n"
+	        "                [--allow-uid UID]... [--verbose]\n"
 	        "\n"
 	        "Run a fork server whose children exec the argv of each request (sent\n"
 	        "with procwait-run). It listens on PATH, by default\n"
@@ -46,6 +47,9 @@ void cli_usage_serve(FILE *out)
 	        "  -t, --timeout SECONDS   default per-request timeout (default none)\n"
 	        "  -g, --grace SECONDS     stop signal to SIGKILL (default 5)\n"
 	        "  -i, --idle SECONDS      stop after SECONDS without clients (default never)\n"
+	        "  -r, --request-time SECONDS\n"
+	        "                          close a connection that has not sent its\n"
+	        "                          request within SECONDS (default 10, 0: never)\n"
 	        "  -u, --allow-uid UID     also serve user UID (default: only our own)\n"
 	        "  -v, --verbose           log starts and stops, not only problems\n"
 	        "  -h, --help              show this help\n"
@@ -103,6 +107,7 @@ int cmd_serve(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "idle", required_argument, NULL, 'i' },
+		{ "request-time", required_argument, NULL, 'r' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,7 +124,7 @@ int cmd_serve(int argc, char **argv)
 	uids[nuids++] = geteuid();   /* (Windows has no uids, nor a fork server) */
 #endif
 	o.log = log_line;
-	while ((c = getopt_long(argc, argv, "+s:n:j:q:t:g:i:u:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:n:j:q:t:g:i:r:u:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.socket_path = optarg;
@@ -151,6 +156,11 @@ int cmd_serve(int argc, char **argv)
 			if (cli_parse_seconds(optarg, &v) < 0)
 				goto bad_value;
 			o.idle_ms = v;
+			break;
+		case 'r':
+			if (cli_parse_seconds(optarg, &v) < 0)
+				goto bad_value;
+			o.request_ms = v > 0 ? v : -1;
 			break;
 		case 'u':
 			if (parse_count(optarg, &v) < 0 || nuids == sizeof(uids) / sizeof(uids[0]))

@@ -133,12 +133,21 @@ typedef struct procwait_forkserver_options {
 	void (*log)(void *data, int level, const char *message);
 	void *data;              /**< passed to the three callbacks */
 	unsigned flags;          /**< #procwait_forkserver_flags */
+	/** Time a connection has to send its whole request, in ms, from the
+	 *  moment it is accepted; past it the connection is closed (an error
+	 *  frame, ETIMEDOUT, tells the client why). 0 means 10000; < 0 means
+	 *  no limit. Connections that have not sent their request do not count
+	 *  against the slots or the queue: when too many of them wait
+	 *  (max_queue + 32), the one waiting longest is closed to make room
+	 *  for a newer one. @since 0.2 (older callers, whose @c size ends
+	 *  before this field, get the default) */
+	int request_ms;
 } procwait_forkserver_options;
 
 /** @brief Initialiser for ::procwait_forkserver_options. @since 0.1 */
 #define PROCWAIT_FORKSERVER_OPTIONS_INIT \
 	{ sizeof(procwait_forkserver_options), NULL, NULL, 0, -1, 0, -1, 0, \
-	  NULL, 0, NULL, NULL, NULL, NULL, 0u }
+	  NULL, 0, NULL, NULL, NULL, NULL, 0u, 0 }
 
 /**
  * @brief The default socket path of server @p name.

@@ -97,14 +97,15 @@ class ForkServer:
     ``socket``: the path (default: the default path of ``name``);
     ``idle``: seconds without clients or children before it stops
     (None: never); ``timeout``: the default per-request timeout in
-    seconds (None: none); ``max_children``: 0 means the library's
-    default. SIGTERM and SIGINT stop the server while :meth:`next`
+    seconds (None: none); ``request``: seconds a connection has to
+    send its request before it is closed (None: the library's 10 s,
+    0: no limit); ``max_children``: 0 means the library's default. SIGTERM and SIGINT stop the server while :meth:`next`
     runs (block them in between to never miss one)."""
 
     def __init__(self, socket: Optional[str] = None, name: Optional[str] = None,
                  idle: Optional[float] = None, timeout: Optional[float] = None,
                  max_children: int = 0, keep_fds: bool = False, spare: bool = False,
-                 max_queue: int = -1):
+                 max_queue: int = -1, request: Optional[float] = None):
         _need()
         if not isinstance(max_children, int) or max_children < 0:
             raise ValueError("max_children must be an int >= 0, not %r" % (max_children,))
@@ -119,6 +120,7 @@ class ForkServer:
         o.timeout_ms = _ms(timeout, "timeout")
         o.kill_grace_ms = -1
         o.idle_ms = _ms(idle, "idle")
+        o.request_ms = 0 if request is None else (_ms(request, "request") or -1)
         o.flags = FLAG_KEEP_FDS if keep_fds else 0
         self._fs = ctypes.c_void_p()
         _check(_lib.lib.procwait_forkserver_new(ctypes.byref(o), ctypes.byref(self._fs)),

@@ -145,7 +145,7 @@ class ForkServerOptions(ctypes.Structure):
                 ("kill_grace_ms", c_int), ("idle_ms", c_int),
                 ("allowed_uids", POINTER(c_uint32)), ("n_allowed_uids", c_size_t),
                 ("before_fork", c_void_p), ("after_fork", c_void_p), ("log", c_void_p),
-                ("data", c_void_p), ("flags", c_uint)]
+                ("data", c_void_p), ("flags", c_uint), ("request_ms", c_int)]
 
 
 class ClientRequest(ctypes.Structure):
