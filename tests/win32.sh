@@ -1,7 +1,8 @@
 #!/bin/sh
 # The Windows backend's suites, from `make check` on Linux: cross-build
 # procwait for x86_64-w64-mingw32 in a build directory of its own
-# (tests/win32-build), with Check cross-built once by
+# (tests/win32-build; from a copy of the sources when they are configured
+# in place), with Check cross-built once by
 # tests/win32/build-check.sh, and run that build's `make check`: the wait
 # suites (tests/win32/*.win32) under Wine. Skips (77) with the reason when
 # mingw-w64 or Wine is missing (./bootstrap installs both), or when
@@ -26,6 +27,20 @@ fi
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL TESTS TEST_LOGS
 src=$(cd "${srcdir:-.}" && pwd)
 build=$PWD/tests/win32-build
+# A source directory that is itself configured (the in-tree build that
+# ./bootstrap makes) refuses a second, out-of-tree configure. Cross-build
+# from a pristine copy of the distributed sources then: `make distdir` of
+# this build, which keeps the files' times, so an unchanged tree is not
+# rebuilt.
+if [ -f "$src/config.status" ]; then
+	copy=$PWD/tests/win32-src
+	echo "$me: $src is configured in place: cross-building a copy of its sources ($copy)"
+	if ! make distdir distdir="$copy" top_distdir="$copy" >tests/win32-distdir.log 2>&1; then
+		tail -30 tests/win32-distdir.log
+		exit 99
+	fi
+	src=$copy
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # Check for mingw, shared by every build tree of this user.
 check=${PROCWAIT_MINGW_CHECK:-${XDG_CACHE_HOME:-$HOME/.cache}/procwait/mingw-check-$host}
