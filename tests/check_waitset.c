@@ -1517,6 +1517,35 @@ static int limit_leaving(int n)
 	}
 }
 
+/* Wait on s until `upto` of its n members (procs, pids; seen[] marks
+ * them) have been reported, from `got` on; each must be reported once,
+ * exited with code 1 + index % 200. Returns the new count. */
+static int edge_collect(procwait_waitset *s, procwait_proc **procs, const pid_t *pids,
+                        int *seen, int n, int got, int upto)
+{
+	procwait_event ev[64];
+
+	while (got < upto) {
+		int k = procwait_waitset_wait(s, ev, 64, 30000);
+
+		ck_assert_int_gt(k, 0);
+		for (int j = 0; j < k; j++, got++) {
+			int idx = (int)((int *)ev[j].data - seen);
+
+			ck_assert_int_ge(idx, 0);
+			ck_assert_int_lt(idx, n);
+			ck_assert_int_eq(seen[idx], 0);
+			seen[idx] = 1;
+			ck_assert_ptr_eq(ev[j].proc, procs[idx]);
+			ck_assert_int_eq(ev[j].error, 0);
+			ck_assert_int_eq(ev[j].status.pid, pids[idx]);
+			ck_assert_int_eq(ev[j].status.kind, PROCWAIT_STATUS_EXITED);
+			ck_assert_int_eq(ev[j].status.code, 1 + idx % 200);
+		}
+	}
+	return got;
+}
+
 /* The descriptor limit at the edge: n children, then RLIMIT_NOFILE set to
  * leave only `headroom` descriptors free, then n handles and a set over
  * them. Whatever the headroom, every member is reported once with its exit
@@ -1529,7 +1558,7 @@ static void edge_run(int n, int headroom)
 	procwait_proc **procs = calloc((size_t)n, sizeof(*procs));
 	pid_t *pids = calloc((size_t)n, sizeof(*pids));
 	int *seen = calloc((size_t)n, sizeof(*seen));
-	procwait_event ev[64];
+	procwait_event ev[1];
 	procwait_waitset *s;
 	struct rlimit saved, rl;
 	const char *call = NULL;
@@ -1568,43 +1597,14 @@ static void edge_run(int n, int headroom)
 		ck_assert_int_ge(procwait_waitset_timeout(s), 0);
 	}
 	/* Half of the exits with the limit still in force... */
-	while (got < n / 2 + 1) {
-		int k = procwait_waitset_wait(s, ev, 64, 30000);
-
-		ck_assert_int_gt(k, 0);
-		for (int j = 0; j < k; j++, got++) {
-			int idx = (int)((int *)ev[j].data - seen);
-
-			ck_assert_int_ge(idx, 0);
-			ck_assert_int_lt(idx, n);
-			ck_assert_int_eq(seen[idx], 0);
-			seen[idx] = 1;
-			ck_assert_ptr_eq(ev[j].proc, procs[idx]);
-			ck_assert_int_eq(ev[j].error, 0);
-			ck_assert_int_eq(ev[j].status.pid, pids[idx]);
-			ck_assert_int_eq(ev[j].status.kind, PROCWAIT_STATUS_EXITED);
-			ck_assert_int_eq(ev[j].status.code, 1 + idx % 200);
-		}
-	}
+	got = edge_collect(s, procs, pids, seen, n, got, n / 2 + 1);
 	/* ...the rest with descriptors to spare: the set makes its own. */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
-	while (got < n) {
-		int k = procwait_waitset_wait(s, ev, 64, 30000);
-
-		if (procwait_waitset_size(s) + k > 0)
-			ck_assert_int_ge(procwait_waitset_fd(s), 0);
-		ck_assert_int_gt(k, 0);
-		for (int j = 0; j < k; j++, got++) {
-			int idx = (int)((int *)ev[j].data - seen);
-
-			ck_assert_int_ge(idx, 0);
-			ck_assert_int_lt(idx, n);
-			ck_assert_int_eq(seen[idx], 0);
-			seen[idx] = 1;
-			ck_assert_int_eq(ev[j].status.code, 1 + idx % 200);
-		}
+	if (got < n) {
+		got = edge_collect(s, procs, pids, seen, n, got, n);
+		ck_assert_int_ge(procwait_waitset_fd(s), 0);
 	}
-	ck_assert_int_eq(procwait_waitset_wait(s, ev, 64, 0), -ECHILD);
+	ck_assert_int_eq(procwait_waitset_wait(s, ev, 1, 0), -ECHILD);
 	procwait_waitset_free(s);
 	for (i = 0; i < n; i++)
 		procwait_proc_close(procs[i]);
