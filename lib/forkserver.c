@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -944,14 +943,13 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	procwait_forkserver_options def = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
 	const unsigned known = PROCWAIT_FORKSERVER_NO_SIGNALS | PROCWAIT_FORKSERVER_KEEP_FDS;
-	int rc, request_ms;
+	int rc;
 
 	pw__check_arg(out);
 	*out = NULL;
 	if (!opts)
 		opts = &def;
-	/* (callers built before request_ms was added pass a shorter size) */
-	pw__check_arg(opts->size >= offsetof(procwait_forkserver_options, request_ms));
+	pw__check_arg(opts->size >= sizeof(procwait_forkserver_options));
 	pw__check_arg((opts->flags & ~known) == 0);
 	pw__check_arg(opts->allowed_uids || opts->n_allowed_uids == 0);
 	pw__check_arg(opts->n_allowed_uids <= 4096);
@@ -969,10 +967,8 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	fs->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 0;
 	fs->grace_ms = opts->kill_grace_ms >= 0 ? opts->kill_grace_ms : PW_FS_GRACE_DEFAULT;
 	fs->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 0;
-	request_ms = opts->size >= offsetof(procwait_forkserver_options, request_ms) +
-	             sizeof(opts->request_ms) ? opts->request_ms : 0;
-	fs->request_ms = request_ms == 0 ? PW_FS_REQUEST_DEFAULT_MS :
-	                 request_ms < 0 ? 0 : request_ms;
+	fs->request_ms = opts->request_ms == 0 ? PW_FS_REQUEST_DEFAULT_MS :
+	                 opts->request_ms < 0 ? 0 : opts->request_ms;
 	fs->before_fork = opts->before_fork;
 	fs->after_fork = opts->after_fork;
 	fs->log = opts->log;

@@ -139,8 +139,7 @@ typedef struct procwait_forkserver_options {
 	 *  no limit. Connections that have not sent their request do not count
 	 *  against the slots or the queue: when too many of them wait
 	 *  (max_queue + 32), the one waiting longest is closed to make room
-	 *  for a newer one. @since 0.2 (older callers, whose @c size ends
-	 *  before this field, get the default) */
+	 *  for a newer one. */
 	int request_ms;
 } procwait_forkserver_options;
 
