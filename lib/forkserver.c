@@ -490,12 +490,13 @@ static void begin_stop(procwait_forkserver *fs, const char *why)
 
 static int64_t next_timer(const procwait_forkserver *fs)
 {
-	int64_t at = pw__units_next(&fs->units);
+	int64_t at = pw__units_next(&fs->units), due;
 
 	if (fs->accept_paused_until && fs->accept_paused_until < at)
 		at = fs->accept_paused_until;
-	if (next_request_due(fs) < at)
-		at = next_request_due(fs);
+	due = next_request_due(fs);
+	if (due < at)
+		at = due;
 
 	if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0) {
 		int64_t idle = fs->last_active + (int64_t)fs->idle_ms * 1000000;
