@@ -60,6 +60,7 @@ static int spare_due(const procwait_forkserver *fs);
 static procwait_request *spare_offer(procwait_forkserver *fs);
 static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c);
 static void spare_lost(procwait_forkserver *fs);
+static void run_cgroup(procwait_forkserver *fs, struct procwait_request *r);
 
 static void conn_close_fd(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
@@ -95,6 +96,10 @@ static void conn_free(procwait_forkserver *fs, struct pw__fs_conn *c)
 	if (c->state == PW_FS_QUEUED)
 		queue_remove(fs, c);
 	conn_close_fd(fs, c);
+	if (c->req) {
+		pw__cg_run_done(&fs->cg, c->req->cgroup);   /* made, never used */
+		c->req->cgroup = NULL;
+	}
 	procwait_request_free(c->req);   /* and its descriptors */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -497,6 +502,9 @@ static int64_t next_timer(const procwait_forkserver *fs)
 	due = next_request_due(fs);
 	if (due < at)
 		at = due;
+	due = pw__cg_next(&fs->cg);
+	if (due < at)
+		at = due;
 
 	if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0) {
 		int64_t idle = fs->last_active + (int64_t)fs->idle_ms * 1000000;
@@ -585,6 +593,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 				continue;
 			/* Forked the usual way: spares may be tried again. */
 			fs->spares_off = 0;
+			run_cgroup(fs, c->req);
 			c->state = PW_FS_FORKING;
 			fs->pending = c->req;
 			*req = c->req;
@@ -615,6 +624,7 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 		if (fs->accept_paused_until && pw__now_ns() >= fs->accept_paused_until)
 			accept_resume(fs);
 		expire_requests(fs);
+		pw__cg_sweep(&fs->cg, pw__now_ns());
 		if (!fs->stopping && fs->idle_ms > 0 && fs->nconns == 0 && fs->running == 0 &&
 		    pw__now_ns() >= fs->last_active + (int64_t)fs->idle_ms * 1000000)
 			begin_stop(fs, "idle");
@@ -629,6 +639,20 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 	return rc;
 }
 
+/* Give the request about to be forked its cgroup, when runs get one. */
+static void run_cgroup(procwait_forkserver *fs, struct procwait_request *r)
+{
+	int rc;
+
+	if (!fs->cg.base || r->cgroup)
+		return;
+	rc = pw__cg_run_new(&fs->cg, &r->cgroup);
+	if (rc < 0)
+		fs_log(fs, PROCWAIT_LOG_WARNING, "cannot create a cgroup under %s (%s): "
+		       "this run is stopped through its process group only",
+		       fs->cg.base, strerror(-rc));
+}
+
 /* Track @pid (its handle @proc, or NULL to open one) as the child of
  * connection @c (its request's descriptors are the child's now): STARTED
  * to the client, or an error. 0, or -ESRCH when the child was reaped
@@ -637,7 +661,8 @@ static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid
                        procwait_proc *proc)
 {
 	struct procwait_request *req = c->req;
-	char frame[PW_FS_HEADER + 16];
+	char frame[PW_FS_HEADER + 8 + PW_FS_MAX_CGROUP];
+	char *cgroup = req->cgroup;
 	int rc = 0, i;
 
 	for (i = 0; i < PW_FS_NFDS; i++) {
@@ -645,7 +670,9 @@ static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid
 			close(req->fds[i]);
 		req->fds[i] = -1;
 	}
+	req->cgroup = NULL;   /* the unit's from here on */
 	if (pid < 0) {
+		pw__cg_run_done(&fs->cg, cgroup);
 		c->state = PW_FS_NEW;   /* not running: freed below */
 		conn_fail(fs, c, -pid, "fork failed");
 		return 0;
@@ -664,22 +691,26 @@ static int track_child(procwait_forkserver *fs, struct pw__fs_conn *c, pid_t pid
 		if (rc != -ESRCH) {
 			kill(pid, SIGKILL);
 			kill(-pid, SIGKILL);
+			if (cgroup)
+				(void)pw__cg_kill(cgroup);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 		}
+		pw__cg_run_done(&fs->cg, cgroup);
 		c->state = PW_FS_NEW;
 		conn_fail(fs, c, rc == -ESRCH ? ESRCH : -rc,
 		          rc == -ESRCH ? "child reaped behind the server's back" :
 		          "cannot track the child");
 		return rc == -ESRCH ? -ESRCH : 0;
 	}
+	c->unit.cgroup = cgroup;
 	fs->running++;
 	fs->last_active = pw__now_ns();
 	if (c->lost || fs->stopping) {
 		pw__unit_stop(&c->unit, 0);
 		return 0;
 	}
-	conn_send(c, frame, pw__fs_int_encode(frame, PW_FS_STARTED, (int32_t)pid));
+	conn_send(c, frame, pw__fs_started_encode(frame, (int32_t)pid, cgroup));
 	return 0;
 }
 
@@ -701,6 +732,8 @@ void pw__fs_spare_drop(procwait_forkserver *fs)
 		procwait_proc_close(fs->spare);
 		fs->spare = NULL;
 	}
+	pw__cg_run_done(&fs->cg, fs->spare_cg);
+	fs->spare_cg = NULL;
 }
 
 /* A spare is wanted and missing: next() would hand out a placeholder. */
@@ -741,6 +774,7 @@ static procwait_request *spare_offer(procwait_forkserver *fs)
 	r->spare_fd = sp[1];
 	r->fds[0] = r->fds[1] = r->fds[2] = -1;
 	r->timeout_ms = -1;
+	run_cgroup(fs, r);   /* the spare moves in while it idles */
 	fs->spare_fd = sp[0];
 	return r;
 }
@@ -767,6 +801,8 @@ static int spare_handoff(procwait_forkserver *fs, struct pw__fs_conn *c)
 	close(fs->spare_fd);
 	fs->spare_fd = -1;
 	fs->spare = NULL;
+	r->cgroup = fs->spare_cg;   /* the run's cgroup is the spare's */
+	fs->spare_cg = NULL;
 	track_child(fs, c, procwait_proc_pid(spare), spare);
 	return 0;
 }
@@ -798,8 +834,12 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
 	pw__check_arg(fs && req && pid != 0 && req == fs->pending);
 	fs->pending = NULL;
 	if (req->spare) {
+		int rc;
+
+		fs->spare_cg = req->cgroup;   /* dropped with the spare */
+		req->cgroup = NULL;
 		procwait_request_free(req);   /* closes the spare's end */
-		int rc = pid > 0 ? procwait_proc_open(pid, 0, &fs->spare) : pid;
+		rc = pid > 0 ? procwait_proc_open(pid, 0, &fs->spare) : pid;
 
 		/* A handle, not a pid: it cannot reach a recycled pid. */
 		if (rc < 0)
@@ -813,6 +853,8 @@ PROCWAIT_EXTERN int procwait_forkserver_parent(procwait_forkserver *fs, procwait
 				while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 					;
 			}
+			pw__cg_run_done(&fs->cg, fs->spare_cg);
+			fs->spare_cg = NULL;
 			fs->spares_off = 1;
 		}
 		return 0;
@@ -943,7 +985,8 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 {
 	procwait_forkserver_options def = PROCWAIT_FORKSERVER_OPTIONS_INIT;
 	procwait_forkserver *fs;
-	const unsigned known = PROCWAIT_FORKSERVER_NO_SIGNALS | PROCWAIT_FORKSERVER_KEEP_FDS;
+	const unsigned known = PROCWAIT_FORKSERVER_NO_SIGNALS | PROCWAIT_FORKSERVER_KEEP_FDS |
+	                       PROCWAIT_FORKSERVER_NO_CGROUPS;
 	int rc;
 
 	pw__check_arg(out);
@@ -997,6 +1040,7 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	rc = pw__units_init(&fs->units);
 	if (rc < 0)
 		goto fail;
+	fs->units.cg = &fs->cg;
 	fs->epfd = epoll_create1(EPOLL_CLOEXEC);
 	fs->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fs->epfd < 0 || fs->evfd < 0) {
@@ -1023,6 +1067,15 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 		goto fail;
 	if ((rc = epoll_add_tag(fs->epfd, fs->lfd, &fs->lfd)) < 0)
 		goto fail;
+	if (!(fs->flags & PROCWAIT_FORKSERVER_NO_CGROUPS)) {
+		char why[PW_FS_MAX_CGROUP + 160];
+
+		if (pw__cg_init(&fs->cg, why, sizeof(why)) == 0)
+			fs_log(fs, PROCWAIT_LOG_INFO, "each run gets a cgroup under %s", fs->cg.base);
+		else
+			fs_log(fs, PROCWAIT_LOG_WARNING, "runs get no cgroup of their own (%s): "
+			       "a stop reaches a run's process group only", why);
+	}
 	{
 		/* fork() copies only the calling thread (DESIGN.md §9). */
 		struct pw__stat st;
@@ -1057,6 +1110,8 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 	pw__fs_unlisten(fs);
 	pw__fs_spare_drop(fs);
 	if (fs->pending && fs->pending->spare) {
+		pw__cg_run_done(&fs->cg, fs->pending->cgroup);
+		fs->pending->cgroup = NULL;
 		procwait_request_free(fs->pending);
 		fs->pending = NULL;
 	} else if (fs->pending) {
@@ -1071,6 +1126,7 @@ PROCWAIT_EXTERN void procwait_forkserver_free(procwait_forkserver *fs)
 		c->state = PW_FS_NEW;
 		conn_free(fs, c);
 	}
+	pw__cg_fini(&fs->cg);
 	pw__fs_release(fs);
 	free(fs);
 }

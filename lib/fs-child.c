@@ -137,6 +137,11 @@ PROCWAIT_EXTERN int procwait_forkserver_child(procwait_forkserver *fs, procwait_
 	 * ever kill this child. */
 	if (getppid() != server)
 		_exit(127);
+	/* Into the run's cgroup before anything of the request's runs (a
+	 * spare does it ahead of its request). Should the move fail, the run
+	 * is still stopped through its process group. */
+	if (req->cgroup)
+		(void)pw__cg_enter(req->cgroup);
 	reset_signals();
 	(void)setsid();
 	/* The request becomes ours alone; the rest of the server goes. */

@@ -7,8 +7,10 @@
 #include "internal.h"
 #include "fs-net.h"
 #include "fs-proto.h"
+#include "fs-cgroup.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +18,23 @@
 
 extern char **environ;
 
+#define PW_CLIENT_KILL_WAIT_MS 1000   /* for a killed run to empty */
+#define PW_CLIENT_SERVER_EXIT_MS 500  /* for a server that hung up to be gone */
+
 struct procwait_client {
 	int fd;
 	int started;            /* request sent */
 	int done;               /* EXITED (or a final error) received */
 	pid_t pid;
+	pid_t server_pid;       /* the peer, 0 when unknown */
+	procwait_proc *child;   /* the run's leader, from STARTED; or NULL */
+	char *cgroup;           /* the run's cgroup, from STARTED; or NULL */
 	char message[PW_FS_MAX_MESSAGE + 1];
 };
+
+/* The frames a client receives: ERROR and STARTED are the longest. */
+#define PW_CLIENT_FRAME (PW_FS_HEADER + 8 + \
+	(PW_FS_MAX_MESSAGE > PW_FS_MAX_CGROUP ? PW_FS_MAX_MESSAGE : PW_FS_MAX_CGROUP) + 1)
 
 PROCWAIT_EXTERN int procwait_client_connect(const char *socket_path, procwait_client **out)
 {
@@ -75,8 +87,62 @@ PROCWAIT_EXTERN int procwait_client_connect(const char *socket_path, procwait_cl
 		free(c);
 		return rc;
 	}
+	{
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			c->server_pid = cred.pid;
+	}
 	*out = c;
 	return 0;
+}
+
+/* STARTED: hold the run's leader, to kill its group should the server
+ * die. Only a process the server forked: by the time we look, the child
+ * may have been reaped and its pid reused. */
+static void hold_child(procwait_client *c)
+{
+	struct pw__stat st;
+
+	if (c->server_pid <= 0 || procwait_proc_open(c->pid, 0, &c->child) < 0) {
+		c->child = NULL;
+		return;
+	}
+	if (pw__proc_stat(c->pid, &st) < 0 || st.ppid != (long)c->server_pid) {
+		procwait_proc_close(c->child);
+		c->child = NULL;
+	}
+}
+
+/* The server went away before it reported the exit: nobody else will stop
+ * what the run left running. Its leader's group first (while the handle
+ * vouches for the pid), then its cgroup, which holds what left the group. */
+static void run_lost(procwait_client *c)
+{
+	procwait_proc *server = NULL;
+	procwait_status st;
+	int dead = 0, rc;
+
+	if (c->child && procwait_proc_signal(c->child, SIGKILL) == 0)
+		(void)kill(-c->pid, SIGKILL);
+	if (!c->cgroup)
+		return;
+	(void)pw__cg_kill(c->cgroup);   /* at once; the cleanup may wait */
+	/* The socket closes early in the server's exit: give it a moment to
+	 * be gone (a zombie counts; never reaped here). The connection may
+	 * also drop with the server alive (a malformed frame of ours): then
+	 * it keeps its directory. */
+	if (c->server_pid > 0) {
+		rc = procwait_proc_open(c->server_pid, 0, &server);
+		if (rc == 0)
+			dead = procwait_proc_wait(server, PW_CLIENT_SERVER_EXIT_MS,
+			                          PROCWAIT_WAIT_NOREAP, &st) == 0;
+		else
+			dead = rc == -ESRCH;
+		procwait_proc_close(server);
+	}
+	pw__cg_kill_run(c->cgroup, PW_CLIENT_KILL_WAIT_MS, dead);
 }
 
 /* Receive one frame from the server (blocking unless timeout_ms >= 0).
@@ -189,7 +255,8 @@ PROCWAIT_EXTERN int procwait_client_send(procwait_client *c, const procwait_clie
 
 PROCWAIT_EXTERN int procwait_client_started(procwait_client *c, int timeout_ms)
 {
-	uint8_t buf[PW_FS_HEADER + 8 + PW_FS_MAX_MESSAGE + 1];
+	uint8_t buf[PW_CLIENT_FRAME];
+	char cgroup[PW_FS_MAX_CGROUP + 1];
 	const uint8_t *p;
 	size_t len;
 	int32_t pid;
@@ -205,8 +272,11 @@ PROCWAIT_EXTERN int procwait_client_started(procwait_client *c, int timeout_ms)
 	rc = recv_frame(c, buf, sizeof(buf), timeout_ms < 0 ? -1 : timeout_ms, &p, &len);
 	if (rc == 0)
 		return 0;
-	if (rc == PW_FS_STARTED && pw__fs_int_decode(p, len, &pid) == 0 && pid > 0) {
+	if (rc == PW_FS_STARTED &&
+	    pw__fs_started_decode(p, len, &pid, cgroup, sizeof(cgroup)) == 0) {
 		c->pid = pid;
+		c->cgroup = cgroup[0] ? strdup(cgroup) : NULL;
+		hold_child(c);
 		return pid;
 	}
 	if (rc == PW_FS_ERROR)
@@ -247,7 +317,7 @@ PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo)
 PROCWAIT_EXTERN int procwait_client_wait(procwait_client *c, int timeout_ms,
                                          procwait_result *res)
 {
-	uint8_t buf[PW_FS_HEADER + 8 + PW_FS_MAX_MESSAGE + 1];
+	uint8_t buf[PW_CLIENT_FRAME];
 	struct pw__fs_exited e;
 	const uint8_t *p;
 	size_t len;
@@ -265,6 +335,8 @@ PROCWAIT_EXTERN int procwait_client_wait(procwait_client *c, int timeout_ms,
 		return server_error(c, p, len);
 	if (rc < 0) {
 		c->done = 1;
+		if (rc == -ECONNRESET)
+			run_lost(c);
 		return rc;
 	}
 	if (rc != PW_FS_EXITED || pw__fs_exited_decode(p, len, &e) < 0) {
@@ -292,10 +364,17 @@ PROCWAIT_EXTERN const char *procwait_client_message(const procwait_client *c)
 	return c ? c->message : "";
 }
 
+PROCWAIT_EXTERN const char *procwait_client_cgroup(const procwait_client *c)
+{
+	return c ? c->cgroup : NULL;
+}
+
 PROCWAIT_EXTERN void procwait_client_close(procwait_client *c)
 {
 	if (!c)
 		return;
 	close(c->fd);
+	procwait_proc_close(c->child);
+	free(c->cgroup);
 	free(c);
 }

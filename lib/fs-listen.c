@@ -148,6 +148,9 @@ void pw__fs_forget(procwait_forkserver *fs)
 	fs->conns = NULL;
 	fs->qhead = fs->qtail = NULL;
 	fs->pending = NULL;
+	free(fs->spare_cg);
+	fs->spare_cg = NULL;
+	pw__cg_forget(&fs->cg);   /* the directories are the server's */
 	pw__fs_release(fs);
 	fs->forgotten = 1;
 }

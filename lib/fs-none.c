@@ -175,6 +175,12 @@ PROCWAIT_EXTERN const char *procwait_client_message(const procwait_client *c)
 	return NULL;
 }
 
+PROCWAIT_EXTERN const char *procwait_client_cgroup(const procwait_client *c)
+{
+	(void)c;
+	return NULL;
+}
+
 PROCWAIT_EXTERN void procwait_client_close(procwait_client *c)
 {
 	(void)c;

@@ -103,6 +103,9 @@ static int cur_str(struct cur *c, const uint8_t **s, uint32_t *len)
 
 void pw__fs_request_free(struct procwait_request *r)
 {
+	if (!r)
+		return;
+	free(r->cgroup);
 	free(r);   /* one block; descriptors are the owner's business */
 }
 
@@ -275,6 +278,44 @@ int pw__fs_int_decode(const uint8_t *p, size_t n, int32_t *value)
 	if (n != 4)
 		return -EPROTO;
 	*value = (int32_t)get_u32(p);
+	return 0;
+}
+
+size_t pw__fs_started_encode(void *buf, int32_t pid, const char *cgroup)
+{
+	uint8_t *p = (uint8_t *)buf + PW_FS_HEADER;
+	size_t len = cgroup ? strlen(cgroup) : 0;
+
+	if (len > PW_FS_MAX_CGROUP)
+		len = 0;
+	pw__fs_header(buf, PW_FS_STARTED, len ? 8 + len : 4);
+	put_u32(p, (uint32_t)pid);
+	if (!len)
+		return PW_FS_HEADER + 4;
+	put_u32(p + 4, (uint32_t)len);
+	memcpy(p + 8, cgroup, len);
+	return PW_FS_HEADER + 8 + len;
+}
+
+int pw__fs_started_decode(const uint8_t *p, size_t n, int32_t *pid, char *cgroup,
+                          size_t size)
+{
+	uint32_t len;
+
+	if (size <= PW_FS_MAX_CGROUP || (n != 4 && n < 8))
+		return -EPROTO;
+	*pid = (int32_t)get_u32(p);
+	cgroup[0] = '\0';
+	if (*pid <= 0)
+		return -EPROTO;
+	if (n == 4)
+		return 0;
+	len = get_u32(p + 4);
+	if (len == 0 || len > PW_FS_MAX_CGROUP || len != n - 8 || p[8] != '/' ||
+	    memchr(p + 8, '\0', len))
+		return -EPROTO;
+	memcpy(cgroup, p + 8, len);
+	cgroup[len] = '\0';
 	return 0;
 }
 

@@ -11,7 +11,9 @@
  *            with exactly three descriptors (SCM_RIGHTS): the child's 0, 1, 2
  *   SIGNAL   i32 signo
  * server -> client
- *   STARTED  i32 pid
+ *   STARTED  i32 pid [| u32 len | cgroup]   the run's cgroup directory, an
+ *            absolute path of 1 to PW_FS_MAX_CGROUP bytes, when the run has
+ *            one (a server without cgroups sends the pid alone)
  *   EXITED   i32 kind | i32 code | i32 signo | i32 core | i32 timed_out
  *            | i32 reserved | i64 utime_us | i64 stime_us | i64 maxrss_kib
  *   ERROR    i32 errno | u32 len | message (at most PW_FS_MAX_MESSAGE bytes)
@@ -34,6 +36,7 @@
 #define PW_FS_MAX_PAYLOAD (PROCWAIT_FORKSERVER_MAX_FRAME - PW_FS_HEADER)
 #define PW_FS_MAX_MESSAGE 512
 #define PW_FS_NFDS 3
+#define PW_FS_MAX_CGROUP 1024
 
 enum pw__fs_type {
 	PW_FS_REQUEST = 1,
@@ -59,6 +62,9 @@ struct procwait_request {
 	int spare;
 	int spare_fd;
 	struct procwait_request *backing;
+	/* The cgroup directory the child moves into (fs-cgroup.h), or NULL;
+	 * owned by the request. */
+	char *cgroup;
 };
 
 struct pw__fs_exited {
@@ -93,6 +99,16 @@ int pw__fs_request_encode(void *buf, size_t cap, unsigned flags, int timeout_ms,
 size_t pw__fs_int_encode(void *buf, int type, int32_t value);
 size_t pw__fs_exited_encode(void *buf, const struct pw__fs_exited *e);
 size_t pw__fs_error_encode(void *buf, int err, const char *msg);
+
+/* STARTED: the pid, and the run's cgroup directory (NULL: none). buf
+ * holds at least PW_FS_HEADER + 8 + PW_FS_MAX_CGROUP bytes; a cgroup
+ * longer than PW_FS_MAX_CGROUP is left out. */
+size_t pw__fs_started_encode(void *buf, int32_t pid, const char *cgroup);
+/* cgroup receives the path NUL-terminated ("" when the frame has none);
+ * size must exceed PW_FS_MAX_CGROUP. 0, or -EPROTO for a malformed frame
+ * (a pid <= 0, a path that is not absolute or holds a NUL byte). */
+int pw__fs_started_decode(const uint8_t *p, size_t n, int32_t *pid, char *cgroup,
+                          size_t size);
 
 /* Decode small payloads: 0 or -EPROTO. */
 int pw__fs_int_decode(const uint8_t *p, size_t n, int32_t *value);

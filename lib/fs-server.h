@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "internal.h"
+#include "fs-cgroup.h"
 #include "unit.h"
 
 enum pw__fs_state {
@@ -68,6 +69,8 @@ struct procwait_forkserver {
 	                                   request is forked the usual way */
 	procwait_proc *spare;           /* the idle spare, NULL when none */
 	int spare_fd;                   /* our end of its socketpair, or -1 */
+	char *spare_cg;                 /* the idle spare's cgroup, or NULL */
+	struct pw__cg cg;               /* the runs' cgroups (fs-cgroup.h) */
 	int64_t accept_paused_until;    /* out of descriptors: not accepting */
 	int64_t last_active;            /* for the idle time */
 };

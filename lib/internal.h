@@ -242,6 +242,7 @@ int pw__proc_wait(procwait_proc *p, const pw__deadline *d, unsigned flags,
  * (procstate-none.c) both answer -ENOSYS. */
 struct pw__stat {
 	int state;              /* the state letter: R, S, Z, X, ... */
+	long ppid;              /* the parent's pid; -1 when not found */
 	long num_threads;       /* live threads; -1 when not found */
 	uint64_t starttime;     /* clock ticks after boot; 0 when not found */
 };

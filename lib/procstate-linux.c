@@ -39,6 +39,7 @@ int pw__proc_stat(pid_t pid, struct pw__stat *st)
 	int r;
 
 	st->state = 0;
+	st->ppid = -1;
 	st->num_threads = -1;
 	st->starttime = 0;
 	if (n < 0)
@@ -47,6 +48,8 @@ int pw__proc_stat(pid_t pid, struct pw__stat *st)
 	if (r < 0)
 		return r;
 	st->state = sl.state;
+	if (sl.have[PW_STAT_PPID])
+		st->ppid = (long)sl.v[PW_STAT_PPID];
 	if (sl.have[PW_STAT_NUM_THREADS])
 		st->num_threads = (long)sl.v[PW_STAT_NUM_THREADS];
 	if (sl.have[PW_STAT_STARTTIME])

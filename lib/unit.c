@@ -4,9 +4,11 @@
  * group, and exact reaping with rusage. See unit.h.
  */
 #include "unit.h"
+#include "fs-cgroup.h"
 
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -15,6 +17,16 @@ int pw__units_init(struct pw__units *t)
 {
 	memset(t, 0, sizeof(*t));
 	return procwait_waitset_new(PROCWAIT_WAIT_NOREAP, &t->ws);
+}
+
+/* The leader is reaped: its cgroup goes to the table's (which removes
+ * it once empty). */
+static void release_cgroup(struct pw__units *t, char *cgroup)
+{
+	if (cgroup && t->cg)
+		pw__cg_run_done(t->cg, cgroup);
+	else
+		free(cgroup);
 }
 
 static void unlink_unit(struct pw__units *t, struct pw__unit *u)
@@ -41,7 +53,10 @@ void pw__unit_signal(struct pw__unit *u, int signo)
 	 * the leader goes through its handle, and the group (which its pid
 	 * names while it is alive or a zombie) besides. Both at once would
 	 * hit the leader twice: a handler that runs between the two sees
-	 * two signals (two KeyboardInterrupts in Python). */
+	 * two signals (two KeyboardInterrupts in Python). SIGKILL goes to
+	 * the unit's cgroup too: daemons that left the group. */
+	if (signo == SIGKILL && u->cgroup)
+		(void)pw__cg_kill(u->cgroup);
 	pg = getpgid(u->pid);
 	if (pg == u->pid && kill(-u->pid, signo) == 0)
 		return;
@@ -110,13 +125,17 @@ static void unit_exited(struct pw__units *t, struct pw__unit *u, const procwait_
 {
 	procwait_status st = ev->status;
 	struct rusage ru;
+	char *cgroup;
 	int wst = 0;
 	pid_t r;
 
 	/* A stop was under way: what is left of the group goes now, while
 	 * the zombie leader still holds the group's id. */
-	if (u->stopping)
+	if (u->stopping) {
 		kill(-u->pid, SIGKILL);
+		if (u->cgroup)
+			(void)pw__cg_kill(u->cgroup);
+	}
 	memset(&ru, 0, sizeof(ru));
 	do
 		r = wait4(u->pid, &wst, WNOHANG, &ru);
@@ -128,8 +147,14 @@ static void unit_exited(struct pw__units *t, struct pw__unit *u, const procwait_
 	procwait_proc_close(u->proc);
 	u->proc = NULL;
 	u->kill_at = u->timeout_at = 0;
+	cgroup = u->cgroup;
+	u->cgroup = NULL;
 	unlink_unit(t, u);
-	u->on_exit(u, &st, &ru);
+	u->on_exit(u, &st, &ru);   /* may free u */
+	/* After the exit is reported: removing a cgroup waits for the
+	 * cgroup lock, which a process moving into another one (a spare)
+	 * may hold for a while. */
+	release_cgroup(t, cgroup);
 }
 
 int64_t pw__units_next(const struct pw__units *t)
@@ -204,6 +229,8 @@ void pw__units_fini(struct pw__units *t)
 			;
 		procwait_proc_close(u->proc);
 		u->proc = NULL;
+		release_cgroup(t, u->cgroup);
+		u->cgroup = NULL;
 		unlink_unit(t, u);
 	}
 	procwait_waitset_free(t->ws);
@@ -217,6 +244,8 @@ void pw__units_forget(struct pw__units *t)
 	while ((u = t->head) != NULL) {
 		procwait_proc_close(u->proc);   /* leaves the copied set */
 		u->proc = NULL;
+		free(u->cgroup);   /* the memory: the directory is the server's */
+		u->cgroup = NULL;
 		unlink_unit(t, u);
 	}
 	procwait_waitset_free(t->ws);

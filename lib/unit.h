@@ -35,10 +35,17 @@ struct pw__unit {
 	int stopping;           /* a stop is under way */
 	int timed_out;          /* the stop came from the timeout */
 	pw__unit_exit_fn on_exit;
+	/* The unit's cgroup (fs-cgroup.h), NULL for none: SIGKILL goes to
+	 * all of it, and it is handed to the table's cg once the leader is
+	 * reaped. Owned by the unit while it runs. */
+	char *cgroup;
 	struct pw__unit *prev, *next;   /* the table's running list */
 };
 
+struct pw__cg;
+
 struct pw__units {
+	struct pw__cg *cg;      /* takes ended units' cgroups; NULL: none made */
 	procwait_waitset *ws;
 	struct pw__unit *head;
 	int count;
@@ -54,7 +61,8 @@ void pw__units_forget(struct pw__units *t);
  * timeout_ms <= 0: no timeout. */
 int pw__unit_track(struct pw__units *t, struct pw__unit *u, procwait_proc *proc,
                    int timeout_ms);
-/* Signal the unit's leader (through its handle) and its group. */
+/* Signal the unit's leader (through its handle) and its group; SIGKILL
+ * reaches its whole cgroup too. */
 void pw__unit_signal(struct pw__unit *u, int signo);
 /* Begin the stop sequence (no-op when already stopping). */
 void pw__unit_stop(struct pw__unit *u, int timed_out);

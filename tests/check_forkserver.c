@@ -111,6 +111,7 @@ struct reply {
 	int err;                /* ERROR */
 	char msg[600];
 	int32_t pid;            /* STARTED */
+	char cgroup[1100];      /* STARTED: the run's cgroup, "" for none */
 	int32_t kind, code, signo, core, timed_out;   /* EXITED */
 	int64_t utime_us, stime_us, maxrss;
 };
@@ -141,11 +142,23 @@ static int parse_reply(const uint8_t *p, size_t n, struct reply *r)
 	p += W_HEADER;
 	r->type = type;
 	switch (type) {
-	case W_STARTED:
-		if (len != 4)
+	case W_STARTED: {
+		uint32_t clen;
+
+		/* i32 pid, then (when the run has a cgroup) u32 length and
+		 * an absolute path. */
+		if (len != 4 && len < 8)
 			return -1;
 		r->pid = get_i32(p);
+		if (len == 4)
+			return 0;
+		memcpy(&clen, p + 4, 4);
+		if (clen == 0 || clen != len - 8 || clen >= sizeof(r->cgroup) || p[8] != '/')
+			return -1;
+		memcpy(r->cgroup, p + 8, clen);
+		r->cgroup[clen] = '\0';
 		return 0;
+	}
 	case W_EXITED:
 		if (len != 48)
 			return -1;
@@ -410,6 +423,7 @@ static struct {
 	char path[108];         /* the server's socket in it */
 	char *xdg, *tmpdir;     /* environment saved by env_save() */
 	int env_saved;
+	pid_t daemon;           /* a run's daemon (not our child), 0 when none */
 } S;
 
 static void hook_line(const char *file, const char *extra)
@@ -564,6 +578,8 @@ static void emergency_cleanup(void)
 {
 	if (getpid() != S.owner)
 		return;
+	if (S.daemon > 0)
+		kill(S.daemon, SIGKILL);   /* out of our group: Check misses it */
 	fst_cleanup_now(&S.pid, S.dir);
 	env_restore();
 }
@@ -3520,6 +3536,256 @@ END_TEST
 
 /* ---- the suite -------------------------------------------------------------------------------------- */
 
+/* ---- a cgroup per run ------------------------------------------------------------------ */
+
+/* Runs must get a cgroup here: root, with a writable cgroup2 mount. (In a
+ * container whose cgroup file system is read-only, or as another user
+ * without a delegated subtree, the server says why in its log and stops
+ * runs by process group; these tests then say they are skipped.) */
+static int cgroups_expected(void)
+{
+	char line[1024];
+	int yes = 0;
+	FILE *f;
+
+	if (geteuid() != 0 || !(f = fopen("/proc/self/mounts", "re")))
+		return 0;
+	while (!yes && fgets(line, sizeof(line), f)) {
+		char dev[256], dir[512], type[64], opts[256];
+
+		if (sscanf(line, "%255s %511s %63s %255s", dev, dir, type, opts) == 4 &&
+		    strcmp(type, "cgroup2") == 0 && strncmp(opts, "rw", 2) == 0)
+			yes = 1;
+	}
+	fclose(f);
+	return yes;
+}
+
+struct daemon_run {
+	procwait_client *c;
+	pid_t leader, daemon;
+	procwait_proc *dh;      /* a handle on the daemon (not our child) */
+	char cgroup[1100];      /* the run's, "" when none */
+};
+
+/* Start "@daemon [mode]" through the client API and learn the daemon's pid
+ * (it writes it to the pipe we give as its descriptor 1). */
+static void daemon_start(struct daemon_run *d, const char *mode, int timeout_ms)
+{
+	char *const argv[] = { "@daemon", (char *)mode, NULL };
+	procwait_client_request rq;
+	struct pollfd pf;
+	char buf[32];
+	ssize_t n;
+	int p[2];
+
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(procwait_client_connect(S.path, &d->c), 0);
+	req_init(&rq, argv);
+	rq.fds[1] = p[1];
+	rq.timeout_ms = timeout_ms;
+	d->leader = procwait_client_start(d->c, &rq);
+	ck_assert_msg(d->leader > 0, "@daemon did not start: %s", procwait_strerror(d->leader));
+	close(p[1]);
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	ck_assert_msg(poll(&pf, 1, 20000) == 1, "the daemon did not report within 20 s");
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	ck_assert_msg(n > 1, "the daemon did not report its pid");
+	buf[n] = '\0';
+	d->daemon = (pid_t)atol(buf);
+	ck_assert_int_gt(d->daemon, 1);
+	S.daemon = d->daemon;
+	ck_assert_int_eq(procwait_proc_open(d->daemon, 0, &d->dh), 0);
+	if (procwait_client_cgroup(d->c))
+		snprintf(d->cgroup, sizeof(d->cgroup), "%s", procwait_client_cgroup(d->c));
+}
+
+/* The daemon is gone within ms (it is not our child: init reaps it). */
+static int daemon_gone_within(struct daemon_run *d, int ms)
+{
+	procwait_status st;
+
+	return procwait_proc_wait(d->dh, ms, 0, &st) == 0;
+}
+
+static void daemon_done(struct daemon_run *d)
+{
+	if (d->dh) {
+		procwait_proc_signal(d->dh, SIGKILL);
+		procwait_proc_close(d->dh);
+	}
+	procwait_client_close(d->c);
+	d->dh = NULL;
+	d->c = NULL;
+	S.daemon = 0;
+}
+
+static int path_exists(const char *p)
+{
+	struct stat st;
+
+	return p[0] && stat(p, &st) == 0;
+}
+
+/* Does the run have its cgroup (or may it lack one here)? 0: skip. */
+static int daemon_has_cgroup(struct daemon_run *d, const char *test)
+{
+	char want[64];
+
+	if (!d->cgroup[0]) {
+		ck_assert_msg(!cgroups_expected(), "%s: root with a writable cgroup2 mount, "
+		              "yet the run has no cgroup (see the server's log)", test);
+		printf("%s: runs get no cgroup here (not root, or no writable cgroup2 "
+		       "mount): skipped\n", test);
+		daemon_done(d);
+		return 0;
+	}
+	/* The daemon is in it (the STARTED path is the cgroup's directory). */
+	snprintf(want, sizeof(want), "/run-");
+	ck_assert_msg(strstr(d->cgroup, want) && path_exists(d->cgroup),
+	              "%s: the run's cgroup %s is not a run's directory", test, d->cgroup);
+	return 1;
+}
+
+START_TEST(test_cgroup_timeout_kills_daemon)
+{
+	struct daemon_run d;
+	procwait_result res;
+
+	daemon_start(&d, NULL, 300);
+	if (!daemon_has_cgroup(&d, "test_cgroup_timeout_kills_daemon"))
+		return;
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
+	ck_assert_int_eq(res.timed_out, 1);
+	ck_assert_msg(daemon_gone_within(&d, 10000),
+	              "the timed-out run's daemon %d outlived the run", (int)d.daemon);
+	daemon_done(&d);
+	assert_alive("after the timeout");
+}
+END_TEST
+
+START_TEST(test_cgroup_client_loss_kills_daemon)
+{
+	struct daemon_run d;
+
+	daemon_start(&d, NULL, 0);
+	if (!daemon_has_cgroup(&d, "test_cgroup_client_loss_kills_daemon"))
+		return;
+	procwait_client_close(d.c);   /* the client goes: the server stops the run */
+	d.c = NULL;
+	ck_assert_msg(daemon_gone_within(&d, 20000),
+	              "the daemon %d outlived its client", (int)d.daemon);
+	daemon_done(&d);
+	assert_alive("after the client loss");
+}
+END_TEST
+
+START_TEST(test_cgroup_server_killed)
+{
+	/* Nothing of the run is left when its server is SIGKILLed: the
+	 * client, still there, kills the run's cgroup and removes it, and the
+	 * server's directory with it (it was its only run). */
+	struct daemon_run d;
+	procwait_result res;
+	char base[1100], *slash;
+	int st;
+
+	daemon_start(&d, NULL, 0);
+	if (!daemon_has_cgroup(&d, "test_cgroup_server_killed"))
+		return;
+	ck_assert_int_eq(kill(S.pid, SIGKILL), 0);
+	st = pwt_reap(S.pid);
+	S.pid = 0;
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	unlink(S.path);
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), -ECONNRESET);
+	ck_assert_msg(daemon_gone_within(&d, 10000),
+	              "the daemon %d outlived its killed server", (int)d.daemon);
+	ck_assert_msg(!path_exists(d.cgroup), "the run's cgroup %s is left", d.cgroup);
+	snprintf(base, sizeof(base), "%s", d.cgroup);
+	slash = strrchr(base, '/');
+	*slash = '\0';
+	ck_assert_msg(!path_exists(base), "the server's cgroup directory %s is left", base);
+	daemon_done(&d);
+}
+END_TEST
+
+START_TEST(test_cgroup_leftover_after_exit)
+{
+	/* A run that ends by itself leaves its daemon running, as python3 or
+	 * a shell would; its cgroup goes once the daemon has exited. */
+	struct daemon_run d;
+	procwait_result res;
+	int i;
+
+	daemon_start(&d, "exit", 0);
+	if (!daemon_has_cgroup(&d, "test_cgroup_leftover_after_exit"))
+		return;
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
+	ck_assert(res.status.kind == PROCWAIT_STATUS_EXITED && res.status.code == 0);
+	ck_assert_msg(!daemon_gone_within(&d, 300), "the daemon of a run that exited 0 was killed");
+	ck_assert_msg(path_exists(d.cgroup), "the cgroup went with its daemon still in it");
+	procwait_proc_signal(d.dh, SIGKILL);
+	ck_assert(daemon_gone_within(&d, 10000));
+	for (i = 0; i < 200 && path_exists(d.cgroup); i++)
+		pwt_nap_ms(50);
+	ck_assert_msg(!path_exists(d.cgroup), "the emptied cgroup %s stays", d.cgroup);
+	daemon_done(&d);
+}
+END_TEST
+
+START_TEST(test_cgroup_stop_returns_leftovers)
+{
+	/* At its stop the server gives back what its finished runs left
+	 * running (moved to its own cgroup) and removes its directories. */
+	struct daemon_run d;
+	procwait_result res;
+	char base[1100], path[64], line[1200];
+	FILE *f;
+
+	daemon_start(&d, "exit", 0);
+	if (!daemon_has_cgroup(&d, "test_cgroup_stop_returns_leftovers"))
+		return;
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
+	srv_stop();
+	ck_assert_msg(!daemon_gone_within(&d, 100), "the server's stop killed a finished run's daemon");
+	snprintf(base, sizeof(base), "%s", d.cgroup);
+	*strrchr(base, '/') = '\0';
+	ck_assert_msg(!path_exists(d.cgroup) && !path_exists(base),
+	              "the stopped server left %s", base);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)d.daemon);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0)
+			ck_assert_msg(!strstr(line, "/procwait-"), "the daemon is still in %s", line);
+	fclose(f);
+	daemon_done(&d);
+}
+END_TEST
+
+START_TEST(test_cgroup_off)
+{
+	/* PROCWAIT_FORKSERVER_NO_CGROUPS: no cgroup; a stop reaches the
+	 * run's process group, as before. */
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	struct daemon_run d;
+	procwait_result res;
+
+	cfg.flags = PROCWAIT_FORKSERVER_NO_CGROUPS;
+	srv_start(&cfg);
+	daemon_start(&d, NULL, 200);
+	ck_assert_msg(!d.cgroup[0], "a run got the cgroup %s with cgroups off", d.cgroup);
+	ck_assert_ptr_null(procwait_client_cgroup(d.c));
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
+	ck_assert_int_eq(res.timed_out, 1);
+	daemon_done(&d);
+}
+END_TEST
+
 static Suite *forkserver_suite(void)
 {
 	Suite *s = suite_create("forkserver");
@@ -3680,6 +3946,22 @@ static Suite *forkserver_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup_dir, teardown);
 	tcase_add_test(tc, test_bad_args_server);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cgroups");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup_server, teardown);
+	tcase_add_test(tc, test_cgroup_timeout_kills_daemon);
+	tcase_add_test(tc, test_cgroup_client_loss_kills_daemon);
+	tcase_add_test(tc, test_cgroup_server_killed);
+	tcase_add_test(tc, test_cgroup_leftover_after_exit);
+	tcase_add_test(tc, test_cgroup_stop_returns_leftovers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cgroups-off");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup_dir, teardown);
+	tcase_add_test(tc, test_cgroup_off);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api-client");

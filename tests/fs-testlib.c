@@ -392,6 +392,37 @@ void fst_run_builtin(char *const *argv)
 	} else if (strcmp(cmd, "@sleep") == 0) {
 		pwt_nap_ms(atoi(argv[1]));
 		_exit(0);
+	} else if (strcmp(cmd, "@daemon") == 0) {
+		/* A daemon made the usual way (fork, setsid, fork): out of
+		 * the run's process group and session, its parent gone. It
+		 * writes "PID\n" to descriptor 1, closes 0, 1, 2 and sleeps.
+		 * The run's leader then sleeps too, or exits 0 with "exit". */
+		pid_t mid = fork(), d;
+
+		if (mid < 0)
+			_exit(2);
+		if (mid == 0) {
+			(void)setsid();
+			d = fork();
+			if (d == 0) {
+				char line[32];
+				int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+
+				(void)pwt_write_full(1, line, (size_t)n);
+				close(0);
+				close(1);
+				close(2);
+				for (;;)
+					pause();
+			}
+			_exit(d < 0 ? 3 : 0);
+		}
+		while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (argv[1] && strcmp(argv[1], "exit") == 0)
+			_exit(0);
+		for (;;)
+			pause();
 	}
 }
 

@@ -32,13 +32,22 @@ void cli_usage_serve(FILE *out)
 	        "Usage: %s serve [--socket PATH | --name NAME] [--max-children N]\n"
 	        "                [--max-queue N] [--timeout SECONDS] [--grace SECONDS]\n"
 	        "                [--idle SECONDS] [--request-time SECONDS]\n"
-	        "                [--allow-uid UID]... [--verbose]\n"
+	        "                [--allow-uid UID]... [--no-cgroups] [--no-spare]\n"
+	        "                [--verbose]\n"
 	        "\n"
 	        "Run a fork server whose children exec the argv of each request (sent\n"
 	        "with procwait-run). It listens on PATH, by default\n"
 	        "$XDG_RUNTIME_DIR/procwait/NAME.sock (else $TMPDIR/procwait-UID/NAME.sock),\n"
 	        "NAME being \"default\". It stops on SIGTERM or SIGINT, or after the idle\n"
 	        "time: children's groups get SIGTERM, then SIGKILL after the grace.\n"
+	        "\n"
+	        "Each run gets a cgroup of its own when the server may create them (cgroup\n"
+	        "v2; root, or a delegated subtree): a stop (timeout, client gone, server\n"
+	        "stopping) then kills all of the run, daemons that left its process group\n"
+	        "included, and procwait-run does the same should the server die. Where\n"
+	        "none can be made the server says why and stops runs by process group.\n"
+	        "A spare child is kept forked ahead of the next request, so that a run\n"
+	        "starts without a fork (nor the kernel's wait to move it into its cgroup).\n"
 	        "\n"
 	        "  -s, --socket PATH       listen on PATH (its directory must be private)\n"
 	        "  -n, --name NAME         server name for the default path\n"
@@ -51,6 +60,8 @@ void cli_usage_serve(FILE *out)
 	        "                          close a connection that has not sent its\n"
 	        "                          request within SECONDS (default 10, 0: never)\n"
 	        "  -u, --allow-uid UID     also serve user UID (default: only our own)\n"
+	        "      --no-cgroups        give runs no cgroup of their own\n"
+	        "      --no-spare          fork each child when its request comes\n"
 	        "  -v, --verbose           log starts and stops, not only problems\n"
 	        "  -h, --help              show this help\n"
 	        "\n"
@@ -109,6 +120,8 @@ int cmd_serve(int argc, char **argv)
 		{ "idle", required_argument, NULL, 'i' },
 		{ "request-time", required_argument, NULL, 'r' },
 		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "no-cgroups", no_argument, NULL, 'C' },
+		{ "no-spare", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -118,7 +131,7 @@ int cmd_serve(int argc, char **argv)
 	procwait_request *req;
 	procwait_uid uids[64];
 	size_t nuids = 0;
-	int c, rc, v;
+	int c, rc, v, spare = 1;
 
 #ifndef HAVE_WIN32_BACKEND
 	uids[nuids++] = geteuid();   /* (Windows has no uids, nor a fork server) */
@@ -167,6 +180,12 @@ int cmd_serve(int argc, char **argv)
 				goto bad_value;
 			uids[nuids++] = (procwait_uid)v;
 			break;
+		case 'C':
+			o.flags |= PROCWAIT_FORKSERVER_NO_CGROUPS;
+			break;
+		case 'S':
+			spare = 0;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -203,6 +222,8 @@ int cmd_serve(int argc, char **argv)
 	if (verbose)
 		fprintf(stderr, "%s serve: listening on %s\n", cli_progname,
 		        procwait_forkserver_path(fs));
+	if (spare)
+		(void)procwait_forkserver_set_spares(fs, 1);   /* only -EINVAL */
 	rc = procwait_forkserver_serve(fs, &req);
 	if (rc == 1)
 		exec_request(req);   /* the child; does not return */

@@ -80,7 +80,10 @@ enum procwait_forkserver_flags {
 	PROCWAIT_FORKSERVER_NO_SIGNALS = 1u << 0,
 	/** Keep descriptors above 2 open in the children (by default every
 	 *  inherited descriptor other than 0, 1 and 2 is closed). */
-	PROCWAIT_FORKSERVER_KEEP_FDS = 1u << 1
+	PROCWAIT_FORKSERVER_KEEP_FDS = 1u << 1,
+	/** Give runs no cgroup of their own (see procwait_forkserver_new()):
+	 *  a stop then reaches a run's process group only. */
+	PROCWAIT_FORKSERVER_NO_CGROUPS = 1u << 2
 };
 
 /** @brief Severity of a log message. @since 0.1 */
@@ -185,6 +188,29 @@ PROCWAIT_EXTERN int procwait_forkserver_socket_path(const char *name, int create
  * path is replaced when no server answers on it; when one does, the call
  * fails with -EADDRINUSE.
  *
+ * A cgroup per run: unless #PROCWAIT_FORKSERVER_NO_CGROUPS is set, the server
+ * looks for its own cgroup v2 directory (the @c 0:: line of
+ * /proc/self/cgroup under the cgroup2 mount, /sys/fs/cgroup or, on hybrid
+ * systems, /sys/fs/cgroup/unified) and makes @c procwait-PID in it, and a
+ * @c run-N directory there for each run, which the child enters before
+ * anything of the request's runs. Stopping a run (timeout, client gone,
+ * server stopping, procwait_forkserver_free()) then ends with SIGKILL to
+ * the whole cgroup (@c cgroup.kill, Linux 5.14 and later), daemons that
+ * left the run's process group and session included; the client is told
+ * the path (procwait_client_cgroup()) and kills the run itself if the
+ * server dies. A run that ends by itself leaves what it started running,
+ * as a shell would: its cgroup is removed once empty, and at the server's
+ * end what is still in it moves back to the server's own cgroup. Stale
+ * directories of killed servers are removed by the next server started in
+ * the same cgroup. Creating cgroups needs root or a delegated subtree
+ * (systemd's Delegate=yes, a user session's user\@UID.service): where the
+ * server cannot, it logs why (#PROCWAIT_LOG_WARNING) and stops runs through
+ * their process group only. The kernel makes a process that moves into a
+ * cgroup wait for an RCU grace period when no other move happened just
+ * before (about 10 to 20 ms measured on Linux 6.18); a spare
+ * (procwait_forkserver_set_spares()) moves while it idles, so requests do
+ * not wait for it.
+ *
  * @param opts     options; NULL means all defaults.
  * @param[out] out the server, freed with procwait_forkserver_free().
  * @retval 0             success.
@@ -277,7 +303,9 @@ PROCWAIT_EXTERN int procwait_forkserver_next(procwait_forkserver *fs, int timeou
 /**
  * @brief In the child of a fork for @p req: install the request.
  *
- * Makes the client's descriptors 0, 1 and 2, changes to the request's
+ * Moves into the run's cgroup when it has one (see
+ * procwait_forkserver_new(); should the move fail, the run goes on, stopped
+ * through its process group), makes the client's descriptors 0, 1 and 2, changes to the request's
  * directory, replaces @c environ with the request's environment, starts a
  * new session (the child leads its own process group), makes the terminal the
  * controlling one in PTY mode, resets every signal disposition to the default
@@ -623,10 +651,18 @@ PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo);
  * @param c          the connection.
  * @param timeout_ms < 0 forever, 0 check once, > 0 milliseconds.
  * @param[out] res   the result.
+ * When the server goes away before it reports the exit (killed, say),
+ * nobody is left to stop the run: this call kills it before it returns
+ * -ECONNRESET, with SIGKILL to the child's process group (the child it
+ * started, checked to be the server's) and, when the run has a cgroup
+ * (procwait_client_cgroup()), to everything in it, double-forked daemons
+ * included; it waits up to a second for the cgroup to empty and removes it.
+ *
  * @retval 1           @p res filled in.
  * @retval 0           the timeout passed.
  * @retval -EINVAL     @p c or @p res NULL.
- * @retval -ECONNRESET the server went away before reporting the exit.
+ * @retval -ECONNRESET the server went away before reporting the exit (the
+ *                     run was killed, as said above).
  * @retval -EPROTO     the server sent something malformed.
  * @retval -EALREADY   the result (or a final error) was already returned.
  * @retval -ESRCH      no request was started on @p c.
@@ -642,6 +678,19 @@ PROCWAIT_EXTERN int procwait_client_wait(procwait_client *c, int timeout_ms,
  * @since 0.1
  */
 PROCWAIT_EXTERN const char *procwait_client_message(const procwait_client *c);
+
+/**
+ * @brief The run's cgroup directory, as the server's STARTED reply named it.
+ *
+ * A server that can create cgroups (see procwait_forkserver_new()) gives
+ * each run one: this is its absolute path under the cgroup2 mount, or NULL
+ * when the run has none or has not started.
+ *
+ * @param c the connection.
+ * @return the path, owned by @p c; NULL when @p c is NULL.
+ * @since 0.1
+ */
+PROCWAIT_EXTERN const char *procwait_client_cgroup(const procwait_client *c);
 
 /**
  * @brief Close a connection. A child still running is then stopped by the

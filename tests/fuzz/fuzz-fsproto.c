@@ -106,6 +106,31 @@ static void check_exited(const uint8_t *p, size_t n)
 	      again.maxrss_kib == e.maxrss_kib);
 }
 
+static void check_started(const uint8_t *p, size_t n)
+{
+	uint8_t buf[PW_FS_HEADER + 8 + PW_FS_MAX_CGROUP];
+	char cg[PW_FS_MAX_CGROUP + 1], again[PW_FS_MAX_CGROUP + 1];
+	const uint8_t *q;
+	size_t len, flen;
+	int32_t pid, pid2;
+	int rc;
+
+	memset(cg, 'X', sizeof(cg));
+	rc = pw__fs_started_decode(p, n, &pid, cg, sizeof(cg));
+	if (rc < 0) {
+		CHECK(rc == -EPROTO);
+		return;
+	}
+	CHECK(pid > 0 && memchr(cg, '\0', sizeof(cg)) != NULL);
+	CHECK(cg[0] == '\0' ? n == 4 : (cg[0] == '/' && n == 8 + strlen(cg)));
+	/* Canonical: what decodes encodes to the same bytes. */
+	flen = pw__fs_started_encode(buf, pid, cg[0] ? cg : NULL);
+	CHECK(pw__fs_frame(buf, flen, 0, &q, &len) == PW_FS_STARTED);
+	CHECK(len == n && memcmp(q, p, n) == 0);
+	CHECK(pw__fs_started_decode(q, len, &pid2, again, sizeof(again)) == 0);
+	CHECK(pid2 == pid && strcmp(again, cg) == 0);
+}
+
 /* One ERROR decode into msg of size bytes (msg may be NULL when size 0). */
 static void check_error1(const uint8_t *p, size_t n, char *msg, size_t size)
 {
@@ -170,8 +195,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_request(payload, len);
 			break;
 		case PW_FS_SIGNAL:
-		case PW_FS_STARTED:
 			check_int(payload, len);
+			break;
+		case PW_FS_STARTED:
+			check_started(payload, len);
 			break;
 		case PW_FS_EXITED:
 			check_exited(payload, len);
@@ -190,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The raw bytes as a payload: no header needed to reach the decoders. */
 	check_request(msg, n);
 	check_int(msg, n);
+	check_started(msg, n);
 	check_exited(msg, n);
 	check_error(msg, n, extra);
 	return 0;

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A cgroup per fork-server run: the system calls (fs-cgroup.h).
+ */
+#include "internal.h"
+#include "fs-cgroup.h"
+#include "fs-proto.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#define PW_CG_RETRY_MIN_MS 50
+#define PW_CG_RETRY_MAX_MS 10000
+#define PW_CG_FINI_WAIT_MS 200    /* killed runs empty within that */
+#define PW_CG_MOUNTINFO_MAX (4 << 20)
+
+/* Read a whole file into a malloc'd buffer (NUL-terminated): its length,
+ * or -errno. */
+static ssize_t read_all(const char *path, char **out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = NULL, *nb;
+	ssize_t n;
+	int fd, e;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			if (buf)
+				cap *= 2;
+			if (cap > PW_CG_MOUNTINFO_MAX || !(nb = realloc(buf, cap))) {
+				free(buf);
+				close(fd);
+				return cap > PW_CG_MOUNTINFO_MAX ? -EFBIG : -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return -e;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return (ssize_t)len;
+}
+
+/* Write a short string to dir/file: 0 or -errno. */
+static int write_file(const char *dir, const char *file, const char *s)
+{
+	char path[PW_FS_MAX_CGROUP + 32];
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = write(fd, s, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
+	close(fd);
+	return rc;
+}
+
+int pw__cg_enter(const char *path)
+{
+	return write_file(path, "cgroup.procs", "0");
+}
+
+int pw__cg_kill(const char *path)
+{
+	return write_file(path, "cgroup.kill", "1");
+}
+
+/* 1 while processes are in the cgroup, 0 once empty, -errno. */
+static int populated_fd(int fd)
+{
+	char buf[256];
+	ssize_t n;
+
+	do
+		n = pread(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return pw__cg_parse_populated(buf, (size_t)n);
+}
+
+/* Wait up to ms for the cgroup to empty: 0 once empty, -ETIMEDOUT, or
+ * -errno. The kernel wakes poll(POLLPRI) when cgroup.events changes. */
+static int wait_empty(const char *dir, int ms)
+{
+	char path[PW_FS_MAX_CGROUP + 32];
+	pw__deadline d;
+	int fd, rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.events", dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	pw__deadline_init(&d, ms);
+	for (;;) {
+		struct pollfd p = { fd, POLLPRI, 0 };
+
+		rc = populated_fd(fd);
+		if (rc <= 0)
+			break;
+		if (pw__deadline_ms(&d) == 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&p, 1, pw__deadline_ms(&d)) < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* ---- the server's directory -------------------------------------------- */
+
+#define PW_CG_MAX_DEPTH 8
+
+/* rmdir the cgroup dir, with what is below it when no process is left in
+ * any of it (a run's own fork server, killed with it, leaves its
+ * directories). With a process in the subtree, nothing below is touched:
+ * that could be a live server's run about to be entered. 0 or -errno. */
+static int remove_cgroup(const char *dir, int depth)
+{
+	char path[PW_FS_MAX_CGROUP + 300];
+	struct dirent *e;
+	DIR *d;
+
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY || depth >= PW_CG_MAX_DEPTH || wait_empty(dir, 0) != 0 ||
+	    !(d = opendir(dir)))
+		return -EBUSY;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		(void)remove_cgroup(path, depth + 1);
+	}
+	closedir(d);
+	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+/* Remove the run-N cgroups in dir (a server's directory) once they are
+ * empty, waiting up to ms for them in all, then dir itself when that
+ * empties it. */
+static void remove_runs(const char *dir, int ms)
+{
+	char path[PW_FS_MAX_CGROUP + 300];
+	struct dirent *e;
+	pw__deadline d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	pw__deadline_init(&d, ms);
+	while ((e = readdir(dp)) != NULL) {
+		if (strncmp(e->d_name, "run-", 4) != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if (ms > 0)
+			(void)wait_empty(path, pw__deadline_ms(&d));
+		(void)rmdir(path);   /* EBUSY while processes are in it */
+	}
+	closedir(dp);
+	(void)rmdir(dir);
+}
+
+/* A server that was killed leaves its directory (its client removes only
+ * its own run's). Remove those of servers that are gone and empty. */
+static void sweep_stale(const char *own)
+{
+	char path[PW_FS_MAX_CGROUP + 300];
+	struct dirent *e;
+	DIR *d = opendir(own);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "procwait-", 9) != 0)
+			continue;
+		pid = strtol(e->d_name + 9, &end, 10);
+		if (*end || end == e->d_name + 9 || pid <= 0 || pid > INT32_MAX)
+			continue;
+		/* Our own pid: a directory of an earlier server, reused. */
+		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;   /* its server may be alive */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", own, e->d_name) < sizeof(path))
+			remove_runs(path, 0);
+	}
+	closedir(d);
+}
+
+/* *why = "WHAT ARG: the error's text"; returns rc. */
+static int say(char *why, size_t size, int rc, const char *what, const char *arg)
+{
+	snprintf(why, size, "%s%s%s: %s", what, arg ? " " : "", arg ? arg : "", strerror(-rc));
+	return rc;
+}
+
+int pw__cg_init(struct pw__cg *cg, char *why, size_t size)
+{
+	char self[PW_FS_MAX_CGROUP + 1], root[PW_FS_MAX_CGROUP + 1], mnt[PW_FS_MAX_CGROUP + 1];
+	char path[PW_FS_MAX_CGROUP + 64];
+	const char *rel;
+	char *text;
+	size_t rl;
+	ssize_t n;
+	int rc;
+
+	memset(cg, 0, sizeof(*cg));
+	n = read_all("/proc/self/cgroup", &text);
+	if (n < 0)
+		return say(why, size, (int)n, "/proc/self/cgroup", NULL);
+	rc = pw__cg_parse_self(text, (size_t)n, self, sizeof(self));
+	free(text);
+	if (rc < 0)
+		return say(why, size, rc == -ENOENT ? -ENOTSUP : rc, 
+		           "no cgroup v2 membership in /proc/self/cgroup", NULL);
+	n = read_all("/proc/self/mountinfo", &text);
+	if (n < 0)
+		return say(why, size, (int)n, "/proc/self/mountinfo", NULL);
+	rc = pw__cg_parse_mount(text, (size_t)n, root, sizeof(root), mnt, sizeof(mnt));
+	free(text);
+	if (rc < 0)
+		return say(why, size, rc == -ENOENT ? -ENOTSUP : rc, 
+		           "no cgroup2 file system mounted", NULL);
+	/* The server's cgroup as seen through the mount (whose root may be
+	 * a cgroup below the hierarchy's). */
+	rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (strncmp(self, root, rl) != 0 || (self[rl] != '/' && self[rl] != '\0'))
+		return say(why, size, -ENOENT, "outside the cgroup2 mount: the cgroup", self);
+	rel = strcmp(self + rl, "/") == 0 ? "" : self + rl;
+	/* Room for "/procwait-PID/run-N" within the protocol's limit. */
+	if (strlen(mnt) + strlen(rel) + 40 > PW_FS_MAX_CGROUP)
+		return say(why, size, -ENAMETOOLONG, "the cgroup path", self);
+	snprintf(path, sizeof(path), "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt, rel);
+	cg->own = strdup(path);
+	if (!cg->own)
+		return say(why, size, -ENOMEM, "memory", NULL);
+	/* Moving the child out of our cgroup needs write access there
+	 * (delegation); the kernel checks it at the move. */
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->own);
+	if (access(path, W_OK) < 0) {
+		rc = say(why, size, -errno, "cannot move processes out of", cg->own);
+		goto fail;
+	}
+	sweep_stale(cg->own);
+	snprintf(path, sizeof(path), "%s/procwait-%ld", cg->own, (long)getpid());
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		rc = say(why, size, -errno, "cannot create a cgroup in", cg->own);
+		goto fail;
+	}
+	cg->base = strdup(path);
+	if (!cg->base) {
+		rmdir(path);
+		rc = say(why, size, -ENOMEM, "memory", NULL);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.kill", cg->base);
+	if (access(path, W_OK) < 0) {
+		rc = say(why, size, -errno, "no cgroup.kill (Linux 5.14 and later) in", cg->base);
+		rmdir(cg->base);
+		goto fail;
+	}
+	cg->retry_ms = PW_CG_RETRY_MIN_MS;
+	return 0;
+fail:
+	free(cg->own);
+	free(cg->base);
+	cg->own = cg->base = NULL;
+	return rc;
+}
+
+int pw__cg_run_new(struct pw__cg *cg, char **path)
+{
+	char p[PW_FS_MAX_CGROUP + 1];
+	int tries, remade = 0;
+
+	*path = NULL;
+	if (!cg->base)
+		return -ENOTSUP;
+	for (tries = 0; tries < 64; tries++) {
+		snprintf(p, sizeof(p), "%s/run-%u", cg->base, cg->seq++);
+		if (mkdir(p, 0755) == 0) {
+			*path = strdup(p);
+			if (!*path) {
+				rmdir(p);
+				return -ENOMEM;
+			}
+			return 0;
+		}
+		if (errno == EEXIST)
+			continue;   /* a run of an earlier server with our pid */
+		if (errno != ENOENT || remade)
+			return -errno;
+		/* The directory went: a client whose server it took for dead
+		 * removed it (fs-client.c). Make it again, once. */
+		remade = 1;
+		if (mkdir(cg->base, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+void pw__cg_run_done(struct pw__cg *cg, char *path)
+{
+	char **nl;
+
+	if (!path)
+		return;
+	if (remove_cgroup(path, 0) == 0) {
+		free(path);
+		return;
+	}
+	if (cg->nlinger == cg->cap) {
+		int cap = cg->cap ? 2 * cg->cap : 8;
+
+		nl = realloc(cg->linger, (size_t)cap * sizeof(*nl));
+		if (!nl) {
+			free(path);   /* out of memory: the directory stays */
+			return;
+		}
+		cg->linger = nl;
+		cg->cap = cap;
+	}
+	cg->linger[cg->nlinger++] = path;
+	if (!cg->retry_at) {
+		cg->retry_ms = PW_CG_RETRY_MIN_MS;
+		cg->retry_at = pw__now_ns() + (int64_t)cg->retry_ms * 1000000;
+	}
+}
+
+void pw__cg_sweep(struct pw__cg *cg, int64_t now)
+{
+	int i, j;
+
+	if (!cg->retry_at || now < cg->retry_at)
+		return;
+	for (i = j = 0; i < cg->nlinger; i++) {
+		if (remove_cgroup(cg->linger[i], 0) == 0)
+			free(cg->linger[i]);
+		else
+			cg->linger[j++] = cg->linger[i];
+	}
+	cg->nlinger = j;
+	if (j == 0) {
+		cg->retry_at = 0;
+		return;
+	}
+	/* Survivors may run for long: back off. */
+	cg->retry_ms = cg->retry_ms >= PW_CG_RETRY_MAX_MS / 2 ? PW_CG_RETRY_MAX_MS :
+	               2 * cg->retry_ms;
+	cg->retry_at = now + (int64_t)cg->retry_ms * 1000000;
+}
+
+int64_t pw__cg_next(const struct pw__cg *cg)
+{
+	return cg->retry_at ? cg->retry_at : INT64_MAX;
+}
+
+/* Move every process of dir into the cgroup to (cgroup.procs lists
+ * them). */
+static void evict(const char *dir, const char *to)
+{
+	char path[PW_FS_MAX_CGROUP + 32];
+	char *text, *p, *end;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	n = read_all(path, &text);
+	if (n < 0)
+		return;
+	for (p = text; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		char num[24];
+
+		if (end == p)
+			break;
+		snprintf(num, sizeof(num), "%ld", pid);
+		(void)write_file(to, "cgroup.procs", num);
+	}
+	free(text);
+}
+
+void pw__cg_fini(struct pw__cg *cg)
+{
+	pw__deadline d;
+	int i, round;
+
+	pw__deadline_init(&d, PW_CG_FINI_WAIT_MS);
+	for (i = 0; i < cg->nlinger; i++) {
+		char *dir = cg->linger[i];
+
+		/* A run just killed empties in a moment; a survivor of a run
+		 * that ended by itself goes back where it came from. Eviction
+		 * races with forks inside: a few rounds. */
+		(void)wait_empty(dir, pw__deadline_ms(&d));
+		for (round = 0; round < 8 && remove_cgroup(dir, 0) == -EBUSY; round++)
+			evict(dir, cg->own);
+		free(dir);
+	}
+	free(cg->linger);
+	if (cg->base)
+		rmdir(cg->base);
+	free(cg->base);
+	free(cg->own);
+	memset(cg, 0, sizeof(*cg));
+}
+
+void pw__cg_forget(struct pw__cg *cg)
+{
+	int i;
+
+	for (i = 0; i < cg->nlinger; i++)
+		free(cg->linger[i]);
+	free(cg->linger);
+	free(cg->base);
+	free(cg->own);
+	memset(cg, 0, sizeof(*cg));
+}
+
+/* ---- the client's part ------------------------------------------------- */
+
+void pw__cg_kill_run(const char *path, int wait_ms, int server_dead)
+{
+	char parent[PW_FS_MAX_CGROUP + 1];
+	char *slash;
+	pw__deadline d;
+
+	if (pw__cg_kill(path) < 0)
+		return;
+	pw__deadline_init(&d, wait_ms);
+	if (wait_empty(path, wait_ms) < 0 || rmdir(path) < 0)
+		return;
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return;
+	*slash = '\0';
+	/* The server's directory: with the server dead, its other runs'
+	 * cgroups too (its spare's, say, which the parent-death signal
+	 * empties); else only when this was its last run (it makes the
+	 * directory again, pw__cg_run_new()). */
+	if (server_dead)
+		remove_runs(parent, pw__deadline_ms(&d));
+	else
+		(void)rmdir(parent);
+}
