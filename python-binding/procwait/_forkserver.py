@@ -19,6 +19,7 @@ __all__ = ["Client", "ForkServer", "Request", "socket_path"]
 
 FLAG_NO_SIGNALS = 1 << 0
 FLAG_KEEP_FDS = 1 << 1
+FLAG_NO_CGROUPS = 1 << 2
 
 
 def _need():
@@ -97,7 +98,9 @@ class ForkServer:
     ``socket``: the path (default: the default path of ``name``);
     ``idle``: seconds without clients or children before it stops
     (None: never); ``timeout``: the default per-request timeout in
-    seconds (None: none); ``request``: seconds a connection has to
+    seconds (None: none); ``cgroups``: give each run a cgroup of its
+    own where the server may create them (a stop then kills all of the
+    run; see procwait_forkserver_new); ``request``: seconds a connection has to
     send its request before it is closed (None: the library's 10 s,
     0: no limit); ``max_children``: 0 means the library's default. SIGTERM and SIGINT stop the server while :meth:`next`
     runs (block them in between to never miss one)."""
@@ -105,7 +108,8 @@ class ForkServer:
     def __init__(self, socket: Optional[str] = None, name: Optional[str] = None,
                  idle: Optional[float] = None, timeout: Optional[float] = None,
                  max_children: int = 0, keep_fds: bool = False, spare: bool = False,
-                 max_queue: int = -1, request: Optional[float] = None):
+                 max_queue: int = -1, request: Optional[float] = None,
+                 cgroups: bool = True):
         _need()
         if not isinstance(max_children, int) or max_children < 0:
             raise ValueError("max_children must be an int >= 0, not %r" % (max_children,))
@@ -121,7 +125,7 @@ class ForkServer:
         o.kill_grace_ms = -1
         o.idle_ms = _ms(idle, "idle")
         o.request_ms = 0 if request is None else (_ms(request, "request") or -1)
-        o.flags = FLAG_KEEP_FDS if keep_fds else 0
+        o.flags = (FLAG_KEEP_FDS if keep_fds else 0) | (0 if cgroups else FLAG_NO_CGROUPS)
         self._fs = ctypes.c_void_p()
         _check(_lib.lib.procwait_forkserver_new(ctypes.byref(o), ctypes.byref(self._fs)),
                "fork server on %s" % (socket or name or "the default socket"))
@@ -241,6 +245,13 @@ class Client:
         self.pid = rc
         return rc
 
+    @property
+    def cgroup(self) -> Optional[str]:
+        """The run's cgroup directory, as the server named it; None when
+        the run has none (or has not started)."""
+        p = _lib.lib.procwait_client_cgroup(self._h())
+        return os.fsdecode(p) if p else None
+
     def fileno(self) -> int:
         return _check(_lib.lib.procwait_client_fd(self._h()), "fd")
 
@@ -252,7 +263,9 @@ class Client:
         """Wait for the exit: a :class:`procwait.Status`-like
         ``(returncode, timed_out)``; returncode is the exit code, or
         -signal for a signal death (as subprocess reports it). None when
-        ``timeout`` passed."""
+        ``timeout`` passed. A server that dies first raises
+        ConnectionResetError, once the run has been killed (its cgroup,
+        or its process group)."""
         res = _lib.Result()
         ms = -1 if timeout is None else _ms(timeout, "timeout")
         rc = _lib.lib.procwait_client_wait(self._h(), ms, ctypes.byref(res))

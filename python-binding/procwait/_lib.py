@@ -193,6 +193,7 @@ _FORKSERVER_PROTOTYPES = {
     "procwait_client_signal": (c_int, [c_void_p, c_int]),
     "procwait_client_wait": (c_int, [c_void_p, c_int, POINTER(Result)]),
     "procwait_client_message": (c_char_p, [c_void_p]),
+    "procwait_client_cgroup": (c_char_p, [c_void_p]),
     "procwait_client_close": (None, [c_void_p]),
 }
 

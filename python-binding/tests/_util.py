@@ -202,6 +202,44 @@ def kill_if_same(pid, start):
             pass
 
 
+#: A daemon made the usual way (fork, setsid, fork: out of the run's
+#: process group and session); the script prints its pid.
+DAEMON_SCRIPT = """\
+import os, sys, time
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.write(w, b"%d\\n" % os.getpid())
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        time.sleep(300)
+    os._exit(0)
+os.close(w)
+os.wait()
+print(os.read(r, 32).decode().strip(), flush=True)
+"""
+
+
+def cgroups_expected():
+    """Fork-server runs must get a cgroup here: root, with a writable
+    cgroup2 mount. (Else the server says why in its log and stops runs by
+    process group.)"""
+    if os.geteuid() != 0:
+        return False
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 4 and fields[2] == "cgroup2" and \
+                        fields[3].split(",")[0] == "rw":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
 def kill_leftovers(started, top):
     """SIGKILL what a test left running: the processes of started ({pid:
     starttime}) that still run as themselves, and every process whose cwd

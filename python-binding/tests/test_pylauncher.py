@@ -825,6 +825,27 @@ class ServerLifeTest(LauncherCase):
         self.assertIn("the fork server went away", res.stderr)
         self.assertEqual(res.stdout, "")
 
+    def test_killed_server_leaves_nothing_of_the_run(self):
+        # A script whose daemon left its process group and session kills
+        # its server: the launcher kills the run's cgroup, then says 125.
+        pidfile = os.path.join(self.tmp, "daemon.pid")
+        code = PRELUDE + _util.DAEMON_SCRIPT.replace(
+            "print(os.read(r, 32).decode().strip(), flush=True)",
+            "open(%r, 'w').write(os.read(r, 32).decode())" % pidfile) + (
+            'import signal, time\n'
+            'os.kill(os.getppid(), signal.SIGKILL)\n'
+            'time.sleep(30)\n')
+        res = self.launch(["-c", code])
+        self.assertRc(res, 125)
+        with open(pidfile) as f:
+            daemon = int(f.read())
+        if not _util.cgroups_expected():
+            _util.kill_if_same(daemon, _util.starttime(daemon))
+            self.skipTest("runs get no cgroup here (not root, or no writable cgroup2 mount)")
+        gone = wait_until(lambda: _util.proc_state(daemon) in (None, "Z"), 10)
+        self.assertTrue(gone, "the daemon %d outlived its killed server\n%s"
+                        % (daemon, self.server_log()))
+
     def test_idle_server_exits(self):
         res = self.launch(["-c", PRELUDE + 'print("ok")'], env={"PROCWAIT_IDLE": "2"})
         self.assertRc(res, 0)

@@ -18,6 +18,7 @@ import unittest
 
 from procwait import _lib
 
+from tests import _util
 from tests._util import (BINDING_DIR, PYTHON, default_signals, kill_leftovers,
                          procs_under, running, starttime, stop_group_leader)
 
@@ -642,6 +643,31 @@ class StopTest(ServeTestCase):
         self.assertEqual(res[0], -signal.SIGTERM, "the child's status: %r" % (res,))
         _wait_gone({pid: start}, 5, "the child of a stopped server")
         self.assertFalse(os.path.lexists(self.sock), "the socket is left behind")
+
+    def test_killed_server_leaves_nothing_of_the_run(self):
+        # The run's daemon left its process group and session; the server
+        # is SIGKILLed: the client, which outlives it, kills the run's
+        # cgroup before it reports the server lost.
+        proc, rep = self.start_server()
+        c, pid, in_w, out_r, err_r, _ = self.launch(
+            ["-c", _util.DAEMON_SCRIPT + "import time\ntime.sleep(60)\n"])
+        daemon = int(_read_line(out_r, 20, "the child"))
+        dstart = starttime(daemon)
+        if c.cgroup is None:
+            self.assertFalse(_util.cgroups_expected(),
+                             "root with a writable cgroup2 mount, yet the run has no "
+                             "cgroup; server stderr: %s" % self.server_err())
+            self.skipTest("runs get no cgroup here: %s" % self.server_err().strip())
+        with open("/proc/%d/cgroup" % daemon) as f:
+            v2 = [ln for ln in f.read().splitlines() if ln.startswith("0::")]
+        self.assertTrue(v2 and c.cgroup.endswith(v2[0][3:]),
+                        "the daemon is in %r, not in the run's cgroup %s" % (v2, c.cgroup))
+        proc.kill()
+        proc.wait(10)
+        with self.assertRaises(ConnectionResetError):
+            c.wait(20)
+        _wait_gone({daemon: dstart}, 10, "the daemon of a killed server's run")
+        self.assertFalse(os.path.exists(c.cgroup), "the run's cgroup %s is left" % c.cgroup)
 
     def test_sigint_stops_server(self):
         proc, rep = self.start_server()
