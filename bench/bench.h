@@ -93,6 +93,9 @@ void section_procinfo(const struct options *o, struct rows *out, char *title, si
  * The issue's target: procwait-fork-fn at least this many times the
  * throughput of CPython's forkserver (its preloaded row) in the same run. */
 #define FORKSERVER_MIN_VS_PYMP 2.0
+/* A request after a pause with a cgroup per run (and a spare) against one
+ * without, time per request: at most this ratio. */
+#define FORKSERVER_PAUSED_MAX 1.25
 void section_forkserver(const struct options *o, struct rows *out, char *title, size_t size);
 void forkserver_summary(const struct rows *r);   /* the target line */
 /* pypreload: procwait-python (a preloading Python fork server's drop-in

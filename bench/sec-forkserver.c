@@ -26,7 +26,16 @@
  *  - python3-c-cold: `python3 -c pass` spawned per request, the cold start a
  *    preloading server saves (DESIGN.md §8);
  *  - the same with K in flight: fork-exec-xK (the reference of the xK
- *    rows), procwait-client-xK, procwait-fork-fn-xK.
+ *    rows), procwait-client-xK, procwait-fork-fn-xK;
+ *  - after a pause: one request PAUSE_MS after the last, as a developer
+ *    re-running a test makes them, through the C client to `procwait
+ *    serve` as it is (paused: a cgroup per run where the bench may make
+ *    them, and a spare), with --no-spare (paused-nospare: the child moves
+ *    into its cgroup on the request's path, and a move after a pause waits
+ *    for an RCU grace period) and with --no-cgroups --no-spare
+ *    (paused-plain, the reference of these rows). Target: paused within
+ *    FORKSERVER_PAUSED_MAX of paused-plain. Their runs/s counts the
+ *    requests' own time, not the pauses.
  *
  * Every row runs one batch per round, the rounds interleaved (the order
  * rotated each round), the Python peer started afresh each round. A row's
@@ -48,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,9 +74,11 @@ extern char **environ;
 #define INFLIGHT 8                 /* K: requests in flight in the xK rows */
 #define PYMP_PUBLISHED "535-828"   /* CPython's forkserver, processes/s */
 #define MAX_ROUNDS 16
+#define PAUSE_MS 50                /* between the requests of the pause rows */
 
 enum fr {
 	F_EXEC, F_CLIENT, F_RUN, F_FN, F_PYMP, F_PYPRE, F_PYCOLD, F_EXEC_K, F_CLIENT_K, F_FN_K,
+	F_PAUSE_PLAIN, F_PAUSE, F_PAUSE_NOSPARE,
 	NF
 };
 
@@ -74,11 +86,36 @@ static const char *const fr_base[NF] = {
 	"fork-exec", "procwait-client", "procwait-run", "procwait-fork-fn",
 	"python-mp-forkserver", "python-mp-fs-preloaded", "python3-c-cold", "fork-exec",
 	"procwait-client", "procwait-fork-fn",
+	"paused-plain", "paused", "paused-nospare",
 };
 
 static int fr_inflight(int i)
 {
-	return i >= F_EXEC_K ? INFLIGHT : 1;
+	return i >= F_EXEC_K && i <= F_FN_K ? INFLIGHT : 1;
+}
+
+/* The row a row's ratio is over. */
+static int fr_ref(int i)
+{
+	return i >= F_PAUSE_PLAIN ? F_PAUSE_PLAIN : i >= F_EXEC_K ? F_EXEC_K : F_EXEC;
+}
+
+/* The servers the bench starts with `procwait serve`. */
+enum { S_DEFAULT, S_PLAIN, S_NOSPARE, NS };
+
+/* The `procwait serve` a row talks to (S_*), -1 for none. */
+static int fr_server(int i)
+{
+	switch (i) {
+	case F_CLIENT: case F_RUN: case F_CLIENT_K: case F_PAUSE:
+		return S_DEFAULT;
+	case F_PAUSE_PLAIN:
+		return S_PLAIN;
+	case F_PAUSE_NOSPARE:
+		return S_NOSPARE;
+	default:
+		return -1;
+	}
 }
 
 static int rounds(const struct options *o)
@@ -93,14 +130,16 @@ static int runs(const struct options *o, int i)
 		return o->quick ? 30 : 100;
 	if (i == F_PYCOLD)
 		return o->quick ? 6 : 20;
+	if (i >= F_PAUSE_PLAIN)
+		return o->quick ? 10 : 20;
 	return o->quick ? 100 : 300;
 }
 
 struct fctx {
 	const struct options *o;
 	char dir[256];               /* private mktemp directory, "" if none */
-	char exec_sock[320], fn_sock[320];
-	pid_t exec_srv, fn_srv;      /* the two servers, 0 when not running */
+	char exec_sock[NS][320], fn_sock[320];
+	pid_t exec_srv[NS], fn_srv;  /* the servers, 0 when not running */
 	char tool[4096], run[4096];  /* `procwait`, `procwait-run` */
 	char peer[4096];
 	int devnull;
@@ -294,9 +333,13 @@ static pid_t start_fn_server(struct fctx *c, char *err, size_t esize)
 	return pid;
 }
 
-/* `procwait serve --socket PATH`, its stdio on /dev/null but stderr. */
-static pid_t start_exec_server(struct fctx *c, char *err, size_t esize)
+/* `procwait serve --socket PATH [OPTIONS]` (server kind k), its stdio on
+ * /dev/null but stderr. */
+static pid_t start_exec_server(struct fctx *c, int k, char *err, size_t esize)
 {
+	static const char *const opts[NS][2] = {
+		{ NULL, NULL }, { "--no-cgroups", "--no-spare" }, { "--no-spare", NULL }
+	};
 	pid_t pid, parent = getpid();
 
 	fflush(NULL);
@@ -313,11 +356,12 @@ static pid_t start_exec_server(struct fctx *c, char *err, size_t esize)
 			_exit(1);
 		dup2(c->devnull, 0);
 		dup2(c->devnull, 1);
-		execl(c->tool, c->tool, "serve", "--socket", c->exec_sock, (char *)NULL);
+		execl(c->tool, c->tool, "serve", "--socket", c->exec_sock[k], opts[k][0], opts[k][1],
+		      (char *)NULL);
 		fprintf(stderr, "procwait-bench: %s: %s\n", c->tool, strerror(errno));
 		_exit(127);
 	}
-	if (wait_listening(pid, c->exec_sock, err, esize) < 0) {
+	if (wait_listening(pid, c->exec_sock[k], err, esize) < 0) {
 		bench_stop_server(&pid);
 		return -1;
 	}
@@ -419,14 +463,35 @@ static int batch_client(struct fctx *c, const char *path, int n, double *lat, in
 	return 0;
 }
 
+/* n requests, each PAUSE_MS after the last; *el sums their own times. */
+static int batch_paused(struct fctx *c, const char *path, int n, double *lat, int64_t *el,
+                        char *err, size_t esize)
+{
+	struct timespec pause = { 0, PAUSE_MS * 1000000L };
+	int i;
+
+	*el = 0;
+	for (i = 0; i < n; i++) {
+		int64_t one;
+
+		while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
+		pause.tv_nsec = PAUSE_MS * 1000000L;
+		if (batch_client(c, path, 1, lat + i, &one, err, esize) < 0)
+			return -1;
+		*el += one;
+	}
+	return 0;
+}
+
 /* n runs of /bin/true, INFLIGHT at once. The worker's other children are
- * the two servers: reaping one of them is a failure. */
+ * the servers: reaping one of them is a failure. */
 static int batch_spawn_k(struct fctx *c, int n, double *lat, int64_t *el, char *err,
                          size_t esize)
 {
 	pid_t pid[INFLIGHT];
 	int64_t t0[INFLIGHT], t_start = now_ns();
-	int started = 0, done = 0, i, r, st, rc = 0;
+	int started = 0, done = 0, i, k, r, st, rc = 0;
 	pid_t p;
 
 	for (i = 0; i < INFLIGHT; i++)
@@ -458,8 +523,9 @@ static int batch_spawn_k(struct fctx *c, int n, double *lat, int64_t *el, char *
 			;
 		if (i == INFLIGHT) {
 			snprintf(err, esize, "a server (pid %ld) died", (long)p);
-			if (p == c->exec_srv)
-				c->exec_srv = 0;
+			for (k = 0; k < NS; k++)
+				if (p == c->exec_srv[k])
+					c->exec_srv[k] = 0;
 			if (p == c->fn_srv)
 				c->fn_srv = 0;
 			rc = -1;
@@ -660,7 +726,7 @@ static int batch(struct fctx *c, int i, int n, double *lat, int64_t *el, struct 
 	case F_EXEC:
 		return batch_spawn(c, c->true_argv, n, lat, el, err, esize);
 	case F_CLIENT:
-		return batch_client(c, c->exec_sock, n, lat, el, err, esize);
+		return batch_client(c, c->exec_sock[S_DEFAULT], n, lat, el, err, esize);
 	case F_RUN:
 		return batch_spawn(c, c->run_argv, n, lat, el, err, esize);
 	case F_FN:
@@ -675,9 +741,15 @@ static int batch(struct fctx *c, int i, int n, double *lat, int64_t *el, struct 
 	case F_EXEC_K:
 		return batch_spawn_k(c, n, lat, el, err, esize);
 	case F_CLIENT_K:
-		return batch_client_k(c, c->exec_sock, n, lat, el, err, esize);
+		return batch_client_k(c, c->exec_sock[S_DEFAULT], n, lat, el, err, esize);
 	case F_FN_K:
 		return batch_client_k(c, c->fn_sock, n, lat, el, err, esize);
+	case F_PAUSE_PLAIN:
+		return batch_paused(c, c->exec_sock[S_PLAIN], n, lat, el, err, esize);
+	case F_PAUSE:
+		return batch_paused(c, c->exec_sock[S_DEFAULT], n, lat, el, err, esize);
+	case F_PAUSE_NOSPARE:
+		return batch_paused(c, c->exec_sock[S_NOSPARE], n, lat, el, err, esize);
 	default:
 		return -1;
 	}
@@ -686,8 +758,9 @@ static int batch(struct fctx *c, int i, int n, double *lat, int64_t *el, struct 
 /* Finds the programs, starts the servers: ok[i] for the rows that can run. */
 static void setup(struct fctx *c, struct row *rows, int *ok)
 {
+	static const char *const sock_names[NS] = { "serve.sock", "plain.sock", "nospare.sock" };
 	char note_tool[64], note_run[64], err[160], path[4096], *tmp;
-	int i;
+	int i, k;
 
 	for (i = 0; i < NF; i++)
 		ok[i] = 1;
@@ -707,29 +780,38 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	snprintf(c->dir, sizeof(c->dir), "%s/procwait-bench-XXXXXX", tmp);
 	if (!mkdtemp(c->dir)) {
 		for (i = 0; i < NF; i++)
-			if (i == F_CLIENT || i == F_RUN || i == F_FN || i == F_CLIENT_K || i == F_FN_K) {
+			if (fr_server(i) >= 0 || i == F_FN || i == F_FN_K) {
 				row_why(&rows[i], "mkdtemp %s: %s", c->dir, strerror(errno));
 				ok[i] = 0;
 			}
 		c->dir[0] = '\0';
 	}
-	snprintf(c->exec_sock, sizeof(c->exec_sock), "%s/serve.sock", c->dir);
+	for (k = 0; k < NS; k++)
+		snprintf(c->exec_sock[k], sizeof(c->exec_sock[k]), "%s/%s", c->dir, sock_names[k]);
 	snprintf(c->fn_sock, sizeof(c->fn_sock), "%s/fn.sock", c->dir);
-	/* procwait serve and its clients */
+	/* procwait serve (three ways) and its clients */
 	if (find_program(c->o, "PROCWAIT_TOOL", "procwait", "serve", c->tool, sizeof(c->tool),
 	                 note_tool, sizeof(note_tool)) < 0) {
-		for (i = F_CLIENT; i < NF; i++)
-			if (i == F_CLIENT || i == F_RUN || i == F_CLIENT_K) {
+		for (i = 0; i < NF; i++)
+			if (fr_server(i) >= 0 && ok[i]) {
 				row_why(&rows[i], "%s", "the procwait tool is not found (set PROCWAIT_TOOL)");
 				ok[i] = 0;
 			}
-	} else if (ok[F_CLIENT] && (c->exec_srv = start_exec_server(c, err, sizeof(err))) < 0) {
-		c->exec_srv = 0;
-		for (i = F_CLIENT; i < NF; i++)
-			if (i == F_CLIENT || i == F_RUN || i == F_CLIENT_K) {
-				row_why(&rows[i], "procwait serve: %s", err);
-				ok[i] = 0;
-			}
+	} else {
+		for (k = 0; k < NS; k++) {
+			int want = 0;
+
+			for (i = 0; i < NF; i++)
+				want |= ok[i] && fr_server(i) == k;
+			if (!want || (c->exec_srv[k] = start_exec_server(c, k, err, sizeof(err))) > 0)
+				continue;
+			c->exec_srv[k] = 0;
+			for (i = 0; i < NF; i++)
+				if (fr_server(i) == k && ok[i]) {
+					row_why(&rows[i], "procwait serve: %s", err);
+					ok[i] = 0;
+				}
+		}
 	}
 	if (find_program(c->o, "PROCWAIT_RUN", "procwait-run", "--help", c->run,
 	                 sizeof(c->run), note_run, sizeof(note_run)) < 0) {
@@ -739,7 +821,7 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	}
 	c->run_argv[0] = c->run;
 	c->run_argv[1] = "--socket";
-	c->run_argv[2] = c->exec_sock;
+	c->run_argv[2] = c->exec_sock[S_DEFAULT];
 	c->run_argv[3] = "--";
 	c->run_argv[4] = "/bin/true";
 	c->run_argv[5] = NULL;
@@ -813,6 +895,12 @@ static void setup(struct fctx *c, struct row *rows, int *ok)
 	         "procwait serve, %d connections", INFLIGHT);
 	snprintf(rows[F_FN_K].impl, sizeof(rows[F_FN_K].impl),
 	         "bench's forkserver, %d connections", INFLIGHT);
+	snprintf(rows[F_PAUSE_PLAIN].impl, sizeof(rows[F_PAUSE_PLAIN].impl),
+	         "%d ms apart; serve --no-cgroups --no-spare", PAUSE_MS);
+	snprintf(rows[F_PAUSE].impl, sizeof(rows[F_PAUSE].impl),
+	         "%d ms apart; procwait serve (cgroup per run, spare)", PAUSE_MS);
+	snprintf(rows[F_PAUSE_NOSPARE].impl, sizeof(rows[F_PAUSE_NOSPARE].impl),
+	         "%d ms apart; serve --no-spare (cgroup per run)", PAUSE_MS);
 }
 
 static void w_forkserver(const struct options *o, struct row *rows, int nrows)
@@ -881,10 +969,12 @@ static void w_forkserver(const struct options *o, struct row *rows, int nrows)
 				                     (double)n / ((double)c.el_pypre / 1e9) : 0;
 			}
 		}
-	bench_stop_server(&c.exec_srv);
+	for (k = 0; k < NS; k++)
+		bench_stop_server(&c.exec_srv[k]);
 	bench_stop_server(&c.fn_srv);
 	if (c.dir[0]) {
-		unlink(c.exec_sock);
+		for (k = 0; k < NS; k++)
+			unlink(c.exec_sock[k]);
 		unlink(c.fn_sock);
 		rmdir(c.dir);
 	}
@@ -896,7 +986,7 @@ static void w_forkserver(const struct options *o, struct row *rows, int nrows)
 	/* the Python rival: the preloaded children, CPython's best case */
 	py = ok[F_PYPRE] ? F_PYPRE : F_PYMP;
 	for (i = 0; i < NF; i++) {
-		int ref = i >= F_EXEC_K ? F_EXEC_K : F_EXEC;
+		int ref = fr_ref(i);
 		double v[MAX_ROUNDS];
 
 		rows[i].n = fr_inflight(i);
@@ -938,16 +1028,18 @@ void section_forkserver(const struct options *o, struct rows *out, char *title, 
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < NF; i++) {
 		rows[i].kind = ROW_FORKSERVER;
-		if (i >= F_EXEC_K)
+		if (fr_inflight(i) > 1)
 			snprintf(rows[i].name, sizeof(rows[i].name), "%s-x%d", fr_base[i], INFLIGHT);
 		else
 			snprintf(rows[i].name, sizeof(rows[i].name), "%s", fr_base[i]);
 	}
 	snprintf(title, size,
 	         "forkserver: /bin/true per request (procwait-fork-fn: a child that _exit(0)s); "
-	         "%d interleaved rounds of %d runs (python-mp %d, python3-c %d); ratio: time "
-	         "per run over fork-exec's (xK rows: fork-exec-x%d's), paired by round",
-	         rounds(o), runs(o, F_EXEC), runs(o, F_PYMP), runs(o, F_PYCOLD), INFLIGHT);
+	         "%d interleaved rounds of %d runs (python-mp %d, python3-c %d, paused %d); "
+	         "ratio: time per run over fork-exec's (xK rows: fork-exec-x%d's; paused rows: "
+	         "paused-plain's), paired by round",
+	         rounds(o), runs(o, F_EXEC), runs(o, F_PYMP), runs(o, F_PYCOLD),
+	         runs(o, F_PAUSE), INFLIGHT);
 	run_rows_in_worker(getenv("PROCWAIT_BACKEND"), w_forkserver, o, rows, NF);
 	for (i = 0; i < NF; i++) {
 		struct row *r = rows_add(out, ROW_FORKSERVER, rows[i].name);
@@ -962,21 +1054,41 @@ void section_forkserver(const struct options *o, struct rows *out, char *title, 
 			snprintf(r->target, sizeof(r->target), ">= %.0fx py-mp", FORKSERVER_MIN_VS_PYMP);
 			r->met = r->vs_rival > 0 ? r->vs_rival >= FORKSERVER_MIN_VS_PYMP : -1;
 		}
+		if (i == F_PAUSE) {
+			snprintf(r->target, sizeof(r->target), "<= %.2fx plain", FORKSERVER_PAUSED_MAX);
+			r->met = r->ratio > 0 ? r->ratio <= FORKSERVER_PAUSED_MAX : -1;
+		}
 	}
 }
 
 void forkserver_summary(const struct rows *r)
 {
-	const struct row *fn = NULL, *py = NULL, *pre = NULL;
+	const struct row *fn = NULL, *py = NULL, *pre = NULL, *paused = NULL, *plain = NULL;
 	int i;
 
 	for (i = 0; i < r->n; i++) {
+		if (!strcmp(r->v[i].name, fr_base[F_PAUSE]))
+			paused = &r->v[i];
+		if (!strcmp(r->v[i].name, fr_base[F_PAUSE_PLAIN]))
+			plain = &r->v[i];
 		if (!strcmp(r->v[i].name, fr_base[F_FN]))
 			fn = &r->v[i];
 		if (!strcmp(r->v[i].name, fr_base[F_PYMP]))
 			py = &r->v[i];
 		if (!strcmp(r->v[i].name, fr_base[F_PYPRE]))
 			pre = &r->v[i];
+	}
+	if (paused && plain) {
+		printf("target: a request %d ms after the last, with a cgroup per run, within "
+		       "%.2fx of one without (procwait serve --no-cgroups --no-spare), same rounds: ",
+		       PAUSE_MS, FORKSERVER_PAUSED_MAX);
+		if (paused->ratio > 0)
+			printf("%.2fx, p50 %.2f against %.2f ms (%s)\n", paused->ratio,
+			       paused->lat_p50 / 1e3, plain->lat_p50 / 1e3,
+			       paused->met ? "met" : "not met");
+		else
+			printf("not measured (%s)\n", paused->missing[0] ? paused->missing :
+			       plain->missing);
 	}
 	if (!fn || !py || !pre)
 		return;

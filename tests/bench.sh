@@ -197,6 +197,28 @@ if "missing" not in r and "missing" not in (pp.get("c-client-c-pass") or {}):
     check(isinstance(r.get("overhead_ms"), (int, float)) and r.get("met") in (True, False),
           "procwait-python-c-pass's overhead")
 
+# forkserver's paused rows: the three servers run wherever procwait serve
+# does (a server without cgroups says so; the rows still run)
+fs = rows("forkserver")
+for name in ("paused-plain", "paused", "paused-nospare"):
+    r = fs.get(name)
+    check(r is not None, "forkserver row " + name)
+    if r is None:
+        continue
+    if "missing" in r:
+        check(len(r["missing"]) > 5, name + " says why it is missing")
+        check("missing" in (fs.get("procwait-client") or {}),
+              name + " ran where procwait-client did (%s)" % r["missing"])
+        continue
+    lat = r.get("latency_us", {})
+    check(0 < lat.get("p50", -1) <= lat.get("p99", -1) < 60e6, name + " latency %r" % lat)
+    check(num(r.get("ratio")), name + ".ratio %r" % r.get("ratio"))
+r = fs.get("paused") or {}
+if "missing" not in r and "missing" not in (fs.get("paused-plain") or {}):
+    check(isinstance(r.get("target"), str) and r.get("met") in (True, False),
+          "paused target and met")
+    check(abs((fs["paused-plain"].get("ratio") or 0) - 1) < 1e-9, "paused-plain's ratio is 1")
+
 for b in bad:
     print("FAIL:", b)
 print("bench smoke: %d rows checked, %d problems" %
