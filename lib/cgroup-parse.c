@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fs-cgroup.h"
@@ -73,10 +74,10 @@ static int unescape(const char *s, size_t len, char *out, size_t size)
 	return 0;
 }
 
-int pw__cg_parse_mount(const char *buf, size_t n, char *root, size_t rsize,
+int pw__cg_parse_mount(const char *buf, size_t n, size_t *pos, char *root, size_t rsize,
                        char *mnt, size_t msize)
 {
-	size_t i = 0, e;
+	size_t i = *pos, e;
 
 	while (i < n) {
 		/* id parent major:minor root mountpoint options [optional...] - fstype ... */
@@ -85,6 +86,7 @@ int pw__cg_parse_mount(const char *buf, size_t n, char *root, size_t rsize,
 		int dash = 0, rc;
 
 		e = line_end(buf, n, i);
+		*pos = e < n ? e + 1 : n;
 		j = i;
 		while (j < e) {
 			while (j < e && buf[j] == ' ')
@@ -115,8 +117,11 @@ int pw__cg_parse_mount(const char *buf, size_t n, char *root, size_t rsize,
 				k++;
 			}
 		}
-		i = e + 1;
+		i = *pos;
+		if (e >= n)
+			break;
 	}
+	*pos = n;
 	return -ENOENT;
 }
 
@@ -133,4 +138,36 @@ int pw__cg_parse_populated(const char *buf, size_t n)
 		i = e + 1;
 	}
 	return -EPROTO;
+}
+
+/* At least one digit, then the end of s or stop: the end, or NULL. */
+static const char *digits(const char *s, char stop)
+{
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > s && *p == stop ? p : NULL;
+}
+
+int pw__cg_is_run_of(const char *path, long pid)
+{
+	char name[32];
+	const char *run, *srv, *p;
+	size_t nl;
+
+	run = strrchr(path, '/');
+	if (!run || run == path || strncmp(run + 1, "run-", 4) != 0 || !digits(run + 5, '\0'))
+		return 0;
+	srv = run - 1;
+	while (srv > path && *srv != '/')
+		srv--;
+	if (*srv != '/')
+		return 0;
+	nl = (size_t)snprintf(name, sizeof(name), "/procwait-%ld-", pid);
+	if (pid <= 0 || nl >= sizeof(name) || (size_t)(run - srv) <= nl ||
+	    strncmp(srv, name, nl) != 0)
+		return 0;
+	p = digits(srv + nl, '/');
+	return p == run;
 }

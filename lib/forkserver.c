@@ -1070,7 +1070,7 @@ PROCWAIT_EXTERN int procwait_forkserver_new(const procwait_forkserver_options *o
 	if (!(fs->flags & PROCWAIT_FORKSERVER_NO_CGROUPS)) {
 		char why[PW_FS_MAX_CGROUP + 160];
 
-		if (pw__cg_init(&fs->cg, why, sizeof(why)) == 0)
+		if (pw__cg_init(&fs->cg, (unsigned long)fs->sock_ino, why, sizeof(why)) == 0)
 			fs_log(fs, PROCWAIT_LOG_INFO, "each run gets a cgroup under %s", fs->cg.base);
 		else
 			fs_log(fs, PROCWAIT_LOG_WARNING, "runs get no cgroup of their own (%s): "

@@ -148,10 +148,31 @@ static int wait_empty(const char *dir, int ms)
 
 #define PW_CG_MAX_DEPTH 8
 
+/* The pid in a server's directory name "procwait-PID-ID", or -1. */
+static long server_dir_pid(const char *name)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(name, "procwait-", 9) != 0)
+		return -1;
+	pid = strtol(name + 9, &end, 10);
+	if (end == name + 9 || *end != '-' || pid <= 0 || pid > INT32_MAX)
+		return -1;
+	return pid;
+}
+
+/* The server of a directory may be running (ours included). */
+static int server_may_live(long pid)
+{
+	return pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
 /* rmdir the cgroup dir, with what is below it when no process is left in
  * any of it (a run's own fork server, killed with it, leaves its
- * directories). With a process in the subtree, nothing below is touched:
- * that could be a live server's run about to be entered. 0 or -errno. */
+ * directories). With a process in the subtree nothing below is touched,
+ * nor a directory of a server that may be running (its next run may be
+ * about to enter it). 0, -EBUSY while in use, or -errno. */
 static int remove_cgroup(const char *dir, int depth)
 {
 	char path[PW_FS_MAX_CGROUP + 300];
@@ -160,11 +181,14 @@ static int remove_cgroup(const char *dir, int depth)
 
 	if (rmdir(dir) == 0 || errno == ENOENT)
 		return 0;
-	if (errno != EBUSY || depth >= PW_CG_MAX_DEPTH || wait_empty(dir, 0) != 0 ||
-	    !(d = opendir(dir)))
+	if (errno != EBUSY)
+		return -errno;
+	if (depth >= PW_CG_MAX_DEPTH || wait_empty(dir, 0) != 0 || !(d = opendir(dir)))
 		return -EBUSY;
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		long pid = server_dir_pid(e->d_name);
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' || (pid > 0 && server_may_live(pid)) ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
 			continue;
 		(void)remove_cgroup(path, depth + 1);
@@ -199,7 +223,7 @@ static void remove_runs(const char *dir, int ms)
 }
 
 /* A server that was killed leaves its directory (its client removes only
- * its own run's). Remove those of servers that are gone and empty. */
+ * its own run's). Remove those of servers that are gone, when empty. */
 static void sweep_stale(const char *own)
 {
 	char path[PW_FS_MAX_CGROUP + 300];
@@ -209,19 +233,12 @@ static void sweep_stale(const char *own)
 	if (!d)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		char *end;
-		long pid;
+		long pid = server_dir_pid(e->d_name);
 
-		if (strncmp(e->d_name, "procwait-", 9) != 0)
+		if (pid <= 0 || server_may_live(pid))
 			continue;
-		pid = strtol(e->d_name + 9, &end, 10);
-		if (*end || end == e->d_name + 9 || pid <= 0 || pid > INT32_MAX)
-			continue;
-		/* Our own pid: a directory of an earlier server, reused. */
-		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;   /* its server may be alive */
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", own, e->d_name) < sizeof(path))
-			remove_runs(path, 0);
+			(void)remove_cgroup(path, 0);
 	}
 	closedir(d);
 }
@@ -233,13 +250,48 @@ static int say(char *why, size_t size, int rc, const char *what, const char *arg
 	return rc;
 }
 
-int pw__cg_init(struct pw__cg *cg, char *why, size_t size)
+/* Find the cgroup2 mount that shows self (a path in the hierarchy) and
+ * self's directory under it, into out. 0, or -errno with *why set. */
+static int find_own(const char *self, char *out, size_t osize, char *why, size_t size)
 {
-	char self[PW_FS_MAX_CGROUP + 1], root[PW_FS_MAX_CGROUP + 1], mnt[PW_FS_MAX_CGROUP + 1];
-	char path[PW_FS_MAX_CGROUP + 64];
+	char root[PW_FS_MAX_CGROUP + 1], mnt[PW_FS_MAX_CGROUP + 1];
+	size_t pos = 0, rl;
 	const char *rel;
 	char *text;
-	size_t rl;
+	ssize_t n;
+	int rc, seen = 0;
+
+	n = read_all("/proc/self/mountinfo", &text);
+	if (n < 0)
+		return say(why, size, (int)n, "/proc/self/mountinfo", NULL);
+	/* The first mount whose root holds our cgroup (a container may have
+	 * several cgroup2 mounts, of other hierarchies' parts). */
+	while ((size_t)n > pos) {
+		rc = pw__cg_parse_mount(text, (size_t)n, &pos, root, sizeof(root), mnt, sizeof(mnt));
+		if (rc == -ENOENT)
+			break;
+		seen = 1;
+		rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+		if (rc < 0 || strncmp(self, root, rl) != 0 || (self[rl] != '/' && self[rl] != '\0'))
+			continue;
+		free(text);
+		rel = strcmp(self + rl, "/") == 0 ? "" : self + rl;
+		/* Room for "/procwait-PID-ID/run-N" within the protocol's limit. */
+		if (strlen(mnt) + strlen(rel) + 64 > PW_FS_MAX_CGROUP || osize <= PW_FS_MAX_CGROUP)
+			return say(why, size, -ENAMETOOLONG, "the cgroup path", self);
+		snprintf(out, osize, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt, rel);
+		return 0;
+	}
+	free(text);
+	if (seen)
+		return say(why, size, -ENOENT, "no cgroup2 mount shows the cgroup", self);
+	return say(why, size, -ENOTSUP, "no cgroup2 file system mounted", NULL);
+}
+
+int pw__cg_init(struct pw__cg *cg, unsigned long id, char *why, size_t size)
+{
+	char self[PW_FS_MAX_CGROUP + 1], path[PW_FS_MAX_CGROUP + 64];
+	char *text;
 	ssize_t n;
 	int rc;
 
@@ -250,26 +302,11 @@ int pw__cg_init(struct pw__cg *cg, char *why, size_t size)
 	rc = pw__cg_parse_self(text, (size_t)n, self, sizeof(self));
 	free(text);
 	if (rc < 0)
-		return say(why, size, rc == -ENOENT ? -ENOTSUP : rc, 
+		return say(why, size, rc == -ENOENT ? -ENOTSUP : rc,
 		           "no cgroup v2 membership in /proc/self/cgroup", NULL);
-	n = read_all("/proc/self/mountinfo", &text);
-	if (n < 0)
-		return say(why, size, (int)n, "/proc/self/mountinfo", NULL);
-	rc = pw__cg_parse_mount(text, (size_t)n, root, sizeof(root), mnt, sizeof(mnt));
-	free(text);
+	rc = find_own(self, path, sizeof(path), why, size);
 	if (rc < 0)
-		return say(why, size, rc == -ENOENT ? -ENOTSUP : rc, 
-		           "no cgroup2 file system mounted", NULL);
-	/* The server's cgroup as seen through the mount (whose root may be
-	 * a cgroup below the hierarchy's). */
-	rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
-	if (strncmp(self, root, rl) != 0 || (self[rl] != '/' && self[rl] != '\0'))
-		return say(why, size, -ENOENT, "outside the cgroup2 mount: the cgroup", self);
-	rel = strcmp(self + rl, "/") == 0 ? "" : self + rl;
-	/* Room for "/procwait-PID/run-N" within the protocol's limit. */
-	if (strlen(mnt) + strlen(rel) + 40 > PW_FS_MAX_CGROUP)
-		return say(why, size, -ENAMETOOLONG, "the cgroup path", self);
-	snprintf(path, sizeof(path), "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt, rel);
+		return rc;
 	cg->own = strdup(path);
 	if (!cg->own)
 		return say(why, size, -ENOMEM, "memory", NULL);
@@ -281,7 +318,9 @@ int pw__cg_init(struct pw__cg *cg, char *why, size_t size)
 		goto fail;
 	}
 	sweep_stale(cg->own);
-	snprintf(path, sizeof(path), "%s/procwait-%ld", cg->own, (long)getpid());
+	/* PID and an id of this server's own (its socket's inode): a server
+	 * that dies leaves a name no later server takes, whatever its pid. */
+	snprintf(path, sizeof(path), "%s/procwait-%ld-%lu", cg->own, (long)getpid(), id);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 		rc = say(why, size, -errno, "cannot create a cgroup in", cg->own);
 		goto fail;
@@ -344,8 +383,8 @@ void pw__cg_run_done(struct pw__cg *cg, char *path)
 
 	if (!path)
 		return;
-	if (remove_cgroup(path, 0) == 0) {
-		free(path);
+	if (remove_cgroup(path, 0) != -EBUSY) {
+		free(path);   /* removed, or never will be (EACCES, EROFS, ...) */
 		return;
 	}
 	if (cg->nlinger == cg->cap) {
@@ -373,7 +412,7 @@ void pw__cg_sweep(struct pw__cg *cg, int64_t now)
 	if (!cg->retry_at || now < cg->retry_at)
 		return;
 	for (i = j = 0; i < cg->nlinger; i++) {
-		if (remove_cgroup(cg->linger[i], 0) == 0)
+		if (remove_cgroup(cg->linger[i], 0) != -EBUSY)
 			free(cg->linger[i]);
 		else
 			cg->linger[j++] = cg->linger[i];

@@ -3,7 +3,7 @@
  * A cgroup (v2) per fork-server run, so that a run is killed whole,
  * double-forked daemons included, with one write to its cgroup.kill.
  *
- * The server makes OWN/procwait-PID under its own cgroup OWN (which must
+ * The server makes OWN/procwait-PID-ID under its own cgroup OWN (which must
  * let it create cgroups and move processes out: root, or a delegated
  * subtree), and one run-N directory below it per run. The child moves
  * itself in before it runs anything of the request's (a spare does it
@@ -32,20 +32,25 @@
  * cgroup was removed: "PATH (deleted)"), -ERANGE when out is too small. */
 int pw__cg_parse_self(const char *buf, size_t n, char *out, size_t size);
 
-/* The first cgroup2 mount in /proc/self/mountinfo text: its root within
- * the hierarchy and its mount point, unescaped, NUL-terminated. 0,
- * -ENOENT when there is none, -ERANGE when a field does not fit. */
-int pw__cg_parse_mount(const char *buf, size_t n, char *root, size_t rsize,
+/* The next cgroup2 mount in /proc/self/mountinfo text, from offset *pos
+ * on: its root within the hierarchy and its mount point, unescaped,
+ * NUL-terminated. 0, -ENOENT when there is none, -ERANGE when a field does
+ * not fit; *pos is then past that mount's line (n when none is left). */
+int pw__cg_parse_mount(const char *buf, size_t n, size_t *pos, char *root, size_t rsize,
                        char *mnt, size_t msize);
 
 /* "populated 0|1" in cgroup.events text: 0 or 1, -EPROTO when missing. */
 int pw__cg_parse_populated(const char *buf, size_t n);
 
+/* 1 when path (NUL-terminated) names a run's cgroup of server pid, as
+ * pw__cg_run_new() makes them: ".../procwait-PID-ID/run-N"; else 0. */
+int pw__cg_is_run_of(const char *path, long pid);
+
 /* ---- the server's runs (fs-cgroup.c) ----------------------------------- */
 
 struct pw__cg {
 	char *own;              /* the server's own cgroup directory */
-	char *base;             /* own/procwait-PID; NULL: runs get no cgroup */
+	char *base;             /* own/procwait-PID-ID; NULL: runs get no cgroup */
 	unsigned seq;           /* the next run-N */
 	char **linger;          /* ended runs' cgroups, not yet empty */
 	int nlinger, cap;
@@ -53,9 +58,11 @@ struct pw__cg {
 	int retry_ms;
 };
 
-/* Find the server's cgroup and make its directory for runs. 0, or -errno
- * with *why telling what failed (then runs get no cgroup). */
-int pw__cg_init(struct pw__cg *cg, char *why, size_t size);
+/* Find the server's cgroup and make its directory for runs,
+ * procwait-PID-ID (id: a number of this server's own, unique among the
+ * process's servers). 0, or -errno with *why telling what failed (then
+ * runs get no cgroup). */
+int pw__cg_init(struct pw__cg *cg, unsigned long id, char *why, size_t size);
 /* A new run's cgroup: 0 with *path (malloc'd), or -errno. */
 int pw__cg_run_new(struct pw__cg *cg, char **path);
 /* An ended run's cgroup (taken over): removed now or once empty. */
@@ -77,8 +84,9 @@ int pw__cg_enter(const char *path);
 /* Kill every process in it (cgroup.kill): 0 or -errno. */
 int pw__cg_kill(const char *path);
 /* The client's part when its server is gone: kill the run, wait up to
- * wait_ms for it to empty and remove it; then its parent, the server's
- * directory, when empty, or (server_dead) with every empty run in it. */
+ * wait_ms in all for it to empty and remove it; then its parent, the
+ * server's directory, when empty, or (server_dead) with its other runs
+ * once empty. */
 void pw__cg_kill_run(const char *path, int wait_ms, int server_dead);
 
 #endif /* PROCWAIT_FS_CGROUP_H */

@@ -18,8 +18,7 @@
 
 extern char **environ;
 
-#define PW_CLIENT_KILL_WAIT_MS 1000   /* for a killed run to empty */
-#define PW_CLIENT_SERVER_EXIT_MS 500  /* for a server that hung up to be gone */
+#define PW_CLIENT_KILL_WAIT_MS 1000   /* cleaning up after a lost server, at most */
 
 struct procwait_client {
 	int fd;
@@ -116,33 +115,38 @@ static void hold_child(procwait_client *c)
 }
 
 /* The server went away before it reported the exit: nobody else will stop
- * what the run left running. Its leader's group first (while the handle
- * vouches for the pid), then its cgroup, which holds what left the group. */
-static void run_lost(procwait_client *c)
+ * what the run left running. Its group (the leader, checked at STARTED,
+ * leads it; the parent-death signal may have killed it already, and a
+ * group's id is not reused while the group has members), then its cgroup,
+ * which holds what left the group: a path of a run of this server only.
+ * The cleanup waits up to budget_ms. */
+static void run_lost(procwait_client *c, int budget_ms)
 {
 	procwait_proc *server = NULL;
 	procwait_status st;
-	int dead = 0, rc;
+	pw__deadline d;
+	int dead = 0;
 
-	if (c->child && procwait_proc_signal(c->child, SIGKILL) == 0)
+	if (c->child) {
+		(void)procwait_proc_signal(c->child, SIGKILL);
 		(void)kill(-c->pid, SIGKILL);
-	if (!c->cgroup)
+	}
+	if (!c->cgroup || !pw__cg_is_run_of(c->cgroup, (long)c->server_pid))
 		return;
 	(void)pw__cg_kill(c->cgroup);   /* at once; the cleanup may wait */
 	/* The socket closes early in the server's exit: give it a moment to
 	 * be gone (a zombie counts; never reaped here). The connection may
 	 * also drop with the server alive (a malformed frame of ours): then
 	 * it keeps its directory. */
-	if (c->server_pid > 0) {
-		rc = procwait_proc_open(c->server_pid, 0, &server);
-		if (rc == 0)
-			dead = procwait_proc_wait(server, PW_CLIENT_SERVER_EXIT_MS,
-			                          PROCWAIT_WAIT_NOREAP, &st) == 0;
-		else
-			dead = rc == -ESRCH;
+	pw__deadline_init(&d, budget_ms);
+	if (procwait_proc_open(c->server_pid, 0, &server) == 0) {
+		dead = procwait_proc_wait(server, pw__deadline_ms(&d) / 2, PROCWAIT_WAIT_NOREAP,
+		                          &st) == 0;
 		procwait_proc_close(server);
+	} else {
+		dead = kill(c->server_pid, 0) < 0 && errno == ESRCH;
 	}
-	pw__cg_kill_run(c->cgroup, PW_CLIENT_KILL_WAIT_MS, dead);
+	pw__cg_kill_run(c->cgroup, pw__deadline_ms(&d), dead);
 }
 
 /* Receive one frame from the server (blocking unless timeout_ms >= 0).
@@ -336,7 +340,8 @@ PROCWAIT_EXTERN int procwait_client_wait(procwait_client *c, int timeout_ms,
 	if (rc < 0) {
 		c->done = 1;
 		if (rc == -ECONNRESET)
-			run_lost(c);
+			run_lost(c, timeout_ms < 0 || timeout_ms > PW_CLIENT_KILL_WAIT_MS ?
+			            PW_CLIENT_KILL_WAIT_MS : timeout_ms);
 		return rc;
 	}
 	if (rc != PW_FS_EXITED || pw__fs_exited_decode(p, len, &e) < 0) {

@@ -14,6 +14,9 @@
  *   STARTED  i32 pid [| u32 len | cgroup]   the run's cgroup directory, an
  *            absolute path of 1 to PW_FS_MAX_CGROUP bytes, when the run has
  *            one (a server without cgroups sends the pid alone)
+ *            (added in version 1 without a bump: a client decodes both
+ *            forms, and a client built before it refuses the longer one,
+ *            so a server and its clients are upgraded together)
  *   EXITED   i32 kind | i32 code | i32 signo | i32 core | i32 timed_out
  *            | i32 reserved | i64 utime_us | i64 stime_us | i64 maxrss_kib
  *   ERROR    i32 errno | u32 len | message (at most PW_FS_MAX_MESSAGE bytes)

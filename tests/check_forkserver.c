@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "fs-testlib.h"
@@ -413,8 +414,9 @@ struct srv_cfg {
 	int child_mode;
 	long nofile;            /* > 0: the server's RLIMIT_NOFILE soft limit */
 	int request_ms;         /* options.request_ms */
+	int spares;             /* procwait_forkserver_set_spares() */
 };
-#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0, 0 }
+#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0, 0, 0 }
 
 static struct {
 	pid_t owner;            /* the test process */
@@ -503,6 +505,8 @@ static void server_main(const void *arg, int readyfd)
 		close(1);
 		close(2);
 	}
+	if (cfg->spares && procwait_forkserver_set_spares(fs, cfg->spares) < 0)
+		_exit(4);
 	rc = procwait_forkserver_serve(fs, &req);
 	if (rc == 1 && cfg->child_mode) {
 		char *const *av = procwait_request_argv(req);
@@ -597,6 +601,15 @@ static void setup_server(void)
 {
 	setup_dir();
 	srv_start_default();
+}
+
+static void setup_server_spare(void)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+
+	setup_dir();
+	cfg.spares = 1;
+	srv_start(&cfg);
 }
 
 static void teardown(void)
@@ -3545,9 +3558,14 @@ END_TEST
 static int cgroups_expected(void)
 {
 	char line[1024];
-	int yes = 0;
+	struct utsname u;
+	int yes = 0, major = 0, minor = 0;
 	FILE *f;
 
+	/* cgroup.kill came with Linux 5.14. */
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
+	    major * 1000 + minor < 5014)
+		return 0;
 	if (geteuid() != 0 || !(f = fopen("/proc/self/mounts", "re")))
 		return 0;
 	while (!yes && fgets(line, sizeof(line), f)) {
@@ -3638,8 +3656,8 @@ static int daemon_has_cgroup(struct daemon_run *d, const char *test)
 	if (!d->cgroup[0]) {
 		ck_assert_msg(!cgroups_expected(), "%s: root with a writable cgroup2 mount, "
 		              "yet the run has no cgroup (see the server's log)", test);
-		printf("%s: runs get no cgroup here (not root, or no writable cgroup2 "
-		       "mount): skipped\n", test);
+		printf("%s: runs get no cgroup here (not root, no writable cgroup2 "
+		       "mount, or Linux before 5.14): skipped\n", test);
 		daemon_done(d);
 		return 0;
 	}
@@ -3655,7 +3673,7 @@ START_TEST(test_cgroup_timeout_kills_daemon)
 	struct daemon_run d;
 	procwait_result res;
 
-	daemon_start(&d, NULL, 300);
+	daemon_start(&d, NULL, 3000);
 	if (!daemon_has_cgroup(&d, "test_cgroup_timeout_kills_daemon"))
 		return;
 	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
@@ -3777,11 +3795,36 @@ START_TEST(test_cgroup_off)
 
 	cfg.flags = PROCWAIT_FORKSERVER_NO_CGROUPS;
 	srv_start(&cfg);
-	daemon_start(&d, NULL, 200);
+	daemon_start(&d, NULL, 3000);
 	ck_assert_msg(!d.cgroup[0], "a run got the cgroup %s with cgroups off", d.cgroup);
 	ck_assert_ptr_null(procwait_client_cgroup(d.c));
 	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), 1);
 	ck_assert_int_eq(res.timed_out, 1);
+	daemon_done(&d);
+}
+END_TEST
+
+START_TEST(test_cgroup_off_server_killed)
+{
+	/* No cgroup: when the server is SIGKILLed, the client still kills
+	 * the run's process group (a member that stayed in it; the leader
+	 * dies of its parent-death signal). */
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	struct daemon_run d;
+	procwait_result res;
+	int st;
+
+	cfg.flags = PROCWAIT_FORKSERVER_NO_CGROUPS;
+	srv_start(&cfg);
+	daemon_start(&d, "group", 0);
+	ck_assert_int_eq(kill(S.pid, SIGKILL), 0);
+	st = pwt_reap(S.pid);
+	S.pid = 0;
+	ck_assert(WIFSIGNALED(st));
+	unlink(S.path);
+	ck_assert_int_eq(procwait_client_wait(d.c, 30000, &res), -ECONNRESET);
+	ck_assert_msg(daemon_gone_within(&d, 10000),
+	              "the run's group member %d outlived its killed server", (int)d.daemon);
 	daemon_done(&d);
 }
 END_TEST
@@ -3958,10 +4001,22 @@ static Suite *forkserver_suite(void)
 	tcase_add_test(tc, test_cgroup_stop_returns_leftovers);
 	suite_add_tcase(s, tc);
 
+	/* The same with a spare: its cgroup becomes the run's. */
+	tc = tcase_create("cgroups-spare");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup_server_spare, teardown);
+	tcase_add_test(tc, test_cgroup_timeout_kills_daemon);
+	tcase_add_test(tc, test_cgroup_client_loss_kills_daemon);
+	tcase_add_test(tc, test_cgroup_server_killed);
+	tcase_add_test(tc, test_cgroup_leftover_after_exit);
+	tcase_add_test(tc, test_cgroup_stop_returns_leftovers);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("cgroups-off");
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup_dir, teardown);
 	tcase_add_test(tc, test_cgroup_off);
+	tcase_add_test(tc, test_cgroup_off_server_killed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api-client");

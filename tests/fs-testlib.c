@@ -396,13 +396,17 @@ void fst_run_builtin(char *const *argv)
 		/* A daemon made the usual way (fork, setsid, fork): out of
 		 * the run's process group and session, its parent gone. It
 		 * writes "PID\n" to descriptor 1, closes 0, 1, 2 and sleeps.
-		 * The run's leader then sleeps too, or exits 0 with "exit". */
+		 * The run's leader then sleeps too, or exits 0 with "exit".
+		 * With "group" the daemon stays in the run's group and
+		 * session (fork, fork). */
+		int group = argv[1] && strcmp(argv[1], "group") == 0;
 		pid_t mid = fork(), d;
 
 		if (mid < 0)
 			_exit(2);
 		if (mid == 0) {
-			(void)setsid();
+			if (!group)
+				(void)setsid();
 			d = fork();
 			if (d == 0) {
 				char line[32];

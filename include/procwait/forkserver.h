@@ -191,11 +191,11 @@ PROCWAIT_EXTERN int procwait_forkserver_socket_path(const char *name, int create
  * A cgroup per run: unless #PROCWAIT_FORKSERVER_NO_CGROUPS is set, the server
  * looks for its own cgroup v2 directory (the @c 0:: line of
  * /proc/self/cgroup under the cgroup2 mount, /sys/fs/cgroup or, on hybrid
- * systems, /sys/fs/cgroup/unified) and makes @c procwait-PID in it, and a
- * @c run-N directory there for each run, which the child enters before
- * anything of the request's runs. Stopping a run (timeout, client gone,
- * server stopping, procwait_forkserver_free()) then ends with SIGKILL to
- * the whole cgroup (@c cgroup.kill, Linux 5.14 and later), daemons that
+ * systems, /sys/fs/cgroup/unified) and makes @c procwait-PID-ID in it (ID:
+ * its socket's inode), and a @c run-N directory there for each run, which
+ * the child enters before anything of the request's runs. Stopping a run
+ * (timeout, client gone, server stopping, procwait_forkserver_free()) then
+ * ends with SIGKILL to the whole cgroup (@c cgroup.kill, Linux 5.14 and later), daemons that
  * left the run's process group and session included; the client is told
  * the path (procwait_client_cgroup()) and kills the run itself if the
  * server dies. A run that ends by itself leaves what it started running,
@@ -618,6 +618,8 @@ PROCWAIT_EXTERN int procwait_client_fd(const procwait_client *c);
 /**
  * @brief Ask the server to send @p signo to the child's process group.
  *
+ * SIGKILL also goes to the run's cgroup, when it has one (see
+ * procwait_forkserver_new()): daemons that left the group die too.
  * The child leads its own session, so its process group is orphaned and
  * the kernel would discard the job-control stops SIGTSTP, SIGTTIN and
  * SIGTTOU: the server sends SIGSTOP instead (SIGCONT resumes the group).
@@ -653,10 +655,15 @@ PROCWAIT_EXTERN int procwait_client_signal(procwait_client *c, int signo);
  * @param[out] res   the result.
  * When the server goes away before it reports the exit (killed, say),
  * nobody is left to stop the run: this call kills it before it returns
- * -ECONNRESET, with SIGKILL to the child's process group (the child it
- * started, checked to be the server's) and, when the run has a cgroup
- * (procwait_client_cgroup()), to everything in it, double-forked daemons
- * included; it waits up to a second for the cgroup to empty and removes it.
+ * -ECONNRESET, with SIGKILL to the child's process group (the child, when
+ * it was checked at STARTED to be the server's) and, when the run has a
+ * cgroup (procwait_client_cgroup()) that this user may kill, to
+ * everything in it, double-forked daemons included. It then removes the
+ * cgroup once empty (and the dead server's directory), waiting for that
+ * no longer than @p timeout_ms and at most a second; what is left then is
+ * removed by the next server started in the same cgroup. A client of
+ * another user (see @c allowed_uids) cannot write the server's
+ * @c cgroup.kill: only the group is killed.
  *
  * @retval 1           @p res filled in.
  * @retval 0           the timeout passed.
@@ -694,7 +701,8 @@ PROCWAIT_EXTERN const char *procwait_client_cgroup(const procwait_client *c);
 
 /**
  * @brief Close a connection. A child still running is then stopped by the
- *        server (stop signal, grace, SIGKILL to its group). NULL is allowed.
+ *        server (stop signal, grace, SIGKILL to its group and to its cgroup
+ *        when it has one). NULL is allowed.
  * @param c the connection, or NULL.
  * @since 0.1
  */

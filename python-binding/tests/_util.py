@@ -224,9 +224,13 @@ print(os.read(r, 32).decode().strip(), flush=True)
 
 def cgroups_expected():
     """Fork-server runs must get a cgroup here: root, with a writable
-    cgroup2 mount. (Else the server says why in its log and stops runs by
-    process group.)"""
-    if os.geteuid() != 0:
+    cgroup2 mount, on Linux 5.14 or later (cgroup.kill). Else the server
+    says why in its log and stops runs by process group."""
+    try:
+        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    except ValueError:
+        return False
+    if os.geteuid() != 0 or (major, minor) < (5, 14):
         return False
     try:
         with open("/proc/self/mounts") as f:

@@ -26,8 +26,8 @@ static void check_path(const char *out, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text, *a, *b;
-	size_t n, cap;
+	char *text, *a, *b, *path;
+	size_t n, cap, pos = 0;
 	int rc;
 
 	if (size < 1)
@@ -49,12 +49,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(memmem(text, n, "0::", 3) != NULL);
 	}
 
-	rc = pw__cg_parse_mount(text, n, a, cap, b, cap);
-	CHECK(rc == 0 || rc == -ENOENT || rc == -ERANGE);
-	if (rc == 0) {
-		check_path(a, cap);
-		check_path(b, cap);
-		CHECK(memmem(text, n, "cgroup2", 7) != NULL);
+	/* Every mount in turn: the position only moves forward. */
+	for (;;) {
+		size_t before = pos;
+
+		rc = pw__cg_parse_mount(text, n, &pos, a, cap, b, cap);
+		CHECK(rc == 0 || rc == -ENOENT || rc == -ERANGE);
+		CHECK(pos <= n && (pos > before || (rc == -ENOENT && pos == n)));
+		if (rc == -ENOENT)
+			break;
+		if (rc == 0) {
+			check_path(a, cap);
+			check_path(b, cap);
+			CHECK(memmem(text, n, "cgroup2", 7) != NULL);
+		}
+	}
+
+	/* A path: NUL-terminated copy of the input. */
+	path = malloc(n + 1);
+	if (path) {
+		memcpy(path, text, n);
+		path[n] = '\0';
+		rc = pw__cg_is_run_of(path, 42);
+		CHECK(rc == 0 || rc == 1);
+		if (rc)
+			CHECK(strstr(path, "/procwait-42-") && strstr(path, "/run-"));
+		free(path);
 	}
 
 	rc = pw__cg_parse_populated(text, n);
