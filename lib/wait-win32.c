@@ -39,6 +39,7 @@ int pw__win_errno(unsigned long err)
 	case ERROR_NO_SYSTEM_RESOURCES: case ERROR_NOT_ENOUGH_QUOTA:
 	case ERROR_COMMITMENT_LIMIT: case ERROR_PAGEFILE_QUOTA:
 	case ERROR_WORKING_SET_QUOTA: case ERROR_MAX_THRDS_REACHED:
+	case ERROR_INTERNAL_ERROR:   /* Wine, a process that failed to start under load */
 		return -EAGAIN;   /* the system is short of something: try later */
 	case ERROR_FILENAME_EXCED_RANGE:
 		return -ENAMETOOLONG;

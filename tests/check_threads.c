@@ -105,11 +105,8 @@ static int start_child(char **argv, procwait_proc **out)
 	*out = NULL;
 	o.file = pwt_child_path();
 	o.argv = argv;
-	r = procwait_spawn(&o, out);
-	if (r < 0)
-		return r;
-	pwt_track(*out);
-	return (int)procwait_proc_pid(*out);
+	r = pwt_spawn(&o, out);
+	return r < 0 ? r : (int)procwait_proc_pid(*out);
 }
 
 /* A child that sleeps delay_ms, then exits with code. */
@@ -505,13 +502,14 @@ static void *spawn_thread(void *arg)
 		snprintf(script, sizeof(script), "exit %d", code);
 #endif
 		o.argv = argv;
+#ifdef HAVE_WIN32_BACKEND
+		r = pwt_spawn(&o, &p);   /* tracked; -EAGAIN tried again */
+#else
 		r = procwait_spawn(&o, &p);
+#endif
 		TCHECK(&a->res, r == 0, "iteration %d: spawn: %s", i, procwait_strerror(r));
 		if (r != 0)
 			continue;
-#ifdef HAVE_WIN32_BACKEND
-		pwt_track(p);
-#endif
 		memset(&st, 0xa5, sizeof(st));
 		r = procwait_proc_wait(p, 60000, 0, &st);
 		TCHECK(&a->res, r == 0, "iteration %d: wait: %s", i, procwait_strerror(r));

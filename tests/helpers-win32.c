@@ -210,6 +210,17 @@ int pwt_track(procwait_proc *p)
 	return kid_add(dup);
 }
 
+int pwt_spawn(const procwait_spawn_options *o, procwait_proc **out)
+{
+	int r, tries;
+
+	for (tries = 0; (r = procwait_spawn(o, out)) == -EAGAIN && tries < 50; tries++)
+		Sleep(20);
+	if (r == 0)
+		pwt_track(*out);
+	return r;
+}
+
 void pwt_assert_no_children(void)
 {
 	pid_t running = 0;
@@ -297,9 +308,19 @@ pid_t pwt_child_run(const char *args)
 	ck_assert_msg(n > 0 && n < 1024, "pwt_child_run: arguments too long: %s", args);
 	memset(&si, 0, sizeof(si));
 	si.cb = sizeof(si);
-	memset(&pi, 0, sizeof(pi));
-	if (!CreateProcessW(child_w, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+	/* Wine under load fails to start a process now and then
+	 * (ERROR_INTERNAL_ERROR): try again, as pwt_spawn() does. */
+	for (int tries = 0; tries < 50; tries++) {
+		memset(&pi, 0, sizeof(pi));
+		err = 0;
+		if (CreateProcessW(child_w, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+			break;
 		err = GetLastError();
+		if (err != ERROR_INTERNAL_ERROR && err != ERROR_NO_SYSTEM_RESOURCES &&
+		    err != ERROR_NOT_ENOUGH_QUOTA && err != ERROR_COMMITMENT_LIMIT)
+			break;
+		Sleep(20);
+	}
 	ck_assert_msg(err == 0, "CreateProcess(%s %s): error %lu", child_u8, args, (unsigned long)err);
 	/* Only the process HANDLE: an open thread HANDLE would keep the
 	 * process object (and its pid) alive too. */

@@ -161,6 +161,11 @@ int pwt_await_gone(pid_t pid, int timeout_ms);
  * pwt_cleanup() kills it should the test fail before it ends: 0, or -1.
  * Thread-safe, asserts nothing. */
 int pwt_track(procwait_proc *p);
+/* procwait_spawn(o), tried again while it says -EAGAIN (a system short of
+ * something: many processes at once, or Wine under load, which fails to
+ * start a process now and then), for up to a second; the child is tracked.
+ * procwait_spawn()'s result. Thread-safe, asserts nothing. */
+int pwt_spawn(const procwait_spawn_options *o, procwait_proc **out);
 /* procwait_spawn(o) with the child's stdout going to a temporary file (it
  * sets o->stdout_fd), wait for it (at most 60 s) and read what it wrote
  * into out (NUL-terminated; *len, when not NULL, gets the length, which

@@ -190,7 +190,9 @@ typedef struct procwait_spawn_options {
  *                  has then been reaped: nothing is left behind.
  * @retval -EBADF   a stdio fd is not open.
  * @retval -EMFILE  (without pidfds) no descriptor for the exec-error pipe.
- * @retval -EAGAIN, -ENOMEM  the system could not create a process.
+ * @retval -EAGAIN, -ENOMEM  the system could not create a process now (on
+ *                  Windows also a process that failed to start, which Wine
+ *                  reports under load as ERROR_INTERNAL_ERROR): try again.
  * @since 0.1
  */
 PROCWAIT_EXTERN int procwait_spawn(const procwait_spawn_options *opts, procwait_proc **out);
