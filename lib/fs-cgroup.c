@@ -197,31 +197,6 @@ static int remove_cgroup(const char *dir, int depth)
 	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
-/* Remove the run-N cgroups in dir (a server's directory) once they are
- * empty, waiting up to ms for them in all, then dir itself when that
- * empties it. */
-static void remove_runs(const char *dir, int ms)
-{
-	char path[PW_FS_MAX_CGROUP + 300];
-	struct dirent *e;
-	pw__deadline d;
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	pw__deadline_init(&d, ms);
-	while ((e = readdir(dp)) != NULL) {
-		if (strncmp(e->d_name, "run-", 4) != 0 ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
-			continue;
-		if (ms > 0)
-			(void)wait_empty(path, pw__deadline_ms(&d));
-		(void)rmdir(path);   /* EBUSY while processes are in it */
-	}
-	closedir(dp);
-	(void)rmdir(dir);
-}
-
 /* A server that was killed leaves its directory (its client removes only
  * its own run's). Remove those of servers that are gone, when empty. */
 static void sweep_stale(const char *own)
@@ -496,28 +471,25 @@ void pw__cg_forget(struct pw__cg *cg)
 
 /* ---- the client's part ------------------------------------------------- */
 
-void pw__cg_kill_run(const char *path, int wait_ms, int server_dead)
+void pw__cg_remove_run(const char *path, int wait_ms, int server_dead)
 {
 	char parent[PW_FS_MAX_CGROUP + 1];
 	char *slash;
-	pw__deadline d;
 
-	if (pw__cg_kill(path) < 0)
-		return;
-	pw__deadline_init(&d, wait_ms);
-	if (wait_empty(path, wait_ms) < 0 || rmdir(path) < 0)
-		return;
 	snprintf(parent, sizeof(parent), "%s", path);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent)
 		return;
 	*slash = '\0';
-	/* The server's directory: with the server dead, its other runs'
-	 * cgroups too (its spare's, say, which the parent-death signal
-	 * empties); else only when this was its last run (it makes the
-	 * directory again, pw__cg_run_new()). */
-	if (server_dead)
-		remove_runs(parent, pw__deadline_ms(&d));
-	else
+	/* With the server dead, its whole directory once nothing is left in
+	 * it: this run's cgroup and the others (its spare's, say, which the
+	 * parent-death signal empties). Else this run's, and the server's
+	 * directory only when that was its last run (the server makes it
+	 * again, pw__cg_run_new()). */
+	if (server_dead) {
+		(void)wait_empty(parent, wait_ms);
+		(void)remove_cgroup(parent, 0);
+	} else if (wait_empty(path, wait_ms) == 0 && rmdir(path) == 0) {
 		(void)rmdir(parent);
+	}
 }

@@ -83,10 +83,10 @@ void pw__cg_forget(struct pw__cg *cg);
 int pw__cg_enter(const char *path);
 /* Kill every process in it (cgroup.kill): 0 or -errno. */
 int pw__cg_kill(const char *path);
-/* The client's part when its server is gone: kill the run, wait up to
- * wait_ms in all for it to empty and remove it; then its parent, the
- * server's directory, when empty, or (server_dead) with its other runs
- * once empty. */
-void pw__cg_kill_run(const char *path, int wait_ms, int server_dead);
+/* The client's part once it has killed a run whose server is gone: wait
+ * up to wait_ms for the run's cgroup to empty and remove it; then its
+ * parent, the server's directory, when empty, or (server_dead) the whole
+ * directory, the server's other runs included, once nothing is in it. */
+void pw__cg_remove_run(const char *path, int wait_ms, int server_dead);
 
 #endif /* PROCWAIT_FS_CGROUP_H */

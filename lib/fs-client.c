@@ -133,7 +133,8 @@ static void run_lost(procwait_client *c, int budget_ms)
 	}
 	if (!c->cgroup || !pw__cg_is_run_of(c->cgroup, (long)c->server_pid))
 		return;
-	(void)pw__cg_kill(c->cgroup);   /* at once; the cleanup may wait */
+	if (pw__cg_kill(c->cgroup) < 0)
+		return;   /* not ours to kill (another user's server), or gone */
 	/* The socket closes early in the server's exit: give it a moment to
 	 * be gone (a zombie counts; never reaped here). The connection may
 	 * also drop with the server alive (a malformed frame of ours): then
@@ -146,7 +147,7 @@ static void run_lost(procwait_client *c, int budget_ms)
 	} else {
 		dead = kill(c->server_pid, 0) < 0 && errno == ESRCH;
 	}
-	pw__cg_kill_run(c->cgroup, pw__deadline_ms(&d), dead);
+	pw__cg_remove_run(c->cgroup, pw__deadline_ms(&d), dead);
 }
 
 /* Receive one frame from the server (blocking unless timeout_ms >= 0).

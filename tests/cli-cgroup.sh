@@ -49,41 +49,31 @@ nfail=0
 fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
 show() { sed 's/^/    | /' "$1"; }
 
-# gone PID: the process has exited (a zombie counts: init reaps it) within 10 s.
-gone()
-{
-	i=0
-	while [ $i -lt 100 ]; do
-		st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
-		case $st in ''|Z|X) return 0 ;; esac
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
-# wait_for -s FILE | -S SOCKET: test(1) holds within 10 s (a file with
-# data, a socket a server made).
+# wait_for COMMAND...: COMMAND succeeds within 10 s (tried every 0.1 s).
 wait_for()
 {
 	i=0
-	while [ $i -lt 100 ] && ! [ "$1" "$2" ]; do
+	while [ $i -lt 100 ] && ! "$@" 2>/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ "$1" "$2" ]
+	"$@" 2>/dev/null
 }
 
-# wait_log FILE: the server in FILE has said whether its runs get cgroups
-# (it listens a moment before it says it).
-wait_log()
+# wait_log FILE: the server logging to FILE has said whether its runs get
+# cgroups (it listens a moment before it says it).
+wait_log() { wait_for grep -q "cgroup" "$1"; }
+
+# exited PID: the process is gone, or a zombie (init reaps it).
+exited()
 {
-	i=0
-	while [ $i -lt 100 ] && ! grep -q "cgroup" "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	case $(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) in
+	''|Z|X) return 0 ;;
+	esac
+	return 1
 }
+gone() { wait_for exited "$1"; }
 
 # The run: a daemon that writes its pid and its cgroup, then sleeps; the
 # leader sleeps too.
@@ -100,7 +90,7 @@ sock=$tmp/xdg/s.sock
 "$T" serve -v -s "$sock" 2>"$tmp/serve.log" &
 srv=$!
 pids="$pids $srv"
-wait_for -S "$sock" || { echo "cli-cgroup: the server did not start:"; show "$tmp/serve.log"; exit 99; }
+wait_for test -S "$sock" || { echo "cli-cgroup: the server did not start:"; show "$tmp/serve.log"; exit 99; }
 wait_log "$tmp/serve.log"
 if grep -q "runs get no cgroup of their own" "$tmp/serve.log"; then
 	echo "cli-cgroup: skipped: $(grep 'runs get no cgroup' "$tmp/serve.log")"
@@ -113,7 +103,7 @@ echo "-- the server's runs go under $base"
 "$R" -s "$sock" "$tmp/run.sh" >"$tmp/run.out" 2>"$tmp/run.err" &
 client=$!
 pids="$pids $client"
-wait_for -s "$tmp/daemon.pid" || { fail "the run's daemon did not start"; show "$tmp/run.err"; }
+wait_for test -s "$tmp/daemon.pid" || { fail "the run's daemon did not start"; show "$tmp/run.err"; }
 daemon=$(cat "$tmp/daemon.pid")
 echo "-- daemon $daemon in $(cat "$tmp/cgroup")"
 grep -q "/procwait-$srv-[0-9]*/run-" "$tmp/cgroup" || fail "the daemon is not in a run's cgroup: $(cat "$tmp/cgroup")"
@@ -143,7 +133,7 @@ sock=$tmp/xdg/s2.sock
 "$T" serve -v -g 0 -s "$sock" 2>"$tmp/serve3.log" &
 srv=$!
 pids="$pids $srv"
-wait_for -S "$sock" || fail "the second server did not start"
+wait_for test -S "$sock" || fail "the second server did not start"
 wait_log "$tmp/serve3.log"
 mkdir -m 700 "$tmp/nest" || exit 99
 cat >"$tmp/nest.sh" <<NEST
@@ -189,7 +179,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 && id nobody >/dev
 	XDG_RUNTIME_DIR=$nx $as_nobody "$T" serve -v -s "$nx/s.sock" 2>"$tmp/serve2.log" &
 	srv=$!
 	pids="$pids $srv"
-	wait_for -S "$nx/s.sock" || fail "the server as nobody did not start"
+	wait_for test -S "$nx/s.sock" || fail "the server as nobody did not start"
 	wait_log "$tmp/serve2.log"
 	if grep -q "runs get no cgroup of their own (.*): a stop reaches a run's process group only" \
 	   "$tmp/serve2.log"; then
