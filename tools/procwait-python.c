@@ -3,12 +3,14 @@
  * procwait-python: a drop-in for python3 that runs the command in a child
  * forked from a preloading fork server (python3 -m procwait serve).
  *
- * The preload set comes from PROCWAIT_PRELOAD ("mod1,mod2"). One server
- * serves each interpreter + preload set + start-up environment + directory
- * (and user: the socket lives in the user's private directory); the first
- * launcher starts it, under a lock, and it exits after PROCWAIT_IDLE
- * seconds without work. Command lines a running interpreter cannot honour
- * (-X, -I, -E, -O, -W, the REPL, ...) exec the real interpreter instead.
+ * The preload set comes from PROCWAIT_PRELOAD ("mod1,mod2"); `-m pytest`
+ * runs get the pytest tier on top (python-args.c). One server serves each
+ * interpreter + preload set + start-up environment + what the preload
+ * depended on (python-key.c; and user: the socket lives in the user's
+ * private directory); the first launcher starts it, under a lock, and it
+ * exits after PROCWAIT_IDLE seconds without work. Command lines a running
+ * interpreter cannot honour (-X, -I, -E, -O, -W, the REPL, ...) exec the
+ * real interpreter instead.
  */
 #include "config.h"
 
@@ -76,62 +78,6 @@ static void warnf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* ---- which command lines a forked child can run ---------------------------------
- * The same grammar as procwait/_pyrun.py parse(): flags from "uBq", then
- * -c CODE, -m MODULE, a script, "-", or nothing (a script on a non-terminal
- * standard input). */
-static int supported(int argc, char **argv)
-{
-	const char *inspect = getenv("PYTHONINSPECT");
-	int i;
-
-	if (inspect && *inspect)
-		return 0;   /* the REPL after the script */
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t j, n = strlen(a);
-
-		if (strcmp(a, "-") == 0)
-			return !isatty(STDIN_FILENO);   /* a terminal: prompts */
-		if (a[0] != '-')
-			return n < 4 || strcmp(a + n - 4, ".pyc") != 0;   /* bytecode: python's */
-		if (a[1] == '-' || a[1] == '\0')
-			return 0;
-		for (j = 1; a[j]; j++) {
-			if (a[j] == 'c' || a[j] == 'm')
-				return a[j + 1] != '\0' || i + 1 < argc;
-			if (!strchr("uBq", a[j]))
-				return 0;
-		}
-	}
-	return !isatty(STDIN_FILENO);   /* the REPL needs a real interpreter */
-}
-
-/* "mod1,mod2 pkg.mod": dotted Python identifiers (ASCII), separated by
- * commas or spaces, as python3 -m procwait serve --preload takes them. */
-static int preload_ok(const char *s)
-{
-	int at_start = 1;
-
-	for (; *s; s++) {
-		int alpha = *s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
-		int digit = *s >= '0' && *s <= '9';
-
-		if (*s == ',' || *s == ' ') {
-			at_start = 1;
-		} else if (*s == '.') {
-			if (at_start)
-				return 0;
-			at_start = 1;
-		} else if (alpha || (digit && !at_start)) {
-			at_start = 0;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 static void exec_python(const char *python, char **argv)
 {
 	char *orig = argv[0];
@@ -142,37 +88,6 @@ static void exec_python(const char *python, char **argv)
 	argv[0] = orig;
 	fprintf(stderr, "%s: cannot run %s: %s\n", cli_progname, python, strerror(errno));
 	exit(127);
-}
-
-/* The interpreter as an absolute path: searched on PATH when it has no
- * '/', as execvp would. NULL when not found. */
-static const char *resolve_python(const char *p)
-{
-	static char buf[PATH_MAX];
-	const char *path = getenv("PATH");
-
-	if (strchr(p, '/')) {
-		char cwd[PATH_MAX];
-
-		if (p[0] == '/')
-			return p;
-		if (!getcwd(cwd, sizeof(cwd)) ||
-		    snprintf(buf, sizeof(buf), "%s/%s", cwd, p) >= (int)sizeof(buf))
-			return NULL;
-		return buf;
-	}
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t len = end ? (size_t)(end - path) : strlen(path);
-
-		if (len && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, p) <
-		    (int)sizeof(buf) && buf[0] == '/' && access(buf, X_OK) == 0)
-			return buf;
-		path += len + (end ? 1 : 0);
-	}
-	return NULL;
 }
 
 static const char *package_dir(void)
@@ -286,18 +201,55 @@ static void log_line(const char *logpath, const char *fmt, ...)
 	close(fd);
 }
 
-/* Start a server on @path, detached (its own session, no descriptor of
- * ours but a pipe for its report, output into @logpath), and wait for
- * its report. 0 once it serves; -EIO with *err set (malloc'd) when it
+/* What identifies a server before its deps file is read. */
+struct target {
+	const char *python, *pydir, *lib, *preload;
+	int flags;            /* PYL_PYTEST, PYL_CWD */
+	char dir[PATH_MAX];   /* the user's socket directory */
+	uint64_t base;        /* pyl_server_base() */
+};
+
+/* The file beside the socket @path ("X.sock") with the suffix @ext
+ * ("X.lock", "X.log"): 0, or -ENAMETOOLONG. */
+static int side_path(const char *path, const char *ext, char *out, size_t size)
+{
+	size_t n = strlen(path);
+
+	if (n < 5 || n - 5 + strlen(ext) + 1 > size)
+		return -ENAMETOOLONG;
+	snprintf(out, size, "%.*s%s", (int)(n - 5), path, ext);
+	return 0;
+}
+
+/* The socket of @t's server, named as its deps file says now. */
+static int server_path(const struct target *t, char *path, size_t size)
+{
+	char deps[PATH_MAX], name[64];
+	int rc;
+
+	if (snprintf(deps, sizeof(deps), "%s/python-%016llx.deps", t->dir,
+	             (unsigned long long)t->base) >= (int)sizeof(deps))
+		return -ENAMETOOLONG;
+	rc = pyl_server_name(t->base, deps, name, sizeof(name));
+	if (rc < 0)
+		return rc;
+	if (snprintf(path, size, "%s/%s.sock", t->dir, name) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Start a server for @t on @path, detached (its own session, no descriptor
+ * of ours but a pipe for its report, output into @logpath), and wait for
+ * its report. 0 once it serves, with the socket it chose (from its deps:
+ * @path or another name) in @sock; -EIO with *err set (malloc'd) when it
  * failed and said why (a preload import error, say); -ESRCH when it ended
  * without a report (killed while it preloaded: the caller may try a fresh
  * one); -errno when it could not run. */
-static int start_server(const char *python, const char *pydir, const char *lib,
-                        const char *preload, const char *path, const char *logpath,
-                        char **err)
+static int start_server(const struct target *t, const char *path, const char *logpath,
+                        char *sock, size_t socksize, char **err)
 {
 	const char *idle = getenv("PROCWAIT_IDLE");
-	char line[1 << 16];
+	char line[1 << 16], base[17], *reported;
 	size_t got = 0;
 	int p[2], st;
 	pid_t pid;
@@ -305,6 +257,7 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 	*err = NULL;
 	if (!idle || !*idle)
 		idle = DEFAULT_IDLE;
+	snprintf(base, sizeof(base), "%016llx", (unsigned long long)t->base);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -324,9 +277,11 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 		struct stat lst;
 		/* No queue: a run that cannot start at once is better run by
 		 * the real interpreter (EAGAIN) than left waiting. */
-		const char *args[] = { python, "-c", boot, pydir, "serve", "--preload", preload,
-		                       "--socket", path, "--idle", idle, "--report-fd", "3",
-		                       "--max-children", "256", "--max-queue", "0", NULL };
+		const char *args[] = { t->python, "-c", boot, t->pydir, "serve",
+		                       "--preload", t->preload, "--socket", path,
+		                       "--launched", base, "--idle", idle, "--report-fd", "3",
+		                       "--max-children", "256", "--max-queue", "0",
+		                       t->flags & PYL_PYTEST ? "--pytest" : NULL, NULL };
 
 		if (log >= 0 && fstat(log, &lst) == 0 && lst.st_size > (1 << 20))
 			(void)!ftruncate(log, 0);
@@ -340,9 +295,9 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 		close_from(4);   /* the server lives on: it keeps nothing of the caller's */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (lib)
-			setenv("PROCWAIT_LIBRARY", lib, 1);
-		execv(python, (char *const *)args);
+		if (t->lib)
+			setenv("PROCWAIT_LIBRARY", t->lib, 1);
+		execv(t->python, (char *const *)args);
 		_exit(127);
 	}
 	close(p[1]);
@@ -360,8 +315,15 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 	}
 	close(p[0]);
 	line[got] = '\0';
-	if (strstr(line, "\"pid\": "))
-		return 0;
+	reported = strstr(line, "\"pid\": ") ? json_str(line, "socket") : NULL;
+	if (reported) {
+		int fits = strlen(reported) < socksize;
+
+		if (fits)
+			strcpy(sock, reported);
+		free(reported);
+		return fits ? 0 : -ENAMETOOLONG;
+	}
 	*err = json_str(line, "error");
 	if (*err)
 		return -EIO;
@@ -369,56 +331,76 @@ static int start_server(const char *python, const char *pydir, const char *lib,
 	 * OOM killer) or a crash ended it. What it could catch, it logged. */
 	log_line(logpath, "the server for PROCWAIT_PRELOAD='%s' ended before it reported "
 	         "(killed by a signal it could not catch, such as SIGKILL or the OOM "
-	         "killer, or crashed)", preload);
+	         "killer, or crashed)", t->preload);
 	return -ESRCH;
 }
 
-/* The file beside the socket @path ("X.sock") with the suffix @ext
- * ("X.lock", "X.log"): 0, or -ENAMETOOLONG. */
-static int side_path(const char *path, const char *ext, char *out, size_t size)
+/* Lock @lockpath exclusively: the descriptor, or -errno. A server removes
+ * its lock file when it exits; a lock taken on a file no longer at the
+ * path is taken again. */
+static int lock_file(const char *lockpath)
 {
-	size_t n = strlen(path);
+	for (;;) {
+		struct stat a, b;
+		int lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-	if (n < 5 || n - 5 + strlen(ext) + 1 > size)
-		return -ENAMETOOLONG;
-	snprintf(out, size, "%.*s%s", (int)(n - 5), path, ext);
-	return 0;
+		if (lk < 0)
+			return -errno;
+		while (flock(lk, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				int e = errno;
+				close(lk);
+				return -e;
+			}
+		}
+		if (fstat(lk, &a) == 0 && stat(lockpath, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return lk;
+		close(lk);   /* removed (or replaced) while we waited */
+	}
 }
 
-/* Connect to the server on @path, starting it when none answers. */
-static int connect_server(const char *python, const char *pydir, const char *lib,
-                          const char *preload, const char *path, procwait_client **c,
-                          char **err)
+/* Connect to @t's server, starting it when none answers; @path is its
+ * socket then. */
+static int connect_server(const struct target *t, char *path, size_t size,
+                          procwait_client **c, char **err)
 {
-	char lockpath[PATH_MAX], logpath[PATH_MAX];
-	int rc, lk;
+	char lockpath[PATH_MAX], logpath[PATH_MAX], again[PATH_MAX];
+	int rc, lk, round;
 
 	*err = NULL;
-	rc = procwait_client_connect(path, c);
-	if (rc != -ENOENT && rc != -ECONNREFUSED)
-		return rc;
-	if (side_path(path, ".lock", lockpath, sizeof(lockpath)) < 0 ||
-	    side_path(path, ".log", logpath, sizeof(logpath)) < 0)
-		return -ENAMETOOLONG;
-	lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lk < 0)
-		return -errno;
-	while (flock(lk, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			rc = -errno;
-			close(lk);
+	for (round = 0; ; round++) {
+		rc = server_path(t, path, size);
+		if (rc < 0)
 			return rc;
+		rc = procwait_client_connect(path, c);
+		if (rc != -ENOENT && rc != -ECONNREFUSED)
+			return rc;
+		if (side_path(path, ".lock", lockpath, sizeof(lockpath)) < 0 ||
+		    side_path(path, ".log", logpath, sizeof(logpath)) < 0)
+			return -ENAMETOOLONG;
+		lk = lock_file(lockpath);
+		if (lk < 0)
+			return lk;
+		/* A server started meanwhile may have learnt its deps: the name
+		 * may be another now. */
+		rc = server_path(t, again, sizeof(again));
+		if (rc == 0 && strcmp(again, path) != 0 && round < 3) {
+			close(lk);
+			continue;
 		}
-	}
-	/* Another launcher may have started it while we waited. */
-	rc = procwait_client_connect(path, c);
-	if (rc == -ENOENT || rc == -ECONNREFUSED) {
-		rc = start_server(python, pydir, lib, preload, path, logpath, err);
 		if (rc == 0)
 			rc = procwait_client_connect(path, c);
+		if (rc == -ENOENT || rc == -ECONNREFUSED) {
+			rc = start_server(t, path, logpath, again, sizeof(again), err);
+			if (rc == 0 && strlen(again) < size) {
+				strcpy(path, again);
+				rc = procwait_client_connect(path, c);
+			}
+		}
+		close(lk);   /* releases the lock */
+		return rc;
 	}
-	close(lk);   /* releases the lock */
-	return rc;
 }
 
 /* ---- the caller's signal state ----------------------------------------------------
@@ -501,6 +483,62 @@ static int die_like(const procwait_result *r)
 	return 1;
 }
 
+/* Everything the run needs before a server is asked: the interpreter, the
+ * checked settings, the server's base identity. Execs the real interpreter
+ * for a command line a fork cannot run; returns an exit status > 0 for bad
+ * settings; 0 when @t is ready. */
+static int setup(int argc, char **argv, struct target *t, char *pybuf, size_t pysize)
+{
+	const char *preload = getenv("PROCWAIT_PRELOAD");
+	const char *off = getenv("PROCWAIT_DISABLE");
+	const char *idle = getenv("PROCWAIT_IDLE");
+	const char *how;
+	char *canon = NULL, sock[PATH_MAX];
+	int rc, idle_ms;
+
+	rc = pyl_find_python(PROCWAIT_PYTHON3, pybuf, pysize, &how);
+	if (rc < 0) {
+		warnf("cannot find the interpreter (%s): %s", how, procwait_strerror(rc));
+		return 127;
+	}
+	t->python = pybuf;
+	if ((off && *off && strcmp(off, "0") != 0) || !pyl_supported(argc, argv))
+		exec_python(t->python, argv);
+	if (idle && *idle && cli_parse_seconds(idle, &idle_ms) < 0) {
+		warnf("PROCWAIT_IDLE is not a number of seconds: '%s'", idle);
+		return 2;
+	}
+	rc = pyl_preload_canon(preload ? preload : "", &canon);
+	if (rc == -EINVAL) {
+		warnf("PROCWAIT_PRELOAD is not a list of module names: '%s'", preload);
+		return 2;
+	}
+	t->preload = canon;   /* lives as long as the process */
+	t->pydir = package_dir();
+	if (!t->pydir) {
+		warnf("the procwait Python package is not installed; running %s directly",
+		      t->python);
+		exec_python(t->python, argv);
+	}
+	t->lib = library_path();
+	if (cli_fill_stdio() < 0)
+		exec_python(t->python, argv);
+	t->flags = (pyl_pytest_tier(argc, argv) ? PYL_PYTEST : 0) |
+	           (pyl_is_script(t->python) ? PYL_CWD : 0);
+	if (rc == 0)
+		rc = pyl_server_base(t->python, t->pydir, t->lib, t->preload, t->flags, &t->base);
+	if (rc == 0)
+		rc = procwait_forkserver_socket_path("python", 1, sock, sizeof(sock));
+	if (rc < 0) {
+		warnf("no fork server (%s); running %s directly", procwait_strerror(rc),
+		      t->python);
+		exec_python(t->python, argv);
+	}
+	*strrchr(sock, '/') = '\0';
+	strcpy(t->dir, sock);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const int forwarded[] = {
@@ -508,52 +546,19 @@ int main(int argc, char **argv)
 		SIGWINCH, SIGTSTP, SIGCONT
 	};
 	procwait_client_request rq = PROCWAIT_CLIENT_REQUEST_INIT;
-	const char *python = getenv("PROCWAIT_PYTHON");
-	const char *preload = getenv("PROCWAIT_PRELOAD");
-	const char *off = getenv("PROCWAIT_DISABLE");
-	const char *idle = getenv("PROCWAIT_IDLE");
-	const char *pydir, *lib;
-	char name[64], path[PATH_MAX], *err = NULL;
+	struct target t;
+	const char *python;
+	char pybuf[PATH_MAX], path[PATH_MAX], *err = NULL;
 	procwait_client *c = NULL;
 	procwait_result res;
-	int rc, sfd = -1, interrupted = 0, tries, idle_ms, deaths = 0;
+	int rc, sfd = -1, interrupted = 0, tries, deaths = 0;
 
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
-	if (!python || !*python)
-		python = *PROCWAIT_PYTHON3 ? PROCWAIT_PYTHON3 : "/usr/bin/python3";
-	if (!resolve_python(python)) {
-		warnf("cannot find the interpreter '%s' (PROCWAIT_PYTHON)", python);
-		return 127;
-	}
-	python = resolve_python(python);
-	if ((off && *off && strcmp(off, "0") != 0) || !supported(argc, argv))
-		exec_python(python, argv);
-	if (!preload)
-		preload = "";
-	if (idle && *idle && cli_parse_seconds(idle, &idle_ms) < 0) {
-		warnf("PROCWAIT_IDLE is not a number of seconds: '%s'", idle);
-		return 2;
-	}
-	if (!preload_ok(preload)) {
-		warnf("PROCWAIT_PRELOAD is not a list of module names: '%s'", preload);
-		return 2;
-	}
-	pydir = package_dir();
-	if (!pydir) {
-		warnf("the procwait Python package is not installed; running %s directly",
-		      python);
-		exec_python(python, argv);
-	}
-	lib = library_path();
-	if (cli_fill_stdio() < 0)
-		exec_python(python, argv);
-	rc = pyl_server_name(python, pydir, lib, preload, name, sizeof(name));
-	if (rc >= 0)
-		rc = procwait_forkserver_socket_path(name, 1, path, sizeof(path));
-	if (rc < 0) {
-		warnf("no fork server (%s); running %s directly", procwait_strerror(rc), python);
-		exec_python(python, argv);
-	}
+	memset(&t, 0, sizeof(t));
+	rc = setup(argc, argv, &t, pybuf, sizeof(pybuf));
+	if (rc > 0)
+		return rc;
+	python = t.python;
 
 	rq.argv = argv;
 	rq.envp = request_env(&orig_mask);
@@ -564,7 +569,7 @@ int main(int argc, char **argv)
 		 * forwarded. */
 		if (sfd >= 0)
 			sigprocmask(SIG_SETMASK, &orig_mask, NULL);
-		rc = connect_server(python, pydir, lib, preload, path, &c, &err);
+		rc = connect_server(&t, path, sizeof(path), &c, &err);
 		if (sfd >= 0) {
 			sigset_t fw;
 			size_t k;

@@ -7,11 +7,17 @@
  * context):
  *  - the interpreter as invoked (a venv's bin/python3 is not /usr/bin/python3
  *    even when it links there), the procwait package and library it runs;
- *  - the preload set, the directory, HOME (the user site);
+ *  - the preload set (in one spelling), HOME (the user site); the directory
+ *    only for the pytest tier (its rootdir) and for an interpreter that is a
+ *    script (a pyenv shim picks the python by directory);
  *  - the start-up environment: PYTHON*, locale, LD_*, the thread and device
- *    settings numerical libraries read at import;
+ *    settings numerical libraries read at import, PYENV_*; and the server's
+ *    own setting PROCWAIT_IDLE (a server keeps the idle time it started with);
  *  - the process context: umask, resource limits, nice, CPU affinity,
- *    group ids, namespaces, cgroup, no_new_privs, seccomp, capabilities.
+ *    group ids, namespaces, cgroup, no_new_privs, seccomp, capabilities;
+ *  - and what the server's preload turned out to depend on: the environment
+ *    variables it read, the directory it imported from. The server writes
+ *    those into the deps file of its base name (see pyl_server_name()).
  */
 #include "config.h"
 
@@ -62,7 +68,8 @@ static int startup_var(const char *e)
 	static const char *const prefixes[] = {
 		"PYTHON", "LC_", "LANG=", "LD_", "HOME=", "PROCWAIT_LIBRARY=", "OMP_",
 		"OPENBLAS_", "GOTO_", "MKL_", "BLIS_", "VECLIB_", "NUMEXPR_", "NUMBA_", "CUDA_",
-		"TF_", "TORCH_", "PYTORCH_", "JAX_", "XLA_", "DJANGO_SETTINGS_MODULE="
+		"TF_", "TORCH_", "PYTORCH_", "JAX_", "XLA_", "DJANGO_SETTINGS_MODULE=", "PYENV_",
+		"PROCWAIT_IDLE="
 	};
 	size_t i;
 
@@ -153,21 +160,25 @@ static void hash_context(uint64_t *h)
 	hash_status(h);
 }
 
-int pyl_server_name(const char *python, const char *pydir, const char *lib,
-                    const char *preload, char *name, size_t size)
+int pyl_server_base(const char *python, const char *pydir, const char *lib,
+                    const char *preload, int flags, uint64_t *base)
 {
-	char cwd[PATH_MAX];
 	uint64_t h = 14695981039346656037ULL;
 	size_t n = 0, i;
 	char **vars;
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
 	fnv(&h, python);   /* as invoked: a venv's python is its own */
 	fnv(&h, pydir);
 	fnv(&h, lib ? lib : "");
 	fnv(&h, preload);
-	fnv(&h, cwd);
+	fnv(&h, flags & PYL_PYTEST ? "pytest" : "");
+	if (flags & (PYL_PYTEST | PYL_CWD)) {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		fnv(&h, cwd);
+	}
 	while (environ[n])
 		n++;
 	vars = calloc(n + 1, sizeof(*vars));
@@ -181,6 +192,44 @@ int pyl_server_name(const char *python, const char *pydir, const char *lib,
 		fnv(&h, vars[i]);
 	free(vars);
 	hash_context(&h);
-	snprintf(name, size, "python-%016llx", (unsigned long long)h);
+	*base = h;
+	return 0;
+}
+
+/* One line of the deps file: "env NAME" (the variable's value, or its
+ * absence) or "cwd" (the directory). procwait/_pyhost.py hashes the same. */
+static void hash_dep(uint64_t *h, const char *line)
+{
+	if (strncmp(line, "env ", 4) == 0) {
+		const char *v = getenv(line + 4);
+
+		fnv(h, line);
+		fnv(h, v ? v : "");
+		fnv(h, v ? "=" : "unset");
+	} else if (strcmp(line, "cwd") == 0) {
+		char cwd[PATH_MAX];
+
+		fnv(h, line);
+		fnv(h, getcwd(cwd, sizeof(cwd)) ? cwd : "");
+	}
+	/* Anything else is from a newer procwait: not ours to know. */
+}
+
+int pyl_server_name(uint64_t base, const char *deps, char *name, size_t size)
+{
+	uint64_t h = base;
+	char line[1024];
+	FILE *f = fopen(deps, "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (*line)
+				hash_dep(&h, line);
+		}
+		fclose(f);
+	}
+	if (snprintf(name, size, "python-%016llx", (unsigned long long)h) >= (int)size)
+		return -ENAMETOOLONG;
 	return 0;
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""python3 -m procwait serve|watch: the preloading fork server and the
-test-runner watch mode."""
+"""python3 -m procwait serve|watch|servers|stop: the preloading fork
+server, the test-runner watch mode, and procwait-python's servers."""
 
 import argparse
 import sys
@@ -14,6 +14,12 @@ def _seconds(s):
     if not v >= 0 or v == float("inf"):
         raise argparse.ArgumentTypeError("seconds must be finite and >= 0: %r" % s)
     return v
+
+
+def _base(s):
+    if len(s) != 16 or any(c not in "0123456789abcdef" for c in s):
+        raise argparse.ArgumentTypeError("not 16 lowercase hex digits: %r" % s)
+    return s
 
 
 def _mods(s):
@@ -50,9 +56,30 @@ def _parser():
                    help="write one JSON line there once serving (or the error)")
     s.add_argument("--no-stale-check", action="store_true",
                    help="do not exit when a loaded module's file changes")
+    s.add_argument("--pytest", action="store_true",
+                   help="the pytest tier: prepare pytest, its plugins and what the "
+                        "conftest files import (procwait-python does this for -m pytest)")
+    s.add_argument("--launched", metavar="BASE", type=_base,
+                   help="started by procwait-python with this base name (16 hex "
+                        "digits): named by what the preload depended on, listed by "
+                        "`servers`, its files removed at exit")
     s.add_argument("--no-gc-freeze", action="store_true",
                    help="leave the heap to the collector (for measuring what "
                         "gc.freeze saves)")
+    ls = sub.add_parser("servers", help="list procwait-python's servers of this user",
+                        description="List the servers procwait-python started for this "
+                                    "user, least recently used first, and remove the "
+                                    "files of those that are gone.")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    st = sub.add_parser("stop", help="stop procwait-python's servers",
+                        description="Drain servers (no new runs, exit when their runs "
+                                    "end; the next run starts a fresh one), or stop "
+                                    "them at once with --now.")
+    st.add_argument("which", nargs="*", metavar="PID|SOCKET",
+                    help="the servers to stop (see `servers`)")
+    st.add_argument("--all", action="store_true", help="every server of this user")
+    st.add_argument("--now", action="store_true",
+                    help="SIGTERM: stop now, ending the runs in progress")
     w = sub.add_parser("watch", help="run python ARGS through tiers of fork servers, "
                                      "re-running on every change",
                        description="Run `python ARGS` (e.g. -m pytest tests/) in a child "
@@ -82,13 +109,20 @@ def main(argv=None):
         if args.max_children < 0:
             sys.stderr.write("procwait serve: --max-children must be >= 0\n")
             return 2
+        if args.launched is not None and not args.socket:
+            sys.stderr.write("procwait serve: --launched needs --socket\n")
+            return 2
         if args.max_queue < -1:
             sys.stderr.write("procwait serve: --max-queue must be >= 0\n")
             return 2
         return serve(args.preload, socket=args.socket, name=args.name, idle=args.idle,
                      report_fd=args.report_fd, stale_check=not args.no_stale_check,
                      max_children=args.max_children, max_queue=args.max_queue,
-                     gc_freeze=not args.no_gc_freeze)
+                     gc_freeze=not args.no_gc_freeze, launched=args.launched,
+                     pytest_tier=args.pytest)
+    if args.cmd in ("servers", "stop"):
+        from ._pyservers import cli
+        return cli(args)
     from ._watch import watch
     rest = args.args[1:] if args.args[:1] == ["--"] else args.args
     if not rest:

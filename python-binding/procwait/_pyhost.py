@@ -26,6 +26,7 @@ import time
 import traceback
 
 from . import _lib
+from . import _pyservers
 from ._forkserver import ForkServer
 from ._pyrun import Unsupported, parse, prepare, prepare_early, run, server_ready
 
@@ -118,21 +119,23 @@ def _changed_since(files, t):
     for f in files:
         try:
             if os.stat(f).st_mtime >= t:
-                return f
+                return "%s changed" % f
         except OSError:
-            return f   # gone
+            return "%s removed" % f
     return None
 
 
 class _Stale:
     """Watches the loaded modules' files."""
 
-    def __init__(self, files):
+    def __init__(self, files, info=None):
         from ._inotify import Inotify
         self.files = files
+        self.info = info   # removed: asked to drain (procwait._pyservers)
         self.early = None
         self.ino = Inotify()
-        missed = [d for d in sorted({os.path.dirname(f) for f in files}) if not self.ino.add(d)]
+        dirs = {os.path.dirname(f) for f in files} | ({os.path.dirname(info)} if info else set())
+        missed = [d for d in sorted(dirs) if not self.ino.add(d)]
         if missed:
             _log("cannot watch %d director%s (e.g. %s): edits there go unnoticed"
                  % (len(missed), "y" if len(missed) == 1 else "ies", missed[0]))
@@ -144,16 +147,22 @@ class _Stale:
         if ev is None:
             return "the change queue overflowed"
         for path, _isdir, _mask in ev:
-            if path in self.files or (path + "c") in self.files:
-                return path
+            if path == self.info:
+                if not os.path.exists(path):
+                    return "asked to drain: %s removed" % path
+            elif path in self.files or (path + "c") in self.files:
+                return "%s changed" % path
         return None
 
 
-def _child(fs, req, path0):
-    """In a forked child: never returns."""
+def _child(fs, req, path0, prewarm=None):
+    """In a forked child: never returns. A spare (a placeholder request,
+    without argv) runs ``prewarm`` while it waits for its request."""
     code = 127
     try:
         prepare_early()
+        if prewarm is not None and not req.argv:
+            prewarm()
         try:
             fs.child(req)   # a spare waits here for its request
         except OSError as e:
@@ -178,10 +187,59 @@ def _child(fs, req, path0):
     os._exit(code)
 
 
+def _load(mods, pytest_tier):
+    """The preload (with the pytest tier first, then what the conftest
+    files import): the files to watch beyond the modules' own."""
+    watch = []
+    if pytest_tier:
+        from . import _pytier
+        if _pytier.prepare_plugins() is None:
+            _log("pytest tier: no pytest 7 or later here; preloading without it")
+            pytest_tier = False
+    preload(mods)
+    if pytest_tier:
+        rep = _pytier.conftest_imports()
+        _pytier.import_all(rep.get("modules", []))
+        watch = rep.get("conftests", []) + ([rep["inifile"]] if rep.get("inifile") else [])
+    return watch
+
+
+def _launched_socket(socket, base, deps):
+    """The socket of a launcher-started server: named from the base the
+    launcher computed (hex) and this preload's deps, which go into the deps
+    file of that base for the next launcher (see tools/python-key.c). The
+    log the launcher opened for ``socket`` follows the name."""
+    from ._pydeps import extend
+    d = os.path.dirname(socket)
+    path = os.path.join(d, "python-%s.deps" % base)
+    try:
+        with open(path) as f:
+            known = {line.strip() for line in f if line.strip()}
+    except OSError:
+        known = set()
+    lines = sorted(known | deps)
+    if set(lines) != known:
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        with open(tmp, "w") as f:
+            f.write("".join(line + "\n" for line in lines))
+        os.rename(tmp, path)
+    final = os.path.join(d, "python-%016x.sock" % extend(int(base, 16), lines))
+    if final != socket:
+        try:
+            os.rename(socket[:-5] + ".log", final[:-5] + ".log")
+        except OSError:
+            pass
+    return final
+
+
 def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
-          max_children=0, max_queue=-1, gc_freeze=True):
+          max_children=0, max_queue=-1, gc_freeze=True, launched=None, pytest_tier=False):
     """Preload ``mods`` and serve until stopped. Returns the exit status
-    (0 after a stop, 1 when preloading or listening failed)."""
+    (0 after a stop, 1 when preloading or listening failed). ``launched``:
+    the base name (hex) procwait-python computed, for a server it started
+    (named by its deps, listed, capped, its files removed at exit);
+    ``pytest_tier``: prepare pytest runs (procwait._pytier)."""
+    from ._pydeps import Spy, depends_on_cwd
     path0 = sys.path[0] if sys.path else None
     started = time.time()
     # A signal that ends the server before its report leaves the launcher
@@ -189,8 +247,10 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     dying = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     old = {s: signal.signal(s, _dying_words) for s in dying
            if signal.getsignal(s) is not signal.SIG_IGN}
+    before = set(sys.modules)
     try:
-        preload(mods)
+        with Spy(_pytier_env() if pytest_tier else ()) as spy:
+            watch = _load(mods, pytest_tier)
     except ImportError as e:
         _log(str(e))
         _report(report_fd, {"error": str(e)})
@@ -198,7 +258,11 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+    deps = spy.deps() | ({"cwd"} if depends_on_cwd(before, path0) else set())
+    launch_socket = socket
     try:
+        if launched is not None:
+            socket = _launched_socket(socket, launched, deps)
         # A spare child forked ahead of each request: the fork of this
         # (large) process is off the request's path.
         fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children,
@@ -207,26 +271,53 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         _log("cannot listen: %s" % e)
         _report(report_fd, {"error": "cannot listen: %s" % e})
         return 1
+    try:
+        return _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze,
+                      launched, pytest_tier, deps)
+    finally:
+        fs.close()
+        if launched is not None:
+            _pyservers.remove(fs.path, fs.socket_id, os.getpid())
+            if launch_socket != fs.path:   # the lock its launcher took
+                _pyservers.remove(launch_socket, None, os.getpid())
+
+
+def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, launched,
+           pytest_tier, deps):
     n = _threads()
     if n > 1:
         _log("warning: the preloaded modules started %d threads; a forked child "
              "has only the thread that forked it" % (n - 1))
     files = module_files()
+    if launched is not None:
+        _pyservers.publish(fs.path, {"python": sys.executable, "preload": mods,
+                                     "pytest": os.getcwd() if pytest_tier else None,
+                                     "deps": sorted(deps), "started": started,
+                                     "modules": len(sys.modules)})
+    info = _pyservers.files(fs.path)["info"] if launched is not None else None
     stale = None
     if stale_check:
         try:
-            stale = _Stale(files)
+            stale = _Stale(files | set(watch), info)
         except OSError as e:
             _log("cannot watch the loaded modules (%s): edits go unnoticed" % e)
         else:
             # A file edited while we were importing (before the watches):
             # stale from the start.
-            stale.early = _changed_since(files, started)
+            stale.early = _changed_since(files | set(watch), started)
     _report(report_fd, {"pid": os.getpid(), "socket": fs.path, "modules": len(sys.modules),
                         "files": sorted(files)})
+    if launched is not None:
+        limit = _max_servers()
+        for gone in _pyservers.evict(fs.path, limit):
+            _log("more than %d servers (PROCWAIT_MAX_SERVERS): draining the least "
+                 "recently used, pid %s" % (limit, gone.get("pid")))
     # SIGTERM and SIGINT reach the server through its signalfd, also
     # between two calls of next(); the children get an empty mask.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    if launched is not None:
+        # A hang-up stops it as SIGTERM does, its files removed.
+        signal.signal(signal.SIGHUP, lambda _s, _f: fs.stop())
     for s in (sys.stdout, sys.stderr):
         try:
             s.flush()
@@ -239,14 +330,36 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         gc.disable()
         gc.freeze()
     try:
-        return _loop(fs, stale, path0)
+        return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None)
     finally:
-        fs.close()
         if stale is not None:
             stale.ino.close()
 
 
-def _loop(fs, stale, path0):
+def _pytier_env():
+    from ._pytier import ENV
+    return ENV
+
+
+def _pytier_prewarm():
+    from ._pytier import prewarm
+    return prewarm
+
+
+def _max_servers():
+    v = os.environ.get("PROCWAIT_MAX_SERVERS", "")
+    try:
+        n = int(v) if v else _pyservers.DEFAULT_MAX_SERVERS
+    except ValueError:
+        n = -1
+    if n < 1:
+        _log("PROCWAIT_MAX_SERVERS is not a number >= 1: %r; using %d"
+             % (v, _pyservers.DEFAULT_MAX_SERVERS))
+        n = _pyservers.DEFAULT_MAX_SERVERS
+    return n
+
+
+def _loop(fs, stale, path0, info=None, prewarm=None):
     draining = None
     fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else [])
     while True:
@@ -259,7 +372,7 @@ def _loop(fs, stale, path0):
             if stale.early or stale.ino.fileno() in r:
                 draining = stale.changed()
                 if draining is not None:
-                    _log("%s changed: no new requests; exiting when the %d running "
+                    _log("%s: no new requests; exiting when the %d running "
                          "child(ren) end" % (draining, fs.children()))
                     _forget_socket(fs)
                     fs.set_spares(0)   # requests come to us, to be refused
@@ -272,6 +385,8 @@ def _loop(fs, stale, path0):
             return 0
         if rc != _lib.FS_READY:
             continue
+        if info is not None:
+            _touch(info)   # a request (or the spare that took one)
         if draining is not None:
             fs.parent(req, -errno.ESTALE)
             continue
@@ -292,12 +407,19 @@ def _loop(fs, stale, path0):
             fs.parent(req, -(e.errno or errno.EAGAIN))
             continue
         if pid == 0:
-            _child(fs, req, path0)
+            _child(fs, req, path0, prewarm)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         fs.parent(req, pid)
 
 
 _ALL_SIGNALS = signal.valid_signals()
+
+
+def _touch(path):
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _secs(ms):

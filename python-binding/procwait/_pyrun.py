@@ -215,6 +215,8 @@ def prepare(envp, flags):
     reset: traceback checks each file's linecache entry before it
     prints.)"""
     _reset_environ(envp)
+    import time
+    time.tzset()   # TZ, as a fresh interpreter reads it at start-up
     _reset_signals(os.environ.pop("PROCWAIT_SIGIGN", None),
                    os.environ.pop("PROCWAIT_SIGBLK", None))
     _reset_streams("u" in flags or bool(os.environ.get("PYTHONUNBUFFERED")))

@@ -1,0 +1,219 @@
+# SPDX-License-Identifier: MIT
+"""The pytest tier of a procwait-python server (``serve --pytest``).
+
+A ``-m pytest`` run spends most of its time before the first test: importing
+pytest, finding and importing its plugins, importing what the conftest.py
+files import. The tier does that once, in the server, and leaves each run
+a fresh ``pytest.main``, exactly as plain pytest runs it:
+
+- pytest and the plugins of the ``pytest11`` entry points are imported the
+  way pytest imports them: through its assertion-rewrite hook, so that a
+  run's own hook does not warn that they were imported before it (their
+  loader is a rewrite hook). The configuration built for that is thrown
+  away, and the interpreter state it touched is put back.
+- The conftest.py files of the rootdir are imported in a throwaway fork of
+  the server (collection with every test file ignored). What they import
+  from outside the rootdir (third-party libraries) is then imported by the
+  server. The conftest files themselves, the project under the rootdir and
+  anything pytest rewrote are left to the runs: they are what a user edits.
+- A spare child, forked ahead of its request, builds and throws away such
+  a configuration once more while it waits: the pages a configuration
+  touches are then its own before the run needs them (a fork's copies on
+  write), and the run starts warm.
+- The server watches the conftest files and the ini file as well as the
+  modules it loaded: an edit makes it stale (see procwait._pyhost).
+
+The launcher sends a run here only when its options leave what the tier
+prepared unchanged (see pyl_pytest_tier() in tools/python-args.c).
+"""
+
+import importlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+import warnings
+
+__all__ = ["ENV", "prepare_plugins", "prewarm", "conftest_imports", "import_all"]
+
+#: What pytest reads from the environment to choose its plugins and
+#: options: part of a tier server's identity (see procwait._pydeps).
+ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+
+#: Seconds the throwaway collection may take before it is given up.
+COLLECT_TIMEOUT = 120.0
+
+
+def _log(msg):
+    try:
+        sys.stderr.write("procwait serve[%d]: pytest tier: %s\n" % (os.getpid(), msg))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class _Saved:
+    """The interpreter state a configuration may change, put back on exit."""
+
+    def __enter__(self):
+        self.path = list(sys.path)
+        self.meta = list(sys.meta_path)
+        self.hooks = list(sys.path_hooks)
+        self.filters = list(warnings.filters)
+        self.streams = (sys.stdin, sys.stdout, sys.stderr)
+        self.fds = [os.dup(fd) for fd in (0, 1, 2)]
+        return self
+
+    def __exit__(self, *exc):
+        sys.path[:] = self.path
+        sys.meta_path[:] = self.meta
+        sys.path_hooks[:] = self.hooks
+        sys.path_importer_cache.clear()
+        warnings.filters[:] = self.filters
+        warnings._filters_mutated()
+        sys.stdin, sys.stdout, sys.stderr = self.streams
+        for fd, saved in zip((0, 1, 2), self.fds):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def prepare_plugins(quiet=False):
+    """Import pytest and its plugins as a run's configuration would. Returns
+    pytest's major version, or None when there is no pytest to prepare."""
+    try:
+        import pytest
+        from _pytest.config import get_config
+    except ImportError:
+        return None
+    major = int(pytest.__version__.split(".")[0])
+    if major < 7:
+        return None
+    with _Saved():
+        config = get_config(["--noconftest"])
+        try:
+            # What pytest.main does before the first conftest: the ini,
+            # addopts, the rewrite hook, -p plugins, the entry points.
+            config._preparse(["--noconftest"], addopts=True)
+        except Exception as e:   # a usage error in addopts, say: runs will say it
+            if not quiet:
+                _log("preparing the plugins stopped early: %s"
+                     % (str(e).strip() or type(e).__name__))
+        finally:
+            config._ensure_unconfigure()
+    return major
+
+
+def prewarm():
+    """In a spare child, before its request: what prepare_plugins() did,
+    again (see the module's doc). Never fails the spare."""
+    try:
+        prepare_plugins(quiet=True)
+    except BaseException:
+        pass
+
+
+class _OnlyConftests:
+    """A plugin for the throwaway collection: every file but conftest.py
+    is ignored; the conftest files, rootdir and ini file are noted."""
+
+    def __init__(self):
+        self.conftests = []
+        self.rootdir = self.inifile = None
+
+    def pytest_ignore_collect(self, collection_path):
+        if collection_path.name != "conftest.py" and not collection_path.is_dir():
+            return True
+        return None
+
+    def pytest_plugin_registered(self, plugin):
+        f = getattr(plugin, "__file__", None)
+        if isinstance(f, str) and os.path.basename(f) == "conftest.py":
+            self.conftests.append(os.path.abspath(f))
+
+    def pytest_configure(self, config):
+        self.rootdir = str(config.rootpath)
+        self.inifile = str(config.inipath) if config.inipath else None
+
+
+def _collect_in_child(w):
+    import pytest
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    before = set(sys.modules)
+    plugin = _OnlyConftests()
+    pytest.hookimpl(tryfirst=True)(_OnlyConftests.pytest_ignore_collect)
+    pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[plugin])
+    root = (plugin.rootdir or os.getcwd()) + os.sep
+    mods = []
+    for name, m in list(sys.modules.items()):
+        f = getattr(m, "__file__", None)
+        if name in before or not isinstance(f, str) or name == "__main__":
+            continue
+        f = os.path.abspath(f)
+        if name.rpartition(".")[2] == "conftest" or f.startswith(root) or \
+                isinstance(getattr(m, "__loader__", None), AssertionRewritingHook):
+            continue
+        mods.append([name, f])
+    report = {"modules": mods, "conftests": plugin.conftests,
+              "rootdir": plugin.rootdir, "inifile": plugin.inifile}
+    data = json.dumps(report).encode()
+    while data:
+        data = data[os.write(w, data):]
+
+
+def conftest_imports():
+    """Collect with every test file ignored, in a throwaway fork: the
+    report {"modules": [[name, file], ...], "conftests", "rootdir",
+    "inifile"}; empty on failure (logged)."""
+    r, w = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            _collect_in_child(w)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(w)
+    chunks, deadline = [], time.monotonic() + COLLECT_TIMEOUT
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                _log("collecting the conftest files took over %ds: given up"
+                     % COLLECT_TIMEOUT)
+                os.kill(pid, signal.SIGKILL)
+                chunks = []
+                break
+            b = os.read(r, 1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    try:
+        return json.loads(b"".join(chunks).decode()) if chunks else {}
+    except ValueError:
+        _log("the conftest collection sent no report")
+        return {}
+
+
+def import_all(mods):
+    """Import [name, file] pairs in order; a module that does not import
+    here, or from another file, is left to the runs."""
+    for name, f in mods:
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:   # SystemExit in a module body as well
+            continue
+        got = getattr(sys.modules.get(name), "__file__", None)
+        if not isinstance(got, str) or os.path.abspath(got) != f:
+            _log("%s came from %s here, not %s as in the collection" % (name, got, f))

@@ -1,0 +1,171 @@
+"""The pytest tier of procwait-python: `procwait-python -m pytest` runs
+from a server that has pytest, its plugins and what the conftest files
+import (from outside the rootdir) loaded, and gives the same outcomes as
+`python3 -m pytest`: the same report lines and exit status, plugins not
+warned about as imported before the rewrite hook (filterwarnings=error),
+edits seen, and options that change what the tier prepared sent to a
+server without it.
+
+Isolation as in test_pylauncher. Skipped where the interpreter has no
+pytest 7 or later.
+"""
+import json
+import os
+import re
+import textwrap
+import unittest
+
+from tests._util import PYTHON, BINDING_DIR
+from tests.test_pylauncher import LauncherCase, kill_servers, _DIRS
+from tests import test_pylauncher
+
+#: A conftest line recording the run's parent (see test_pylauncher.PRELUDE).
+RECORD = ('import os as _pw_os\n'
+          'with open(_pw_os.environ["PWT_PPID_FILE"], "a") as _pw_f:\n'
+          '    _pw_f.write("%d\\n" % _pw_os.getppid())\n')
+
+
+def setUpModule():
+    test_pylauncher.setUpModule()
+    try:
+        import pytest
+    except ImportError:
+        raise unittest.SkipTest("pytest is not installed for %s (python3-pytest)" % PYTHON)
+    if int(pytest.__version__.split(".")[0]) < 7:
+        raise unittest.SkipTest("the pytest tier needs pytest 7 or later")
+
+
+def tearDownModule():
+    for d in _DIRS:
+        kill_servers(d)
+
+
+def _summary(out):
+    """The -rA report lines and the counts line, without timings."""
+    lines = [l for l in out.splitlines()
+             if re.match(r"(PASSED|FAILED|SKIPPED|XFAIL|XPASS|ERROR) ", l)]
+    counts = [re.sub(r" in [0-9.]+s.*", "", l.strip("= ")) for l in out.splitlines()
+              if re.search(r"\b(passed|failed)\b.* in [0-9.]+s", l)]
+    return sorted(lines) + counts
+
+
+class TierCase(LauncherCase):
+    preload = ""
+
+    def setUp(self):
+        super().setUp()
+        # A third-party module the conftest imports: it notes each import.
+        self.imports = os.path.join(self.tmp, "imports")
+        self.write("pwt_dep.py", '''\
+            import os
+            with open(%r, "a") as f:
+                f.write("%%d\\n" %% os.getpid())
+            VALUE = 1
+            ''' % self.imports, where=self.mods)
+        self.write("pytest.ini", "[pytest]\nfilterwarnings = error\n")
+        self.write("tests/conftest.py", RECORD + textwrap.dedent('''\
+            import pytest, pwt_dep
+            @pytest.fixture
+            def value():
+                return pwt_dep.VALUE
+            '''))
+        self.write("tests/test_a.py", '''\
+            import pytest
+            def test_pass(value):
+                assert value == 1
+            def test_fail():
+                x = [1, 2]
+                assert x == [1, 3]
+            @pytest.mark.skip(reason="no")
+            def test_skip():
+                pass
+            @pytest.mark.xfail
+            def test_xfail():
+                assert 0
+            @pytest.mark.parametrize("n", [1, 2, 3])
+            def test_param(n):
+                assert n < 3
+            ''')
+        # No .pytest_cache in the work tree, the same way for both.
+        self.env["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
+
+    def servers(self):
+        e = {"PYTHONPATH": BINDING_DIR + ":" + self.env["PYTHONPATH"]}
+        r = self.run_cmd([PYTHON, "-m", "procwait", "servers", "--json"], env=e)
+        self.assertRc(r, 0)
+        return {i["pid"]: i for i in map(json.loads, r.stdout.splitlines())}
+
+    def tier_of(self, res):
+        """The pytest tier's rootdir of the server that ran res, or None."""
+        return self.servers()[self.assertForked(res)]["pytest"]
+
+
+class TierTest(TierCase):
+
+    def test_outcomes_as_python3(self):
+        args = ["-m", "pytest", "-rA", "tests"]
+        want = self.plain(args)
+        self.assertEqual(want.returncode, 1, self.describe(want))
+        for _ in range(2):
+            got = self.launch(args)
+            self.assertRc(got, 1)
+            self.assertEqual(_summary(got.stdout), _summary(want.stdout), self.describe(got))
+            self.assertIn("assert [1, 2] == [1, 3]", got.stdout)   # rewritten asserts
+            self.assertEqual(self.tier_of(got), self.work)
+        one = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"])
+        self.assertRc(one, 0)
+
+    def test_conftest_imports_are_preloaded_once(self):
+        for _ in range(3):
+            self.assertRc(self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"]), 0)
+        with open(self.imports) as f:
+            pids = f.read().split()
+        # Once by the throwaway collection of the conftest files, once by
+        # the server; by no run.
+        self.assertEqual(len(pids), 2, "pwt_dep was imported %d times for 3 runs" % len(pids))
+
+    def test_a_preloaded_plugin_under_filterwarnings_error(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest("pytest-xdist is not installed for %s" % PYTHON)
+        got = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"],
+                          env={"PROCWAIT_PRELOAD": "xdist.plugin"})
+        self.assertRc(got, 0)
+        self.assertNotIn("already imported", got.stdout + got.stderr)
+
+    def test_edits_are_seen(self):
+        args = ["-m", "pytest", "-q", "tests/test_a.py::test_pass"]
+        self.assertRc(self.launch(args), 0)
+        # The conftest (never in the server) and the preloaded dependency.
+        self.write("tests/conftest.py", RECORD + textwrap.dedent('''\
+            import pytest, pwt_dep
+            @pytest.fixture
+            def value():
+                return pwt_dep.VALUE + 1
+            '''))
+        self.assertRc(self.launch(args), 1)
+        self.write("pwt_dep.py", "VALUE = 0\n", where=self.mods)
+        self.assertRc(self.launch(args), 0)
+        self.write("tests/test_a.py", "def test_pass(value):\n    assert value == 2\n")
+        self.assertRc(self.launch(args), 1)
+
+    def test_options_that_change_the_tier_go_without_it(self):
+        for extra in (["-p", "no:warnings"], ["-o", "filterwarnings="], ["--noconftest"],
+                      ["--import-mode=importlib"], ["-c", "pytest.ini"]):
+            args = ["-m", "pytest", "-q"] + extra + ["tests/test_a.py::test_skip"]
+            want = self.plain(args)
+            got = self.launch(args)
+            self.assertEqual(got.returncode, want.returncode, self.describe(got))
+            if extra != ["--noconftest"]:   # no conftest: nothing records the parent
+                self.assertIsNone(self.tier_of(got), "%s ran in the tier" % extra)
+
+    def test_turned_off(self):
+        got = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"],
+                          env={"PROCWAIT_PYTEST": "0"})
+        self.assertRc(got, 0)
+        self.assertIsNone(self.tier_of(got))
+
+
+if __name__ == "__main__":
+    unittest.main()
