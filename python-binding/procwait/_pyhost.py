@@ -189,8 +189,9 @@ def _child(fs, req, path0, prewarm=None):
 
 def _load(mods, pytest_tier):
     """The preload (with the pytest tier first, then what the conftest
-    files import): the files to watch beyond the modules' own."""
-    watch = []
+    files import): (the files to watch beyond the modules' own, the files
+    whose rewritten code the tier keeps)."""
+    watch, rewrite = [], []
     if pytest_tier:
         from . import _pytier
         if _pytier.prepare_plugins() is None:
@@ -200,8 +201,10 @@ def _load(mods, pytest_tier):
     if pytest_tier:
         rep = _pytier.conftest_imports()
         _pytier.import_all(rep.get("modules", []))
+        _pytier.install_code_cache()
         watch = rep.get("conftests", []) + ([rep["inifile"]] if rep.get("inifile") else [])
-    return watch
+        rewrite = rep.get("conftests", []) + rep.get("tests", [])
+    return watch, rewrite
 
 
 def _launched_socket(socket, base, deps):
@@ -250,7 +253,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     before = set(sys.modules)
     try:
         with Spy(_pytier_env() if pytest_tier else ()) as spy:
-            watch = _load(mods, pytest_tier)
+            watch, rewrite = _load(mods, pytest_tier)
     except ImportError as e:
         _log(str(e))
         _report(report_fd, {"error": str(e)})
@@ -273,7 +276,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         return 1
     try:
         return _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze,
-                      launched, pytest_tier, deps)
+                      launched, pytest_tier, deps, rewrite)
     finally:
         fs.close()
         if launched is not None:
@@ -283,7 +286,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
 
 
 def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, launched,
-           pytest_tier, deps):
+           pytest_tier, deps, rewrite):
     n = _threads()
     if n > 1:
         _log("warning: the preloaded modules started %d threads; a forked child "
@@ -329,11 +332,18 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
         # the pages they sit on: the heap so far stays out of its way.
         gc.disable()
         gc.freeze()
+    rewriter = None
+    if rewrite:
+        from ._pytier import Rewriter
+        rewriter = Rewriter(rewrite)
     try:
-        return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None)
+        return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None,
+                     rewriter)
     finally:
         if stale is not None:
             stale.ino.close()
+        if rewriter is not None:
+            rewriter.close()
 
 
 def _pytier_env():
@@ -359,17 +369,25 @@ def _max_servers():
     return n
 
 
-def _loop(fs, stale, path0, info=None, prewarm=None):
+def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None):
     draining = None
-    fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else [])
     while True:
+        fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else []) + \
+              ([rewriter.fileno()] if rewriter is not None and rewriter.fd is not None else [])
         if draining is not None:
             if fs.children() == 0:
                 fs.stop()
             timeout = 100
-        elif stale is not None:
-            r, _, _ = select.select(fds, [], [], 0 if stale.early else _secs(fs.timeout_ms()))
-            if stale.early or stale.ino.fileno() in r:
+        elif len(fds) > 1:
+            early = stale is not None and stale.early
+            r, _, _ = select.select(fds, [], [], 0 if early else _secs(fs.timeout_ms()))
+            if rewriter is not None and rewriter.fd is not None and rewriter.fd in r and \
+                    not rewriter.read():
+                # All the code is in: the idle spare, forked before, goes
+                # for one that has it.
+                fs.set_spares(0)
+                fs.set_spares(1)
+            if stale is not None and (early or stale.ino.fileno() in r):
                 draining = stale.changed()
                 if draining is not None:
                     _log("%s: no new requests; exiting when the %d running "

@@ -20,6 +20,12 @@ a fresh ``pytest.main``, exactly as plain pytest runs it:
   a configuration once more while it waits: the pages a configuration
   touches are then its own before the run needs them (a fork's copies on
   write), and the run starts warm.
+- The test modules and conftest files are rewritten once more, in a second
+  throwaway fork that streams the code to the server while it serves; a
+  run's rewrite hook takes a module's code from there as long as the file
+  is unchanged (its mtime and size, stricter than pytest's own pyc cache,
+  which is the same thing on disk: one without writable __pycache__ or
+  with PYTHONDONTWRITEBYTECODE gains most).
 - The server watches the conftest files and the ini file as well as the
   modules it loaded: an edit makes it stale (see procwait._pyhost).
 
@@ -27,8 +33,10 @@ The launcher sends a run here only when its options leave what the tier
 prepared unchanged (see pyl_pytest_tier() in tools/python-args.c).
 """
 
+import base64
 import importlib
 import json
+import marshal
 import os
 import select
 import signal
@@ -36,11 +44,15 @@ import sys
 import time
 import warnings
 
-__all__ = ["ENV", "prepare_plugins", "prewarm", "conftest_imports", "import_all"]
+__all__ = ["ENV", "CODE", "prepare_plugins", "prewarm", "conftest_imports", "import_all",
+           "install_code_cache", "Rewriter"]
 
 #: What pytest reads from the environment to choose its plugins and
 #: options: part of a tier server's identity (see procwait._pydeps).
 ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+
+#: Rewritten code by source path: (st_mtime_ns, st_size, code object).
+CODE = {}
 
 #: Seconds the throwaway collection may take before it is given up.
 COLLECT_TIMEOUT = 120.0
@@ -61,6 +73,7 @@ class _Saved:
         self.path = list(sys.path)
         self.meta = list(sys.meta_path)
         self.hooks = list(sys.path_hooks)
+        self.importers = set(sys.path_importer_cache)
         self.filters = list(warnings.filters)
         self.streams = (sys.stdin, sys.stdout, sys.stderr)
         self.fds = [os.dup(fd) for fd in (0, 1, 2)]
@@ -70,7 +83,8 @@ class _Saved:
         sys.path[:] = self.path
         sys.meta_path[:] = self.meta
         sys.path_hooks[:] = self.hooks
-        sys.path_importer_cache.clear()
+        for k in set(sys.path_importer_cache) - self.importers:
+            del sys.path_importer_cache[k]
         warnings.filters[:] = self.filters
         warnings._filters_mutated()
         sys.stdin, sys.stdout, sys.stderr = self.streams
@@ -120,10 +134,15 @@ class _OnlyConftests:
 
     def __init__(self):
         self.conftests = []
+        self.tests = []
         self.rootdir = self.inifile = None
 
-    def pytest_ignore_collect(self, collection_path):
+    def pytest_ignore_collect(self, collection_path, config):
         if collection_path.name != "conftest.py" and not collection_path.is_dir():
+            from _pytest.python import path_matches_patterns
+            if collection_path.suffix == ".py" and \
+                    path_matches_patterns(collection_path, config.getini("python_files")):
+                self.tests.append(str(collection_path))
             return True
         return None
 
@@ -158,7 +177,7 @@ def _collect_in_child(w):
                 isinstance(getattr(m, "__loader__", None), AssertionRewritingHook):
             continue
         mods.append([name, f])
-    report = {"modules": mods, "conftests": plugin.conftests,
+    report = {"modules": mods, "conftests": plugin.conftests, "tests": plugin.tests,
               "rootdir": plugin.rootdir, "inifile": plugin.inifile}
     data = json.dumps(report).encode()
     while data:
@@ -202,6 +221,100 @@ def conftest_imports():
     except ValueError:
         _log("the conftest collection sent no report")
         return {}
+
+
+def install_code_cache():
+    """Make pytest's rewrite hook look in CODE before its pyc cache."""
+    from _pytest.assertion import rewrite
+    orig = rewrite._read_pyc
+    if getattr(orig, "procwait_cache", False):
+        return
+
+    def _read_pyc(source, pyc, trace=lambda x: None):
+        hit = CODE.get(str(source))
+        if hit is not None:
+            try:
+                st = os.stat(source)
+            except OSError:
+                st = None
+            if st is not None and (st.st_mtime_ns, st.st_size) == hit[:2]:
+                trace("rewritten code of %s from the procwait server" % source)
+                return hit[2]
+        return orig(source, pyc, trace)
+
+    _read_pyc.procwait_cache = True
+    rewrite._read_pyc = _read_pyc
+
+
+def _rewrite_all(files, w):
+    """In the rewriter's fork: one JSON line per file rewritten."""
+    from pathlib import Path
+    from _pytest.assertion import rewrite
+    from _pytest.config import get_config
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    config = get_config(["--noconftest"])
+    config._preparse(["--noconftest"], addopts=True)
+    for f in files:
+        try:
+            st, co = rewrite._rewrite_test(Path(f), config)
+        except Exception:   # a syntax error, say: the run reports it
+            continue
+        line = json.dumps({"path": f, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
+                           "code": base64.b64encode(marshal.dumps(co)).decode()})
+        data = (line + "\n").encode()
+        while data:
+            data = data[os.write(w, data):]
+
+
+class Rewriter:
+    """A throwaway fork of the server that rewrites ``files`` and streams
+    the code back; :meth:`read` (when :meth:`fileno` is readable) puts it
+    into CODE. Runs forked before a file arrived rewrite it themselves."""
+
+    def __init__(self, files):
+        r, w = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                os.close(r)
+                _rewrite_all(files, w)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        os.close(w)
+        self.fd, self.pid, self.buf = r, pid, b""
+
+    def fileno(self):
+        return self.fd
+
+    def read(self):
+        """Take what arrived: False once the rewriter is done."""
+        b = os.read(self.fd, 1 << 20)
+        if not b:
+            self.close()
+            return False
+        *lines, self.buf = (self.buf + b).split(b"\n")
+        for line in lines:
+            try:
+                rec = json.loads(line)
+                CODE[rec["path"]] = (rec["mtime_ns"], rec["size"],
+                                     marshal.loads(base64.b64decode(rec["code"])))
+            except (ValueError, KeyError, TypeError, EOFError):
+                pass
+        return True
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self.pid, 0)
 
 
 def import_all(mods):

@@ -134,6 +134,27 @@ class TierTest(TierCase):
         self.assertRc(got, 0)
         self.assertNotIn("already imported", got.stdout + got.stderr)
 
+    def test_rewritten_code_comes_from_the_server(self):
+        # No pyc on disk here (PYTHONDONTWRITEBYTECODE): the server's
+        # rewriter is where an unchanged test module's code comes from.
+        args = ["-m", "pytest", "-q", "tests/test_a.py::test_pass"]
+        self.assertRc(self.launch(args), 0)
+        log = os.path.join(self.tmp, "debug.log")
+        marker = "rewritten code of %s from the procwait server" % os.path.join(
+            self.work, "tests", "test_a.py")
+
+        def served():
+            self.assertRc(self.launch(args[:3] + ["--debug=" + log] + args[3:]), 0)
+            with open(log) as f:
+                return marker in f.read()
+        self.assertTrue(test_pylauncher.wait_until(served, 20, 0.2),
+                        "no run took test_a.py's code from the server\n" + self.server_log())
+        self.write("tests/test_a.py", "def test_pass(value):\n    assert value == 2\n")
+        r = self.launch(args[:3] + ["--debug=" + log] + args[3:])
+        self.assertRc(r, 1)
+        with open(log) as f:
+            self.assertNotIn(marker, f.read(), "an edited module's old code was used")
+
     def test_edits_are_seen(self):
         args = ["-m", "pytest", "-q", "tests/test_a.py::test_pass"]
         self.assertRc(self.launch(args), 0)
