@@ -3,6 +3,7 @@
 #ifndef PROCWAIT_BENCH_H
 #define PROCWAIT_BENCH_H
 
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,7 +42,8 @@ struct row {
 	char target[24];
 	int met;
 	/* ROW_PYPRELOAD (n: its group, 1 the script, 2 the launcher's cost,
-	 * 3 memory): wall ms per run, pooled over the rounds (speedup: the
+	 * 3 memory; the pytest section's: 4 one test, 5 one file, 6 its
+	 * library's import, see sec-pytest.c): wall ms per run, pooled over the rounds (speedup: the
 	 * reference's time over this row's, median of the rounds); the
 	 * launcher's overhead over the C client's, between the medians and
 	 * the median of the per-round differences; memory rows: a child's
@@ -66,7 +68,7 @@ struct options {
 
 enum {
 	SEC_WAIT = 1, SEC_SCALE = 2, SEC_PROCINFO = 4, SEC_FORKSERVER = 8, SEC_PYTHON = 16,
-	SEC_PYPRELOAD = 32
+	SEC_PYPRELOAD = 32, SEC_PYTEST = 64
 };
 
 /* A growing list of rows. */
@@ -107,6 +109,18 @@ void forkserver_summary(const struct rows *r);   /* the target line */
 #define PYPRELOAD_MAX_OVERHEAD_MS 5.0
 void section_pypreload(const struct options *o, struct rows *out, char *title, size_t size);
 void pypreload_summary(const struct rows *r);    /* the target lines */
+/* pytest: one test and one test file of a generated suite re-run by
+ * python3 -m pytest cold, by procwait-python without and with its pytest
+ * tier, and by pytest.main() repeated in one process (the reference);
+ * title as procinfo's. The targets: the tier within this ratio of the
+ * in-process run, and at least this many times faster than cold; the
+ * generated library's import, cold, at least this long (the suite's
+ * premise, not a target of procwait's). */
+#define PYTEST_TIER_MAX_RATIO 1.3
+#define PYTEST_TIER_MIN_SPEEDUP 25.0
+#define PYTEST_LIB_MIN_IMPORT_MS 700.0
+void section_pytest(const struct options *o, struct rows *out, char *title, size_t size);
+void pytest_summary(const struct rows *r);       /* the target lines */
 /* python: wait gives the reference (waitpid-blocking) and procinfo the
  * psutil oneshot figures when those sections ran (either may be NULL). */
 void section_python(const struct options *o, const struct rows *wait,
@@ -143,6 +157,51 @@ void bench_stop_server(pid_t *pid);
  * build tree), the real binary: .libs/NAME beside it, into real. 1 when
  * it is one, else 0. */
 int bench_libtool_binary(const char *path, const char *name, char *real, size_t size);
+/* The Python sections' processes and files (sec-pypreload.c,
+ * sec-pytest.c). A wait status as a shell shows it: the exit code, or
+ * 128 + the signal. */
+int bench_status_code(int st);
+/* Spawn argv in env with stdin from devnull, stderr on devnull (quiet) or
+ * ours, stdout into out (size bytes, "" when NULL: devnull). Its exit
+ * code, or -1. */
+int bench_capture(int devnull, char *const argv[], char *const env[], int quiet, char *out,
+                  size_t size);
+/* name with its path into out: as it is when it holds a '/', else from
+ * PATH. 0, or -1 when there is none. */
+int bench_which(const char *name, char *out, size_t size);
+/* procwait-python: PROCWAIT_PYTHON_LAUNCHER, else ../tools/procwait-python
+ * from this program's directory (past a .libs/), else procwait-python
+ * beside it; a libtool wrapper is replaced by its .libs binary when that
+ * runs python (note says which ran). 0, or -1 with err set. */
+struct bench_launcher {
+	char path[4096];
+	char note[32];
+};
+int bench_find_launcher(const struct options *o, const char *python, int devnull,
+                        struct bench_launcher *l, char *err, size_t esize);
+/* environ without the variables that start with one of drop's prefixes
+ * ("NAME="), then add's strings; both lists end with NULL. The array is
+ * malloc'd, its strings are environ's and add's. NULL when out of memory. */
+char **bench_env(const char *const drop[], char *const add[]);
+int bench_write_file(const char *path, const char *text);   /* 0 or -1 */
+/* A file of procwait-python's server, python-*SUFFIX under
+ * dir/procwait-* /, into out ("" and -1 when none). */
+int bench_server_file(const char *dir, const char *suffix, char *out, size_t size);
+/* The last line of a file (a server's last word), "" when none. */
+void bench_last_line(const char *path, char *out, size_t size);
+/* n runs of argv in env, one after the other, each to exit 0; ms per run
+ * in lat. 0, or -1 with err set. */
+int bench_spawn_runs(char *const argv[], char *const env[], const posix_spawn_file_actions_t *fa,
+                     int n, double *lat, char *err, size_t esize);
+/* Descriptors a worker inherited (its result pipe) must not reach the
+ * servers, which outlive their starter: close-on-exec for all but 0-2. */
+void bench_cloexec_all(void);
+/* SIGTERM every process of ours whose command line names dir (the
+ * launcher's servers, which are nobody's children), then wait for them
+ * (SIGKILL after 3 s). */
+void bench_kill_dir_processes(const char *dir);
+/* dir, its files and its subdirectories down to levels below it. */
+void bench_remove_dir(const char *dir, int levels);
 struct rusage;
 int64_t now_ns(void);
 double ru_cpu_s(const struct rusage *ru);   /* user + system seconds */

@@ -26,7 +26,8 @@
 
 static const struct { const char *name; unsigned bit; } sections[] = {
 	{ "wait", SEC_WAIT }, { "scale", SEC_SCALE }, { "procinfo", SEC_PROCINFO },
-	{ "forkserver", SEC_FORKSERVER }, { "python", SEC_PYTHON }, { "pypreload", SEC_PYPRELOAD },
+	{ "forkserver", SEC_FORKSERVER }, { "python", SEC_PYTHON },
+	{ "pypreload", SEC_PYPRELOAD | SEC_PYTEST }, { "pytest", SEC_PYTEST },
 };
 
 struct row *rows_add(struct rows *r, int kind, const char *name)
@@ -457,7 +458,10 @@ static void usage(FILE *f)
 	        "  pypreload   procwait-python (python3 on a preloading fork server): a\n"
 	        "              heavy-import script against python3 cold, the launcher's\n"
 	        "              own cost over the C client's, a child's memory with and\n"
-	        "              without gc.freeze\n"
+	        "              without gc.freeze (--only pypreload runs 'pytest' too)\n"
+	        "  pytest      one test and one file of a generated suite re-run by\n"
+	        "              python3 -m pytest cold, by procwait-python without and\n"
+	        "              with its pytest tier, and by pytest.main() in one process\n"
 	        "\n"
 	        "  --quick              fewer repetitions (about a minute in all)\n"
 	        "  --json               one JSON object instead of tables\n"
@@ -466,9 +470,10 @@ static void usage(FILE *f)
 	        "                       every figure is the median over the repetitions\n"
 	        "                       ('procinfo' times batches instead: 9 rounds, quick 7)\n"
 	        "                       ('forkserver', 'pypreload': 9 rounds of batches,\n"
-	        "                       quick 5)\n"
+	        "                       quick 5; 'pytest': 7, quick 3)\n"
 	        "  --scale N[,N...]     wait-set sizes for 'scale' (10,100,1000)\n"
-	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python, pypreload\n"
+	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python, pypreload,\n"
+	        "                       pytest\n"
 	        "  -h, --help           this help\n"
 	        "\n"
 	        "Environment: PROCWAIT_BENCH_PYTHON (interpreter for the peers),\n"
@@ -531,7 +536,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->scale[2] = 1000;
 	o->nscale = 3;
 	o->sections = SEC_WAIT | SEC_SCALE | SEC_PROCINFO | SEC_FORKSERVER | SEC_PYTHON |
-	              SEC_PYPRELOAD;
+	              SEC_PYPRELOAD | SEC_PYTEST;
 	o->python = getenv("PROCWAIT_BENCH_PYTHON");
 	if (!o->python || !*o->python)
 		o->python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
@@ -594,9 +599,9 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct rows wait = { 0 }, scale = { 0 }, procinfo = { 0 }, forkserver = { 0 };
-	struct rows python = { 0 }, pypreload = { 0 };
+	struct rows python = { 0 }, pypreload = { 0 }, pytest = { 0 };
 	char procinfo_title[256] = "procinfo", forkserver_title[512] = "forkserver";
-	char pypreload_title[512] = "pypreload";
+	char pypreload_title[512] = "pypreload", pytest_title[512] = "pytest";
 
 	if (argc == 3 && !strcmp(argv[1], "--child"))
 		return child_main(strtod(argv[2], NULL));
@@ -618,6 +623,8 @@ int main(int argc, char **argv)
 		               (o.sections & SEC_PROCINFO) ? &procinfo : NULL, &python);
 	if (o.sections & SEC_PYPRELOAD)
 		section_pypreload(&o, &pypreload, pypreload_title, sizeof(pypreload_title));
+	if (o.sections & SEC_PYTEST)
+		section_pytest(&o, &pytest, pytest_title, sizeof(pytest_title));
 	if (o.json) {
 		printf("\"sections\": {");
 		json_rows("wait", &wait, 0);
@@ -625,7 +632,8 @@ int main(int argc, char **argv)
 		json_rows("procinfo", &procinfo, 0);
 		json_rows("forkserver", &forkserver, 0);
 		json_rows("python", &python, 0);
-		json_rows("pypreload", &pypreload, 1);
+		json_rows("pypreload", &pypreload, 0);
+		json_rows("pytest", &pytest, 1);
 		printf("}}\n");
 	} else {
 		table("wait: one child lives D seconds", "waitpid-blocking, the physical limit", &wait);
@@ -645,6 +653,9 @@ int main(int argc, char **argv)
 		table(pypreload_title, "python3-cold; the -c pass rows: c-client-c-pass; memory: "
 		      "child-mem-gc-freeze", &pypreload);
 		pypreload_summary(&pypreload);
+		table(pytest_title, "pytest-inproc-*, pytest.main() again in one process; "
+		      "heavylib-import: none", &pytest);
+		pytest_summary(&pytest);
 	}
 	free(wait.v);
 	free(scale.v);
@@ -652,5 +663,6 @@ int main(int argc, char **argv)
 	free(forkserver.v);
 	free(python.v);
 	free(pypreload.v);
+	free(pytest.v);
 	return 0;
 }

@@ -48,7 +48,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -117,7 +116,7 @@ struct pctx {
 	const struct options *o;
 	char dir[256];                 /* private mktemp directory, "" if none */
 	char python[4096];             /* o->python, with its path */
-	char launcher[4096], note[32];
+	struct bench_launcher ln;      /* procwait-python */
 	const char *mods;              /* the preload set */
 	char script[320], memscript[320];
 	char sock_f[320], sock_n[320]; /* the bench's two servers */
@@ -125,7 +124,7 @@ struct pctx {
 	pid_t srv[2];                  /* gc.freeze, --no-gc-freeze; 0: none */
 	int devnull;
 	char **env;                    /* the launcher's (and every run's) */
-	char *own[4];                  /* env's strings of the bench's */
+	char *own[5];                  /* env's strings of the bench's, then NULL */
 	posix_spawn_file_actions_t fa; /* stdin and stdout from /dev/null */
 	char *cold_argv[3], *warm_argv[3], *lpass_argv[4];
 	double *lat[NP];               /* ms per run, pooled; memory: Private_Dirty */
@@ -135,180 +134,14 @@ struct pctx {
 	int restarts;                  /* launcher's server found gone, restarted */
 };
 
-
-
-static int status_code(int st)
-{
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Spawn argv in env with stdin from /dev/null, stderr on /dev/null
- * (quiet) or ours, stdout into out (size bytes, "" when NULL: /dev/null).
- * Its exit code, or -1. */
-static int capture(struct pctx *c, char *const argv[], char *const env[], int quiet,
-                   char *out, size_t size)
-{
-	posix_spawn_file_actions_t fa;
-	size_t got = 0;
-	int p[2] = { -1, -1 }, st = -1;
-	pid_t pid;
-
-	if (out)
-		out[0] = '\0';
-	if (out && pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	if (posix_spawn_file_actions_init(&fa) != 0) {
-		if (out) {
-			close(p[0]);
-			close(p[1]);
-		}
-		return -1;
-	}
-	posix_spawn_file_actions_adddup2(&fa, c->devnull, 0);
-	posix_spawn_file_actions_adddup2(&fa, out ? p[1] : c->devnull, 1);
-	if (quiet)
-		posix_spawn_file_actions_adddup2(&fa, c->devnull, 2);
-	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, env) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	if (out) {
-		close(p[1]);
-		while (pid > 0 && got < size - 1) {
-			ssize_t k = read(p[0], out + got, size - 1 - got);
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				break;
-			got += (size_t)k;
-		}
-		out[got] = '\0';
-		close(p[0]);
-	}
-	if (pid < 0)
-		return -1;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* ---- finding the programs ---------------------------------------------------- */
-
-/* name with its path: as it is when it holds a '/', else from PATH. */
-static int which(const char *name, char *out, size_t size)
-{
-	const char *p = getenv("PATH");
-
-	if (strchr(name, '/')) {
-		snprintf(out, size, "%s", name);
-		return bench_executable(out) ? 0 : -1;
-	}
-	while (p && *p) {
-		const char *end = strchr(p, ':');
-		int n = end ? (int)(end - p) : (int)strlen(p);
-
-		snprintf(out, size, "%.*s/%s", n, p, name);
-		if (n > 0 && bench_executable(out))
-			return 0;
-		p = end ? end + 1 : NULL;
-	}
-	out[0] = '\0';
-	return -1;
-}
-
-/* A libtool wrapper script (the build tree) runs a shell before the
- * launcher: take the binary in .libs/ instead when it runs here (on the
- * library this process's LD_LIBRARY_PATH finds), as installed. */
-static void unwrap(struct pctx *c)
-{
-	char real[4096];
-	char *argv[4] = { real, "-c", "pass", NULL };
-	char *env[] = { "PROCWAIT_DISABLE=1", NULL, NULL, NULL };
-	char penv[4200], ldenv[4200];
-	const char *ld = getenv("LD_LIBRARY_PATH");
-
-	if (!bench_libtool_binary(c->launcher, "procwait-python", real, sizeof(real)))
-		return;
-	/* PROCWAIT_DISABLE: the launcher execs the interpreter at once */
-	snprintf(penv, sizeof(penv), "PROCWAIT_PYTHON=%s", c->python);
-	env[1] = penv;
-	if (ld) {
-		snprintf(ldenv, sizeof(ldenv), "LD_LIBRARY_PATH=%s", ld);
-		env[2] = ldenv;
-	}
-	if (bench_executable(real) && capture(c, argv, env, 1, NULL, 0) == 0) {
-		snprintf(c->launcher, sizeof(c->launcher), "%s", real);
-		snprintf(c->note, sizeof(c->note), ", build tree .libs binary");
-	} else {
-		snprintf(c->note, sizeof(c->note), ", libtool wrapper (a shell)");
-	}
-}
-
-/* dir/name into out; 0 when it does not fit. */
-static int join_path(char *out, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(out, size, "%s/%s", dir, name);
-
-	return n > 0 && (size_t)n < size;
-}
-
-/* PROCWAIT_PYTHON_LAUNCHER, else ../tools/procwait-python from this
- * program's directory (past a .libs/), else procwait-python beside it. */
-static int find_launcher(struct pctx *c, char *err, size_t esize)
-{
-	const char *e = getenv("PROCWAIT_PYTHON_LAUNCHER");
-	char dir[4096], *slash;
-	size_t len;
-
-	c->note[0] = '\0';
-	if (e && *e) {
-		snprintf(c->launcher, sizeof(c->launcher), "%s", e);
-		if (!bench_executable(c->launcher)) {
-			snprintf(err, esize, "PROCWAIT_PYTHON_LAUNCHER=%.100s is not executable", e);
-			return -1;
-		}
-		unwrap(c);
-		return 0;
-	}
-	snprintf(dir, sizeof(dir), "%s", c->o->self);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		len = strlen(dir);
-		if (len >= 6 && !strcmp(dir + len - 6, "/.libs"))
-			dir[len - 6] = '\0';
-		if (join_path(c->launcher, sizeof(c->launcher), dir, "../tools/procwait-python") &&
-		    bench_executable(c->launcher)) {
-			unwrap(c);
-			return 0;
-		}
-		if (join_path(c->launcher, sizeof(c->launcher), dir, "procwait-python") &&
-		    bench_executable(c->launcher)) {
-			unwrap(c);
-			return 0;
-		}
-	}
-	c->launcher[0] = '\0';
-	snprintf(err, esize, "procwait-python is not found beside this program "
-	         "(set PROCWAIT_PYTHON_LAUNCHER)");
-	return -1;
-}
-
 /* ---- the environment, the scripts --------------------------------------------- */
 
-static int dropped(const char *e)
-{
-	static const char *const vars[] = {
-		"TMPDIR=", "XDG_RUNTIME_DIR=", "PROCWAIT_IDLE=", "PROCWAIT_PRELOAD=",
-		"PROCWAIT_PYTHON=", "PROCWAIT_DISABLE=",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		if (!strncmp(e, vars[i], strlen(vars[i])))
-			return 1;
-	return 0;
-}
+/* The launcher's settings in the caller's environment, replaced by the
+ * bench's. */
+static const char *const launcher_vars[] = {
+	"TMPDIR=", "XDG_RUNTIME_DIR=", "PROCWAIT_IDLE=", "PROCWAIT_PRELOAD=",
+	"PROCWAIT_PYTHON=", "PROCWAIT_DISABLE=", NULL,
+};
 
 static char *joined(const char *a, const char *b)
 {
@@ -325,27 +158,17 @@ static char *joined(const char *a, const char *b)
  * o->python's. */
 static int make_env(struct pctx *c)
 {
-	size_t n = 0, k = 0, i;
+	size_t i;
 
-	while (environ[n])
-		n++;
-	c->env = calloc(n + 5, sizeof(*c->env));
-	if (!c->env)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!dropped(environ[i]))
-			c->env[k++] = environ[i];
 	c->own[0] = joined("TMPDIR=", c->dir);
 	c->own[1] = joined("PROCWAIT_IDLE=", LAUNCHER_IDLE);
 	c->own[2] = joined("PROCWAIT_PRELOAD=", c->mods);
 	c->own[3] = joined("PROCWAIT_PYTHON=", c->python);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		if (!c->own[i])
 			return -1;
-		c->env[k++] = c->own[i];
-	}
-	c->env[k] = NULL;
-	return 0;
+	c->env = bench_env(launcher_vars, c->own);
+	return c->env ? 0 : -1;
 }
 
 static void free_env(struct pctx *c)
@@ -358,19 +181,6 @@ static void free_env(struct pctx *c)
 	}
 	free(c->env);
 	c->env = NULL;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-	int rc;
-
-	if (!f)
-		return -1;
-	rc = fputs(text, f) < 0 ? -1 : 0;
-	if (fclose(f) != 0)
-		rc = -1;
-	return rc;
 }
 
 /* heavy.py: imports the set, one module a line, and prints one line;
@@ -404,75 +214,13 @@ static int write_scripts(struct pctx *c)
 	snprintf(text + len, sizeof(text) - len, "print('imported', len(sys.modules), 'modules')\n");
 	snprintf(c->script, sizeof(c->script), "%s/heavy.py", c->dir);
 	snprintf(c->memscript, sizeof(c->memscript), "%s/mem.py", c->dir);
-	return write_file(c->script, text) < 0 || write_file(c->memscript, mem) < 0 ? -1 : 0;
-}
-
-/* A file of the launcher's server, python-*SUFFIX under dir/procwait-* /,
- * into out ("" when none). */
-static int find_file(const struct pctx *c, const char *suffix, char *out, size_t size)
-{
-	char sub[600];
-	struct dirent *d, *e;
-	size_t ls = strlen(suffix);
-	DIR *top, *in;
-
-	out[0] = '\0';
-	top = opendir(c->dir);
-	if (!top)
-		return -1;
-	while (!out[0] && (d = readdir(top)) != NULL) {
-		if (strncmp(d->d_name, "procwait-", 9) != 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", c->dir, d->d_name);
-		in = opendir(sub);
-		if (!in)
-			continue;
-		while ((e = readdir(in)) != NULL) {
-			size_t n = strlen(e->d_name);
-
-			if (!strncmp(e->d_name, "python-", 7) && n > ls &&
-			    !strcmp(e->d_name + n - ls, suffix)) {
-				snprintf(out, size, "%s/%s", sub, e->d_name);
-				break;
-			}
-		}
-		closedir(in);
-	}
-	closedir(top);
-	return out[0] ? 0 : -1;
+	return bench_write_file(c->script, text) < 0 || bench_write_file(c->memscript, mem) < 0 ?
+	       -1 : 0;
 }
 
 static int find_socket(struct pctx *c)
 {
-	return find_file(c, ".sock", c->lsock, sizeof(c->lsock));
-}
-
-/* The last line of a log (a server's last word), "" when none. */
-static void last_line(const char *path, char *out, size_t size)
-{
-	char buf[4096], *p;
-	size_t len;
-	ssize_t n;
-	off_t end;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	out[0] = '\0';
-	if (fd < 0)
-		return;
-	end = lseek(fd, 0, SEEK_END);
-	n = pread(fd, buf, sizeof(buf) - 1, end > (off_t)sizeof(buf) - 1 ?
-	          end - (off_t)sizeof(buf) + 1 : 0);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	p = strrchr(buf, '\n');
-	p = p ? p + 1 : buf;
-	len = strlen(p) < size ? strlen(p) : size - 1;
-	memcpy(out, p, len);
-	out[len] = '\0';
+	return bench_server_file(c->dir, ".sock", c->lsock, sizeof(c->lsock));
 }
 
 /* ---- the servers --------------------------------------------------------------- */
@@ -550,9 +298,9 @@ static pid_t start_server(struct pctx *c, const char *path, int freeze, char *er
 			*e = '\0';
 		snprintf(err, esize, "python3 -m procwait serve: %.100s", s);
 	} else if (waitpid(pid, &st, WNOHANG) == pid) {
-		last_line(log, last, sizeof(last));
+		bench_last_line(log, last, sizeof(last));
 		snprintf(err, esize, "python3 -m procwait serve exited (status %d): %.100s",
-		         status_code(st), last[0] ? last : "no message");
+		         bench_status_code(st), last[0] ? last : "no message");
 		return -1;
 	} else {
 		snprintf(err, esize, "python3 -m procwait serve: no report after %d s",
@@ -564,127 +312,7 @@ static pid_t start_server(struct pctx *c, const char *path, int freeze, char *er
 	return -1;
 }
 
-
-/* Whether pid is gone (or a zombie that someone else reaps). */
-static int gone(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
-/* SIGTERM every process of ours whose command line names the private
- * directory (the launcher's servers, which are nobody's children), then
- * wait for them (SIGKILL after 3 s). */
-static void kill_dir_processes(struct pctx *c)
-{
-	static char buf[1 << 16];
-	pid_t pids[64];
-	int np = 0, i, t;
-	struct dirent *d;
-	DIR *proc;
-
-	if (!c->dir[0] || !(proc = opendir("/proc")))
-		return;
-	while ((d = readdir(proc)) != NULL && np < 64) {
-		char path[300];
-		struct stat st;
-		ssize_t n;
-		long pid;
-		char *end;
-		int fd;
-
-		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == (long)getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
-			close(fd);
-			continue;
-		}
-		n = read(fd, buf, sizeof(buf));
-		close(fd);
-		if (n > 0 && memmem(buf, (size_t)n, c->dir, strlen(c->dir)) &&
-		    kill((pid_t)pid, SIGTERM) == 0)
-			pids[np++] = (pid_t)pid;
-	}
-	closedir(proc);
-	for (i = 0; i < np; i++) {
-		for (t = 0; t < 300 && !gone(pids[i]); t++)
-			sleep_ns(10000000);
-		if (!gone(pids[i]))
-			kill(pids[i], SIGKILL);
-	}
-}
-
-/* The private directory and what the servers left in it. */
-static void remove_dir(const char *dir, int depth)
-{
-	char path[600];
-	struct dirent *d;
-	struct stat st;
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((d = readdir(dp)) != NULL) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (depth < 2)
-				remove_dir(path, depth + 1);
-		} else {
-			unlink(path);
-		}
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
 /* ---- one batch of each kind ----------------------------------------------------- */
-
-/* n runs of argv, one after the other; ms per run in lat. */
-static int batch_spawn(struct pctx *c, char *const argv[], const posix_spawn_file_actions_t *fa,
-                       int n, double *lat, char *err, size_t esize)
-{
-	int64_t t0;
-	int i, r, st;
-	pid_t pid;
-
-	for (i = 0; i < n; i++) {
-		t0 = now_ns();
-		r = posix_spawn(&pid, argv[0], fa, NULL, argv, c->env);
-		if (r != 0) {
-			snprintf(err, esize, "posix_spawn %.100s: %s", argv[0], strerror(r));
-			return -1;
-		}
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		lat[i] = (double)(now_ns() - t0) / 1e6;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			snprintf(err, esize, "%.60s %.40s exited with status %d", argv[0],
-			         argv[1] ? argv[1] : "", status_code(st));
-			return -1;
-		}
-	}
-	return 0;
-}
 
 /* One request through the C client on path; fds as the request's. 0, a
  * negative errno of connect or start (err set), or -EPROTO for a failed
@@ -736,7 +364,7 @@ static int restart_launcher_server(struct pctx *c, char *err, size_t esize)
 	double lat;
 
 	c->restarts++;
-	if (batch_spawn(c, c->warm_argv, &c->fa, 1, &lat, err, esize) < 0)
+	if (bench_spawn_runs(c->warm_argv, c->env, &c->fa, 1, &lat, err, esize) < 0)
 		return -1;
 	if (find_socket(c) < 0) {
 		snprintf(err, esize, "no server socket of procwait-python's in %.100s", c->dir);
@@ -819,11 +447,11 @@ static int batch(struct pctx *c, int i, int n, double *lat, double *sh, char *er
 {
 	switch (i) {
 	case P_COLD:
-		return batch_spawn(c, c->cold_argv, &c->fa, n, lat, err, esize);
+		return bench_spawn_runs(c->cold_argv, c->env, &c->fa, n, lat, err, esize);
 	case P_WARM:
-		return batch_spawn(c, c->warm_argv, &c->fa, n, lat, err, esize);
+		return bench_spawn_runs(c->warm_argv, c->env, &c->fa, n, lat, err, esize);
 	case P_LPASS:
-		return batch_spawn(c, c->lpass_argv, NULL, n, lat, err, esize);
+		return bench_spawn_runs(c->lpass_argv, c->env, NULL, n, lat, err, esize);
 	case P_CPASS:
 		return batch_client(c, n, lat, err, esize);
 	case P_MEMF:
@@ -848,25 +476,6 @@ static void all_why(struct row *rows, int *ok, int from, int to, const char *msg
 		}
 }
 
-/* Descriptors this process inherited (the worker's result pipe, say)
- * must not reach the servers, which outlive their starter: close-on-exec
- * for all but 0, 1 and 2. */
-static void cloexec_all(void)
-{
-	struct dirent *d;
-	DIR *dp = opendir("/proc/self/fd");
-
-	if (!dp)
-		return;
-	while ((d = readdir(dp)) != NULL) {
-		int fd = atoi(d->d_name);
-
-		if (fd > 2 && fd != dirfd(dp))
-			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-	}
-	closedir(dp);
-}
-
 /* The interpreter, the module set, the directory, the scripts, the
  * launcher and the servers: ok[i] for the rows that can run. */
 static void setup(struct pctx *c, struct row *rows, int *ok)
@@ -877,7 +486,7 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 
 	for (i = 0; i < NP; i++)
 		ok[i] = 1;
-	if (which(c->o->python, c->python, sizeof(c->python)) < 0) {
+	if (bench_which(c->o->python, c->python, sizeof(c->python)) < 0) {
 		snprintf(err, sizeof(err), "no usable python3 (%.60s); apt-get install python3",
 		         c->o->python);
 		all_why(rows, ok, 0, NP - 1, err);
@@ -885,7 +494,8 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	}
 	/* numpy when it imports, else the stdlib alone */
 	c->mods = STDLIB_SET;
-	if (capture(c, probe, environ, 1, version, sizeof(version)) == 0 && version[0]) {
+	if (bench_capture(c->devnull, probe, environ, 1, version, sizeof(version)) == 0 &&
+	    version[0]) {
 		version[strcspn(version, "\n")] = '\0';
 		c->mods = NUMPY_SET;
 		snprintf(rows[P_COLD].impl, sizeof(rows[P_COLD].impl),
@@ -917,13 +527,13 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	c->cold_argv[1] = c->script;
 	c->cold_argv[2] = NULL;
 	/* the launcher */
-	if (find_launcher(c, err, sizeof(err)) < 0) {
+	if (bench_find_launcher(c->o, c->python, c->devnull, &c->ln, err, sizeof(err)) < 0) {
 		all_why(rows, ok, P_WARM, P_CPASS, err);
 	} else {
-		c->warm_argv[0] = c->launcher;
+		c->warm_argv[0] = c->ln.path;
 		c->warm_argv[1] = c->script;
 		c->warm_argv[2] = NULL;
-		c->lpass_argv[0] = c->launcher;
+		c->lpass_argv[0] = c->ln.path;
 		c->lpass_argv[1] = "-c";
 		c->lpass_argv[2] = "pass";
 		c->lpass_argv[3] = NULL;
@@ -942,9 +552,9 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 		}
 	}
 	snprintf(rows[P_WARM].impl, sizeof(rows[P_WARM].impl),
-	         "procwait-python script.py%.32s", c->note);
+	         "procwait-python script.py%.32s", c->ln.note);
 	snprintf(rows[P_LPASS].impl, sizeof(rows[P_LPASS].impl),
-	         "procwait-python -c pass%.32s", c->note);
+	         "procwait-python -c pass%.32s", c->ln.note);
 	snprintf(rows[P_CPASS].impl, sizeof(rows[P_CPASS].impl),
 	         "the same request, C client: connect, start, wait");
 	snprintf(rows[P_MEMF].impl, sizeof(rows[P_MEMF].impl),
@@ -967,8 +577,8 @@ static void warm_up(struct pctx *c, struct row *rows, int *ok)
 		if (batch(c, i, 1, &lat, &sh, err, sizeof(err)) < 0) {
 			char log[4096], last[160];
 
-			if (i == P_WARM && find_file(c, ".log", log, sizeof(log)) == 0) {
-				last_line(log, last, sizeof(last));
+			if (i == P_WARM && bench_server_file(c->dir, ".log", log, sizeof(log)) == 0) {
+				bench_last_line(log, last, sizeof(last));
 				if (last[0])
 					snprintf(err, sizeof(err), "procwait-python failed; its server: %.110s",
 					         last);
@@ -991,9 +601,9 @@ static void teardown(struct pctx *c)
 
 	bench_stop_server(&c->srv[0]);
 	bench_stop_server(&c->srv[1]);
-	kill_dir_processes(c);
+	bench_kill_dir_processes(c->dir);
 	if (c->dir[0])
-		remove_dir(c->dir, 0);
+		bench_remove_dir(c->dir, 2);
 	for (i = 0; i < NP; i++) {
 		free(c->lat[i]);
 		free(c->shared[i]);
@@ -1058,7 +668,7 @@ static void w_pypreload(const struct options *o, struct row *rows, int nrows)
 	int ok[NP], i, j, k, nr = rounds(o);
 
 	(void)nrows;
-	cloexec_all();
+	bench_cloexec_all();
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # procwait-bench smoke test: a quick run with --json parses, and every
 # expected row is there with sane values (no timing pass/fail: the machine
-# is shared); --only procinfo runs that section alone. Needs python3 to
-# parse the JSON; skipped (77) without it.
+# is shared); --only procinfo runs that section alone; --only pytest where
+# pytest does not import gives its rows as missing, with the reason. Needs
+# python3 to parse the JSON; skipped (77) without it.
 set -u
 bench="${PROCWAIT_BENCH:-bench/procwait-bench}"
 py=$(command -v python3 2>/dev/null || true)
@@ -13,7 +14,14 @@ if [ -z "$py" ]; then
 fi
 out=$(mktemp) || exit 99
 only=$(mktemp) || { rm -f "$out"; exit 99; }
-trap 'rm -f "$out" "$only"' EXIT
+nopytest=$(mktemp -d) || { rm -f "$out" "$only"; exit 99; }
+trap 'rm -f "$out" "$only"; rm -rf "$nopytest"' EXIT
+# the interpreter of the bench's Python rows, and whether pytest imports there
+benchpy=${PROCWAIT_BENCH_PYTHON:-/usr/bin/python3}
+[ -x "$benchpy" ] || benchpy=python3
+BENCH_HAS_PYTEST=0
+"$benchpy" -c 'import pytest' >/dev/null 2>&1 && BENCH_HAS_PYTEST=1
+export BENCH_HAS_PYTEST
 "$bench" --quick --duration 0.2 --json >"$out"
 rc=$?
 if [ "$rc" -ne 0 ]; then
@@ -32,10 +40,36 @@ import json, sys
 s = json.load(open(sys.argv[1]))["sections"]
 names = [r["name"] for r in s["procinfo"]]
 assert "procwait-refresh-stat" in names and "bare-pread-stat" in names, names
-assert not s["wait"] and not s["scale"] and not s["python"] and not s["pypreload"], \
-    "other sections ran"
+assert not s["wait"] and not s["scale"] and not s["python"] and not s["pypreload"] \
+    and not s["pytest"], "other sections ran"
 ' "$only"; then
 	echo "FAIL: --only procinfo"
+	exit 1
+fi
+# --only pytest where pytest does not import (a pytest module that fails
+# first on PYTHONPATH): its rows are missing and say why, the generated
+# library's import still runs, nothing else runs
+printf 'raise ImportError("no pytest here (tests/bench.sh)")\n' >"$nopytest/pytest.py"
+PYTHONPATH="$nopytest${PYTHONPATH:+:$PYTHONPATH}" "$bench" --quick --only pytest --json >"$only"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "FAIL: procwait-bench --only pytest (pytest not importable) exited $rc"
+	exit 1
+fi
+if ! "$py" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["sections"]
+assert all(not s[k] for k in s if k != "pytest"), "other sections ran"
+rows = {r["name"]: r for r in s["pytest"]}
+lib = rows["heavylib-import"]
+assert "missing" not in lib and lib["wall_ms"]["p50"] > 0, lib
+for k in ("cold", "plain", "tier", "inproc"):
+    for i in ("test", "file"):
+        r = rows["pytest-%s-%s" % (k, i)]
+        assert "pytest does not import" in r.get("missing", ""), r
+        assert "wall_ms" not in r and r.get("ratio") is None, r
+' "$only"; then
+	echo "FAIL: --only pytest without pytest"
 	exit 1
 fi
 "$bench" --bogus >/dev/null 2>&1
@@ -58,7 +92,7 @@ m = doc.get("machine", {})
 check(m.get("cpus", 0) >= 1, "machine.cpus")
 check(m.get("backend") in ("pidfd", "poll"), "machine.backend %r" % m.get("backend"))
 secs = doc.get("sections", {})
-for s in ("wait", "scale", "procinfo", "forkserver", "python", "pypreload"):
+for s in ("wait", "scale", "procinfo", "forkserver", "python", "pypreload", "pytest"):
     check(isinstance(secs.get(s), list), "section %s is a list" % s)
 
 def rows(sec):
@@ -196,6 +230,46 @@ r = pp.get("procwait-python-c-pass") or {}
 if "missing" not in r and "missing" not in (pp.get("c-client-c-pass") or {}):
     check(isinstance(r.get("overhead_ms"), (int, float)) and r.get("met") in (True, False),
           "procwait-python-c-pass's overhead")
+
+# pytest: the generated library's import and each runner on one test and
+# one file, by name; the rows run (their runs passed: a failed run makes
+# its row missing) where pytest imports, the launcher's with this tree's
+# launcher and library (the targets are shown by the bench, not asserted)
+pt = rows("pytest")
+has_pytest = os.environ.get("BENCH_HAS_PYTEST") == "1"
+r = pt.get("heavylib-import")
+check(r is not None and "missing" not in r, "pytest row heavylib-import ran (%s)"
+      % (r and r.get("missing")))
+if r is not None and "missing" not in r:
+    ms = r.get("wall_ms", {})
+    check(num(ms.get("p50")) and ms["p50"] <= ms.get("p99", -1), "heavylib-import.wall_ms %r" % ms)
+    check(isinstance(r.get("target"), str) and r.get("met") in (True, False),
+          "heavylib-import target and met")
+for k in ("cold", "plain", "tier", "inproc"):
+    for i in ("test", "file"):
+        name = "pytest-%s-%s" % (k, i)
+        r = pt.get(name)
+        check(r is not None, "pytest row " + name)
+        if r is None:
+            continue
+        if "missing" in r:
+            check(len(r["missing"]) > 5, name + " says why it is missing")
+            check(not has_pytest or (k in ("plain", "tier") and not must_run),
+                  name + " ran (%s)" % r["missing"])
+            continue
+        ms = r.get("wall_ms", {})
+        check(num(ms.get("p50")) and num(ms.get("p99")) and ms["p50"] <= ms["p99"] < 600e3,
+              name + ".wall_ms %r" % ms)
+        check(num(r.get("ratio")), name + ".ratio %r" % r.get("ratio"))
+        if k == "inproc":
+            check(abs(r["ratio"] - 1) < 1e-9, name + "'s ratio is 1")
+        if k != "cold" and "missing" not in (pt.get("pytest-cold-" + i) or {}):
+            check(num(r.get("speedup")), name + ".speedup %r" % r.get("speedup"))
+        if k == "tier":
+            check(isinstance(r.get("target"), str) and r.get("met") in (True, False, None),
+                  name + " target and met")
+names = [r["name"] for r in secs.get("pytest", [])]
+check(len(names) == len(set(names)) == 9, "pytest rows are the nine, unique: %r" % names)
 
 # forkserver's paused rows: the three servers run wherever procwait serve
 # does (a server without cgroups says so; the rows still run)
