@@ -80,6 +80,13 @@ def _parser():
     st.add_argument("--all", action="store_true", help="every server of this user")
     st.add_argument("--now", action="store_true",
                     help="SIGTERM: stop now, ending the runs in progress")
+    pt = sub.add_parser("pytest", help="run pytest through procwait-python's pytest tier",
+                        description="procwait-python -m pytest ARGS, with this interpreter "
+                                    "as the one it runs (PROCWAIT_PYTHON): a venv's python "
+                                    "-m procwait pytest uses that venv.",
+                        add_help=False)
+    pt.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                    help="pytest's arguments")
     w = sub.add_parser("watch", help="run python ARGS through tiers of fork servers, "
                                      "re-running on every change",
                        description="Run `python ARGS` (e.g. -m pytest tests/) in a child "
@@ -102,7 +109,27 @@ def _parser():
     return p
 
 
+def _pytest(args):
+    """Exec procwait-python -m pytest ARGS with this interpreter."""
+    import os
+    import shutil
+    launcher = os.environ.get("PROCWAIT_PYTHON_LAUNCHER") or shutil.which("procwait-python")
+    if not launcher:
+        sys.stderr.write("procwait pytest: procwait-python is not on PATH "
+                         "(or set PROCWAIT_PYTHON_LAUNCHER)\n")
+        return 127
+    env = dict(os.environ, PROCWAIT_PYTHON=sys.executable)
+    try:
+        os.execve(launcher, [launcher, "-m", "pytest"] + list(args), env)
+    except OSError as e:
+        sys.stderr.write("procwait pytest: cannot run %s: %s\n" % (launcher, e.strerror))
+        return 127
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["pytest"]:
+        return _pytest(argv[1:])   # pytest's options are pytest's, --help too
     args = _parser().parse_args(argv)
     if args.cmd == "serve":
         from ._pyhost import serve

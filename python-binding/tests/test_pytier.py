@@ -181,6 +181,17 @@ class TierTest(TierCase):
             if extra != ["--noconftest"]:   # no conftest: nothing records the parent
                 self.assertIsNone(self.tier_of(got), "%s ran in the tier" % extra)
 
+    def test_python3_m_procwait_pytest(self):
+        e = {"PYTHONPATH": BINDING_DIR + ":" + self.env["PYTHONPATH"],
+             "PROCWAIT_PYTHON": None, "PROCWAIT_PYTHON_LAUNCHER": test_pylauncher.LAUNCHER}
+        got = self.run_cmd([PYTHON, "-m", "procwait", "pytest", "-q", "-rA", "tests"], env=e)
+        want = self.plain(["-m", "pytest", "-q", "-rA", "tests"])
+        self.assertEqual(got.returncode, want.returncode, self.describe(got))
+        self.assertEqual(_summary(got.stdout), _summary(want.stdout))
+        self.assertEqual(self.tier_of(got), self.work)
+        info = self.servers()[got.ppid]
+        self.assertEqual(info["python"], PYTHON)
+
     def test_turned_off(self):
         got = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"],
                           env={"PROCWAIT_PYTEST": "0"})
