@@ -83,8 +83,17 @@ static int changes_tier(const char *a)
 
 	if (a[0] != '-')
 		return 0;
-	if (a[1] != '-')   /* a cluster of short options: -p, -c, -o anywhere */
-		return strpbrk(a + 1, "pco") != NULL;
+	if (a[1] != '-') {
+		/* A cluster of short options: -p, -c or -o in it, up to the
+		 * first option whose value the rest of the cluster is. */
+		for (i = 1; a[i]; i++) {
+			if (strchr("pco", a[i]))
+				return 1;
+			if (strchr("kmrWn", a[i]))
+				return 0;
+		}
+		return 0;
+	}
 	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
 		size_t n = strlen(longs[i]);
 

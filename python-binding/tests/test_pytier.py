@@ -192,6 +192,12 @@ class TierTest(TierCase):
         info = self.servers()[got.ppid]
         self.assertEqual(info["python"], PYTHON)
 
+    def test_short_option_values_keep_the_tier(self):
+        # -rfEp: -r's value holds a 'p', which is no -p.
+        got = self.launch(["-m", "pytest", "-q", "-rfEp", "tests/test_a.py::test_pass"])
+        self.assertRc(got, 0)
+        self.assertEqual(self.tier_of(got), self.work)
+
     def test_turned_off(self):
         got = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"],
                           env={"PROCWAIT_PYTEST": "0"})
