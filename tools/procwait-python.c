@@ -78,12 +78,47 @@ static void warnf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A python3 that is a script (a pyenv shim, a wrapper of the user's) is
+ * exec'd with PROCWAIT_EXEC_PID set to this process: should it lead back
+ * to procwait-python (a wrapper named python3 that runs it), the launcher
+ * started in this same process says so (loop_guard()) rather than run
+ * itself again and again. */
+static void mark_exec(const char *python)
+{
+	char pid[32];
+
+	if (!pyl_is_script(python))
+		return;
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("PROCWAIT_EXEC_PID", pid, 1);
+}
+
+/* 0, or 127 when this process exec'd a python3 that ran us again. */
+static int loop_guard(void)
+{
+	const char *mark = getenv("PROCWAIT_EXEC_PID");
+	char *end;
+	long pid;
+
+	if (!mark)
+		return 0;
+	pid = strtol(mark, &end, 10);
+	if (*mark && !*end && pid == (long)getpid()) {
+		warnf("the interpreter it ran is a script that runs procwait-python again "
+		      "(a wrapper named python3 on PATH?): set PROCWAIT_PYTHON to a real python3");
+		return 127;
+	}
+	unsetenv("PROCWAIT_EXEC_PID");   /* an ancestor's: not ours to pass on */
+	return 0;
+}
+
 static void exec_python(const char *python, char **argv)
 {
 	char *orig = argv[0];
 
 	argv[0] = (char *)python;
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
+	mark_exec(python);
 	execv(python, argv);
 	argv[0] = orig;
 	fprintf(stderr, "%s: cannot run %s: %s\n", cli_progname, python, strerror(errno));
@@ -297,6 +332,7 @@ static int start_server(const struct target *t, const char *path, const char *lo
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (t->lib)
 			setenv("PROCWAIT_LIBRARY", t->lib, 1);
+		mark_exec(t->python);
 		execv(t->python, (char *const *)args);
 		_exit(127);
 	}
@@ -555,7 +591,9 @@ int main(int argc, char **argv)
 
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
 	memset(&t, 0, sizeof(t));
-	rc = setup(argc, argv, &t, pybuf, sizeof(pybuf));
+	rc = loop_guard();
+	if (rc == 0)
+		rc = setup(argc, argv, &t, pybuf, sizeof(pybuf));
 	if (rc > 0)
 		return rc;
 	python = t.python;

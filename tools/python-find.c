@@ -48,7 +48,8 @@ int pyl_search_path(const char *name, char *out, size_t size)
 		char cand[PATH_MAX];
 		int n;
 
-		/* An empty or relative entry is the directory, as for execvp. */
+		/* Only absolute entries: an empty or relative one would name
+		 * another interpreter in each directory a run starts in. */
 		if (len && path[0] == '/')
 			n = snprintf(cand, sizeof(cand), "%.*s/%s", (int)len, path, name);
 		else

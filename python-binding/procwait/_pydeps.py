@@ -19,7 +19,10 @@ fixed list of start-up variables covers the known ones.
 import os
 import sys
 
-__all__ = ["Spy", "depends_on_cwd", "fnv", "extend"]
+__all__ = ["Spy", "depends_on_cwd", "fnv", "extend", "initial_environ", "MAX_LINE"]
+
+#: The longest deps line, without its newline (python-key.c's buffer).
+MAX_LINE = 1000
 
 _PRIME = 1099511628211
 _MASK = (1 << 64) - 1
@@ -33,21 +36,39 @@ def fnv(h, data):
     return ((h ^ 0xff) * _PRIME) & _MASK
 
 
-def extend(base, deps, environb=None, cwd=None):
-    """The server name's hash: ``base`` extended with the values of
-    ``deps`` (sorted "env NAME" and "cwd" lines), as pyl_server_name()
-    in tools/python-key.c computes it from the deps file."""
-    env = os.environb if environb is None else environb
+def initial_environ():
+    """The environment this process was started with (what its launcher
+    hashed), not what it became: Python itself sets LC_CTYPE at start-up
+    (PEP 538), a preloaded module may set more. From /proc/self/environ;
+    the current one where that cannot be read."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            data = f.read()
+    except OSError:
+        return dict(os.environb)
+    env = {}
+    for item in data.split(b"\0"):
+        k, sep, v = item.partition(b"=")
+        if sep and k and k not in env:   # the first one, as getenv() finds it
+            env[k] = v
+    return env
+
+
+def extend(base, deps, environb, cwd):
+    """The server name's hash: ``base`` extended with the values in
+    ``environb`` (bytes to bytes) and ``cwd`` of ``deps`` (sorted lines,
+    bytes: b"env NAME" and b"cwd"), as pyl_server_name() in
+    tools/python-key.c computes it from the deps file."""
     h = base
     for line in deps:
-        if line.startswith("env "):
-            v = env.get(os.fsencode(line[4:]))
-            h = fnv(h, line.encode())
+        if line.startswith(b"env "):
+            v = environb.get(line[4:])
+            h = fnv(h, line)
             h = fnv(h, v if v is not None else b"")
             h = fnv(h, b"=" if v is not None else b"unset")
-        elif line == "cwd":
+        elif line == b"cwd":
             h = fnv(h, b"cwd")
-            h = fnv(h, os.fsencode(cwd if cwd is not None else os.getcwd()))
+            h = fnv(h, os.fsencode(cwd))
     return h
 
 
@@ -101,13 +122,19 @@ class Spy:
         self._bulk = []
 
     def deps(self):
-        """The deps lines: "env NAME" for each variable read, "cwd"."""
-        # PROCWAIT_*: the launcher's own settings, which it sets for the
-        # server (PROCWAIT_LIBRARY) or keys on itself.
-        out = {"env " + n for n in self.names
-               if n and "\n" not in n and "=" not in n and not n.startswith("PROCWAIT_")}
+        """The deps lines, bytes: b"env NAME" for each variable read,
+        b"cwd". (A line is at most MAX_LINE bytes: tools/python-key.c
+        reads no longer ones.)"""
+        out = set()
+        for n in self.names:
+            b = os.fsencode(n)
+            # PROCWAIT_*: the launcher's own settings, which it sets for
+            # the server (PROCWAIT_LIBRARY) or keys on itself.
+            if b and b"\n" not in b and b"=" not in b and b"\0" not in b and \
+                    not b.startswith(b"PROCWAIT_") and len(b) + 4 <= MAX_LINE:
+                out.add(b"env " + b)
         if self.cwd:
-            out.add("cwd")
+            out.add(b"cwd")
         return out
 
 

@@ -202,32 +202,42 @@ def _load(mods, pytest_tier):
         rep = _pytier.conftest_imports()
         _pytier.import_all(rep.get("modules", []))
         _pytier.install_code_cache()
-        watch = rep.get("conftests", []) + ([rep["inifile"]] if rep.get("inifile") else [])
+        inis = {f for f in (_pytier.INIFILE, rep.get("inifile")) if f}
+        watch = rep.get("conftests", []) + sorted(inis)
         rewrite = rep.get("conftests", []) + rep.get("tests", [])
     return watch, rewrite
 
 
-def _launched_socket(socket, base, deps):
+def _launched_socket(socket, base, deps, environb, cwd):
     """The socket of a launcher-started server: named from the base the
-    launcher computed (hex) and this preload's deps, which go into the deps
-    file of that base for the next launcher (see tools/python-key.c). The
-    log the launcher opened for ``socket`` follows the name."""
+    launcher computed (hex) and this preload's deps (bytes lines), which go
+    into the deps file of that base for the next launcher (see
+    tools/python-key.c), hashed with the values the launcher had
+    (``environb``, ``cwd``). The log the launcher opened for ``socket``
+    follows the name, unless a server of that name has one."""
     from ._pydeps import extend
     d = os.path.dirname(socket)
     path = os.path.join(d, "python-%s.deps" % base)
     try:
-        with open(path) as f:
-            known = {line.strip() for line in f if line.strip()}
+        with open(path, "rb") as f:
+            known = {line for line in f.read().split(b"\n") if line}
     except OSError:
         known = set()
     lines = sorted(known | deps)
     if set(lines) != known:
         tmp = "%s.%d.tmp" % (path, os.getpid())
-        with open(tmp, "w") as f:
-            f.write("".join(line + "\n" for line in lines))
-        os.rename(tmp, path)
-    final = os.path.join(d, "python-%016x.sock" % extend(int(base, 16), lines))
-    if final != socket:
+        try:
+            with open(tmp, "wb") as f:
+                f.write(b"".join(line + b"\n" for line in lines))
+            os.rename(tmp, path)
+        except OSError as e:   # the name stays right; the next launcher restarts
+            _log("cannot write %s: %s" % (path, e))
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    final = os.path.join(d, "python-%016x.sock" % extend(int(base, 16), lines, environb, cwd))
+    if final != socket and not os.path.exists(final[:-5] + ".log"):
         try:
             os.rename(socket[:-5] + ".log", final[:-5] + ".log")
         except OSError:
@@ -242,9 +252,10 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     the base name (hex) procwait-python computed, for a server it started
     (named by its deps, listed, capped, its files removed at exit);
     ``pytest_tier``: prepare pytest runs (procwait._pytier)."""
-    from ._pydeps import Spy, depends_on_cwd
+    from ._pydeps import Spy, depends_on_cwd, initial_environ
     path0 = sys.path[0] if sys.path else None
     started = time.time()
+    environb, cwd = initial_environ(), os.getcwd()   # the launcher's, before the preload
     # A signal that ends the server before its report leaves the launcher
     # nothing to go by: say in the log which one it was, then die of it.
     dying = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
@@ -261,16 +272,25 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    deps = spy.deps() | ({"cwd"} if depends_on_cwd(before, path0) else set())
+    deps = spy.deps() | ({b"cwd"} if depends_on_cwd(before, path0) else set())
     launch_socket = socket
     try:
         if launched is not None:
-            socket = _launched_socket(socket, launched, deps)
+            socket = _launched_socket(socket, launched, deps, environb, cwd)
         # A spare child forked ahead of each request: the fork of this
         # (large) process is off the request's path.
         fs = ForkServer(socket=socket, name=name, idle=idle, max_children=max_children,
                         max_queue=max_queue, spare=True)
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        if launched is not None and e.errno == errno.EADDRINUSE:
+            # A server of the same name started meanwhile (its launcher
+            # read the deps file first): the launcher joins that one.
+            _report(report_fd, {"pid": os.getpid(), "socket": socket, "joined": True})
+            return 0
+        _log("cannot listen: %s" % e)
+        _report(report_fd, {"error": "cannot listen: %s" % e})
+        return 1
+    except ValueError as e:
         _log("cannot listen: %s" % e)
         _report(report_fd, {"error": "cannot listen: %s" % e})
         return 1
@@ -295,7 +315,8 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
     if launched is not None:
         _pyservers.publish(fs.path, {"python": sys.executable, "preload": mods,
                                      "pytest": os.getcwd() if pytest_tier else None,
-                                     "deps": sorted(deps), "started": started,
+                                     "deps": sorted(os.fsdecode(d) for d in deps),
+                                     "started": started,
                                      "modules": len(sys.modules)})
     info = _pyservers.files(fs.path)["info"] if launched is not None else None
     stale = None

@@ -6,15 +6,20 @@ pytest, finding and importing its plugins, importing what the conftest.py
 files import. The tier does that once, in the server, and leaves each run
 a fresh ``pytest.main``, exactly as plain pytest runs it:
 
-- pytest and the plugins of the ``pytest11`` entry points are imported the
-  way pytest imports them: through its assertion-rewrite hook, so that a
-  run's own hook does not warn that they were imported before it (their
-  loader is a rewrite hook). The configuration built for that is thrown
-  away, and the interpreter state it touched is put back.
+- pytest and the plugins of the ``pytest11`` entry points (and
+  PYTEST_PLUGINS) are imported the way pytest imports them: through its
+  assertion-rewrite hook, so that a run's own hook does not warn that they
+  were imported before it (their loader is a rewrite hook). The
+  configuration built for that runs no plugin hook and is thrown away; what
+  the plugins did at import stays, as it would in a run.
 - The conftest.py files of the rootdir are imported in a throwaway fork of
-  the server (collection with every test file ignored). What they import
-  from outside the rootdir (third-party libraries) is then imported by the
-  server. The conftest files themselves, the project under the rootdir and
+  the server (collection with every test file ignored, without addopts or
+  PYTEST_ADDOPTS, whose --junitxml or --cov would write the user's files).
+  What they import from outside the rootdir (third-party libraries) is
+  then imported by the server, unless the conftest files changed the
+  environment or sys.path outside the rootdir, or a warning was recorded
+  (an import that depends on what a conftest set up, or that warns, stays
+  the runs'); a module found at another file here than there is left out. The conftest files themselves, the project under the rootdir and
   anything pytest rewrote are left to the runs: they are what a user edits.
 - A spare child, forked ahead of its request, builds and throws away such
   a configuration once more while it waits: the pages a configuration
@@ -42,7 +47,6 @@ import select
 import signal
 import sys
 import time
-import warnings
 
 __all__ = ["ENV", "CODE", "prepare_plugins", "prewarm", "conftest_imports", "import_all",
            "install_code_cache", "Rewriter"]
@@ -66,36 +70,34 @@ def _log(msg):
         pass
 
 
-class _Saved:
-    """The interpreter state a configuration may change, put back on exit."""
+class _Streams:
+    """The standard streams and descriptors, put back on exit (a plugin's
+    import may write; nothing here should redirect them)."""
 
     def __enter__(self):
-        self.path = list(sys.path)
-        self.meta = list(sys.meta_path)
-        self.hooks = list(sys.path_hooks)
-        self.importers = set(sys.path_importer_cache)
-        self.filters = list(warnings.filters)
         self.streams = (sys.stdin, sys.stdout, sys.stderr)
         self.fds = [os.dup(fd) for fd in (0, 1, 2)]
         return self
 
     def __exit__(self, *exc):
-        sys.path[:] = self.path
-        sys.meta_path[:] = self.meta
-        sys.path_hooks[:] = self.hooks
-        for k in set(sys.path_importer_cache) - self.importers:
-            del sys.path_importer_cache[k]
-        warnings.filters[:] = self.filters
-        warnings._filters_mutated()
         sys.stdin, sys.stdout, sys.stderr = self.streams
         for fd, saved in zip((0, 1, 2), self.fds):
             os.dup2(saved, fd)
             os.close(saved)
 
 
+#: The ini file the tier's configuration found (None: none), for the watch.
+INIFILE = None
+
+
 def prepare_plugins(quiet=False):
-    """Import pytest and its plugins as a run's configuration would. Returns
+    """Import pytest and its plugins as a run's configuration would: the
+    ini file read, the rewrite hook installed and the plugins' files
+    marked, the entry points and PYTEST_PLUGINS loaded through it. No
+    plugin hook runs (pytest_load_initial_conftests and later are the
+    runs'), no addopts (their -p plugins are the runs' too). Returns
     pytest's major version, or None when there is no pytest to prepare."""
+    global INIFILE
     try:
         import pytest
         from _pytest.config import get_config
@@ -104,18 +106,21 @@ def prepare_plugins(quiet=False):
     major = int(pytest.__version__.split(".")[0])
     if major < 7:
         return None
-    with _Saved():
+    with _Streams():
         config = get_config(["--noconftest"])
         try:
-            # What pytest.main does before the first conftest: the ini,
-            # addopts, the rewrite hook, -p plugins, the entry points.
-            config._preparse(["--noconftest"], addopts=True)
-        except Exception as e:   # a usage error in addopts, say: runs will say it
+            config._initini(["--noconftest"])
+            INIFILE = str(config.inipath) if config.inipath else None
+            config._consider_importhook([])
+            if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+                config.pluginmanager.load_setuptools_entrypoints("pytest11")
+            config.pluginmanager.consider_env()
+        except Exception as e:   # a broken ini or plugin: runs will say it
             if not quiet:
                 _log("preparing the plugins stopped early: %s"
                      % (str(e).strip() or type(e).__name__))
         finally:
-            config._ensure_unconfigure()
+            config._ensure_unconfigure()   # the rewrite hook leaves sys.meta_path
     return major
 
 
@@ -136,6 +141,7 @@ class _OnlyConftests:
         self.conftests = []
         self.tests = []
         self.rootdir = self.inifile = None
+        self.warned = False
 
     def pytest_ignore_collect(self, collection_path, config):
         if collection_path.name != "conftest.py" and not collection_path.is_dir():
@@ -155,6 +161,9 @@ class _OnlyConftests:
         self.rootdir = str(config.rootpath)
         self.inifile = str(config.inipath) if config.inipath else None
 
+    def pytest_warning_recorded(self):
+        self.warned = True
+
 
 def _collect_in_child(w):
     import pytest
@@ -163,10 +172,16 @@ def _collect_in_child(w):
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     before = set(sys.modules)
+    env0 = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    path0 = list(sys.path)
     plugin = _OnlyConftests()
     pytest.hookimpl(tryfirst=True)(_OnlyConftests.pytest_ignore_collect)
-    pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[plugin])
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "-o", "addopts="],
+                plugins=[plugin])
     root = (plugin.rootdir or os.getcwd()) + os.sep
+    env1 = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    outside = [p for p in sys.path if p not in path0 and not os.path.abspath(p).startswith(root)]
     mods = []
     for name, m in list(sys.modules.items()):
         f = getattr(m, "__file__", None)
@@ -177,6 +192,8 @@ def _collect_in_child(w):
                 isinstance(getattr(m, "__loader__", None), AssertionRewritingHook):
             continue
         mods.append([name, f])
+    if env1 != env0 or outside or plugin.warned:
+        mods = []   # their imports depend on what the conftests set up
     report = {"modules": mods, "conftests": plugin.conftests, "tests": plugin.tests,
               "rootdir": plugin.rootdir, "inifile": plugin.inifile}
     data = json.dumps(report).encode()
@@ -255,7 +272,7 @@ def _rewrite_all(files, w):
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     config = get_config(["--noconftest"])
-    config._preparse(["--noconftest"], addopts=True)
+    config._initini(["--noconftest"])   # the ini options rewriting reads
     for f in files:
         try:
             st, co = rewrite._rewrite_test(Path(f), config)
@@ -319,10 +336,23 @@ class Rewriter:
 
 def import_all(mods):
     """Import [name, file] pairs in order; a module that does not import
-    here, or from another file, is left to the runs."""
+    here, or would come from another file, is left to the runs."""
+    import importlib.util
+    files = dict((n, f) for n, f in mods)
+    bad = set()
     for name, f in mods:
-        if name in sys.modules:
+        top = name.partition(".")[0]
+        if name in sys.modules or top in bad:
             continue
+        if top not in sys.modules:
+            try:
+                spec = importlib.util.find_spec(top)
+                origin = spec.origin if spec is not None else None
+            except (ImportError, ValueError):
+                origin = None
+            if not isinstance(origin, str) or os.path.abspath(origin) != files.get(top):
+                bad.add(top)
+                continue
         try:
             importlib.import_module(name)
         except BaseException:   # SystemExit in a module body as well

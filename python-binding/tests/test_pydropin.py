@@ -91,6 +91,24 @@ class IdentityTest(DropInCase):
         self.assertNotEqual(pa, pb, "a caller with another PWT_BACKEND shared the server")
         self.assertEqual(pa, pc, "the same PWT_BACKEND did not find its server again")
 
+    def test_a_preload_that_sets_what_it_read(self):
+        # The server hashes the values its launcher had, not what the
+        # preload (or Python's own LC_CTYPE coercion) made of them.
+        self.write("pwt_setter.py", '''\
+            import os
+            SEEN = os.environ.get("PWT_SETTER")
+            os.environ.setdefault("PWT_SETTER", "set-by-the-module")
+            ''', where=self.mods)
+        code = PRELUDE + "import pwt_setter; print(pwt_setter.SEEN)"
+        env = {"PROCWAIT_PRELOAD": "pwt_setter", "LC_ALL": None, "LANG": None,
+               "LC_CTYPE": None}
+        runs = [self.launch(["-c", code], env=env) for _ in range(3)]
+        for r in runs:
+            self.assertRc(r, 0)
+            self.assertEqual(r.stdout, "None\n", self.describe(r))
+        self.assertEqual(len({self.ppid_of(r) for r in runs}), 1,
+                         "one environment, several servers\n" + self.server_log())
+
     def test_a_bulk_read_of_the_environment_does_not(self):
         code = PRELUDE + "import pwt_envlib; print(pwt_envlib.BACKEND)"
         a = self.launch(["-c", code], env={"PWT_UNRELATED": "1"})
@@ -157,6 +175,17 @@ class InterpreterTest(DropInCase):
         out = self.launch(["-c", code], env={"PROCWAIT_PYTHON": None,
                                              "PATH": os.path.dirname(PYTHON) + ":/bin"})
         self.assertNotEqual(out.stdout, venv + "\n")
+
+    def test_a_wrapper_that_runs_it_again_is_an_error_not_a_loop(self):
+        bindir = os.path.join(self.tmp, "wrap")
+        os.mkdir(bindir)
+        self.write("python3", "#!/bin/sh\nexec %s \"$@\"\n" % LAUNCHER, where=bindir)
+        os.chmod(os.path.join(bindir, "python3"), 0o755)
+        env = {"PROCWAIT_PYTHON": None, "PATH": bindir + ":/usr/bin:/bin"}
+        for extra in ({}, {"PROCWAIT_DISABLE": "1"}):
+            got = self.launch(["-c", "print(1)"], env=dict(env, **extra), timeout=60)
+            self.assertRc(got, 127)
+            self.assertIn("set PROCWAIT_PYTHON", got.stderr)
 
     def test_itself_as_python3_on_path_is_skipped(self):
         real = os.path.join(os.path.dirname(LAUNCHER), ".libs", "procwait-python")

@@ -198,6 +198,69 @@ class TierTest(TierCase):
         self.assertRc(got, 0)
         self.assertEqual(self.tier_of(got), self.work)
 
+    def test_what_a_plugin_does_at_import_stays(self):
+        # A pytest11 plugin on PYTHONPATH that changes sys.path and the
+        # warning filters at import: the tier imports it once, for every run.
+        extra = os.path.join(self.tmp, "extra")
+        os.mkdir(extra)
+        self.write("pwt_extra_mod.py", "X = 1\n", where=extra)
+        self.write("pwtplug.py", '''\
+            import sys, warnings
+            sys.path.append(%r)
+            warnings.filterwarnings("error", message="pwt-plugin")
+            ''' % extra, where=self.mods)
+        self.write("pwtplug-1.0.dist-info/METADATA",
+                   "Metadata-Version: 2.1\nName: pwtplug\nVersion: 1.0\n", where=self.mods)
+        self.write("pwtplug-1.0.dist-info/entry_points.txt",
+                   "[pytest11]\npwtplug = pwtplug\n", where=self.mods)
+        self.write("tests/test_plug.py", '''\
+            import warnings, pytest
+            def test_path():
+                import pwt_extra_mod
+                assert pwt_extra_mod.X == 1
+            def test_filter():
+                with pytest.raises(UserWarning):
+                    warnings.warn("pwt-plugin here")
+            ''')
+        args = ["-m", "pytest", "-q", "-rA", "tests/test_plug.py"]
+        want = self.plain(args)
+        self.assertEqual(want.returncode, 0, self.describe(want))
+        for _ in range(2):
+            got = self.launch(args)
+            self.assertRc(got, 0)
+            self.assertEqual(_summary(got.stdout), _summary(want.stdout))
+            self.assertEqual(self.tier_of(got), self.work)
+
+    def test_conftest_set_up_for_an_import_stays_the_runs(self):
+        # A conftest that sets the environment, then imports a library
+        # that reads it at import (MPLBACKEND, KERAS_BACKEND), and one
+        # whose import warns: as plain pytest, run after run.
+        self.write("pwt_backendlib.py", '''\
+            import os, warnings
+            BACKEND = os.environ.get("PWT_BACKEND2", "default")
+            warnings.warn("pwt_backendlib is deprecated", DeprecationWarning)
+            ''', where=self.mods)
+        self.write("tests/conftest.py", RECORD + textwrap.dedent('''\
+            import os
+            os.environ["PWT_BACKEND2"] = "jax"
+            import pytest, pwt_dep, pwt_backendlib
+            @pytest.fixture
+            def value():
+                return pwt_dep.VALUE
+            '''))
+        self.write("tests/test_b.py", '''\
+            import pwt_backendlib
+            def test_backend():
+                assert pwt_backendlib.BACKEND == "jax"
+            ''')
+        args = ["-m", "pytest", "-q", "-rA", "tests/test_b.py"]
+        want = self.plain(args)
+        for _ in range(2):
+            got = self.launch(args)
+            self.assertEqual(got.returncode, want.returncode, self.describe(got))
+            self.assertEqual(_summary(got.stdout), _summary(want.stdout), self.describe(got))
+            self.assertEqual(self.tier_of(got), self.work)
+
     def test_turned_off(self):
         got = self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"],
                           env={"PROCWAIT_PYTEST": "0"})
