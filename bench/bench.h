@@ -149,6 +149,8 @@ void run_rows_in_worker(const char *backend,
 /* stats.c: shared by the sections */
 /* Mark row missing, with the reason. */
 void row_why(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* rows[from..to] that are still ok[] become missing, with msg; ok[] 0. */
+void rows_why(struct row *rows, int *ok, int from, int to, const char *msg);
 /* A regular file we may execute. */
 int bench_executable(const char *path);
 /* SIGTERM to a server we started, then reap it; *pid becomes 0. */

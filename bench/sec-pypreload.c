@@ -465,17 +465,6 @@ static int batch(struct pctx *c, int i, int n, double *lat, double *sh, char *er
 
 /* ---- the worker ------------------------------------------------------------------ */
 
-static void all_why(struct row *rows, int *ok, int from, int to, const char *msg)
-{
-	int i;
-
-	for (i = from; i <= to; i++)
-		if (ok[i]) {
-			row_why(&rows[i], "%s", msg);
-			ok[i] = 0;
-		}
-}
-
 /* The interpreter, the module set, the directory, the scripts, the
  * launcher and the servers: ok[i] for the rows that can run. */
 static void setup(struct pctx *c, struct row *rows, int *ok)
@@ -489,7 +478,7 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	if (bench_which(c->o->python, c->python, sizeof(c->python)) < 0) {
 		snprintf(err, sizeof(err), "no usable python3 (%.60s); apt-get install python3",
 		         c->o->python);
-		all_why(rows, ok, 0, NP - 1, err);
+		rows_why(rows, ok, 0, NP - 1, err);
 		return;
 	}
 	/* numpy when it imports, else the stdlib alone */
@@ -512,13 +501,13 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	if (!mkdtemp(c->dir)) {
 		snprintf(err, sizeof(err), "mkdtemp %.60s: %s", c->dir, strerror(errno));
 		c->dir[0] = '\0';
-		all_why(rows, ok, 0, NP - 1, err);
+		rows_why(rows, ok, 0, NP - 1, err);
 		return;
 	}
 	if (make_env(c) < 0 || write_scripts(c) < 0) {
 		snprintf(err, sizeof(err), "cannot write the scripts in %.60s: %s", c->dir,
 		         strerror(errno));
-		all_why(rows, ok, 0, NP - 1, err);
+		rows_why(rows, ok, 0, NP - 1, err);
 		return;
 	}
 	snprintf(c->sock_f, sizeof(c->sock_f), "%s/freeze.sock", c->dir);
@@ -528,7 +517,7 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	c->cold_argv[2] = NULL;
 	/* the launcher */
 	if (bench_find_launcher(c->o, c->python, c->devnull, &c->ln, err, sizeof(err)) < 0) {
-		all_why(rows, ok, P_WARM, P_CPASS, err);
+		rows_why(rows, ok, P_WARM, P_CPASS, err);
 	} else {
 		c->warm_argv[0] = c->ln.path;
 		c->warm_argv[1] = c->script;
@@ -540,13 +529,13 @@ static void setup(struct pctx *c, struct row *rows, int *ok)
 	}
 	/* the bench's two servers, for the memory rows */
 	if (access("/proc/self/smaps_rollup", R_OK) != 0) {
-		all_why(rows, ok, P_MEMF, P_MEMN, "no /proc/self/smaps_rollup here (Linux < 4.14)");
+		rows_why(rows, ok, P_MEMF, P_MEMN, "no /proc/self/smaps_rollup here (Linux < 4.14)");
 	} else {
 		for (i = 0; i < 2; i++) {
 			c->srv[i] = start_server(c, i ? c->sock_n : c->sock_f, !i, err, sizeof(err));
 			if (c->srv[i] < 0) {
 				c->srv[i] = 0;
-				all_why(rows, ok, P_MEMF, P_MEMN, err);
+				rows_why(rows, ok, P_MEMF, P_MEMN, err);
 				break;
 			}
 		}
@@ -586,7 +575,7 @@ static void warm_up(struct pctx *c, struct row *rows, int *ok)
 			row_why(&rows[i], "%s", err);
 			ok[i] = 0;
 			if (i == P_WARM)
-				all_why(rows, ok, P_LPASS, P_CPASS, err);
+				rows_why(rows, ok, P_LPASS, P_CPASS, err);
 		}
 		if (i == P_WARM && ok[P_CPASS] && find_socket(c) < 0) {
 			row_why(&rows[P_CPASS], "no server socket of procwait-python's in %.100s", c->dir);

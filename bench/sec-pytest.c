@@ -602,17 +602,6 @@ static int batch(struct tctx *c, int i, int n, double *lat, char *err, size_t es
 
 /* ---- the worker --------------------------------------------------------------- */
 
-static void all_why(struct row *rows, int *ok, int from, int to, const char *msg)
-{
-	int i;
-
-	for (i = from; i <= to; i++)
-		if (ok[i]) {
-			row_why(&rows[i], "%s", msg);
-			ok[i] = 0;
-		}
-}
-
 /* The command lines, the runs' file actions, the rows' descriptions. */
 static int commands(struct tctx *c, struct row *rows, const char *pytest)
 {
@@ -660,7 +649,7 @@ static void setup(struct tctx *c, struct row *rows, int *ok)
 	if (bench_which(c->o->python, c->python, sizeof(c->python)) < 0) {
 		snprintf(err, sizeof(err), "no usable python3 (%.60s); apt-get install python3",
 		         c->o->python);
-		all_why(rows, ok, 0, NR - 1, err);
+		rows_why(rows, ok, 0, NR - 1, err);
 		return;
 	}
 	tmp = getenv("TMPDIR");
@@ -670,35 +659,35 @@ static void setup(struct tctx *c, struct row *rows, int *ok)
 	if (!mkdtemp(c->dir)) {
 		snprintf(err, sizeof(err), "mkdtemp %.60s: %s", c->dir, strerror(errno));
 		c->dir[0] = '\0';
-		all_why(rows, ok, 0, NR - 1, err);
+		rows_why(rows, ok, 0, NR - 1, err);
 		return;
 	}
 	if (make_envs(c) < 0) {
-		all_why(rows, ok, 0, NR - 1, "out of memory");
+		rows_why(rows, ok, 0, NR - 1, "out of memory");
 		return;
 	}
 	if (generate(c, err, sizeof(err)) < 0) {
-		all_why(rows, ok, 0, NR - 1, err);
+		rows_why(rows, ok, 0, NR - 1, err);
 		return;
 	}
 	if (chdir(c->suite) < 0) {
 		snprintf(err, sizeof(err), "chdir %.60s: %s", c->suite, strerror(errno));
-		all_why(rows, ok, 0, NR - 1, err);
+		rows_why(rows, ok, 0, NR - 1, err);
 		return;
 	}
 	if (bench_capture(c->devnull, probe, c->env[0], 1, pytest, sizeof(pytest)) != 0 ||
 	    !pytest[0]) {
 		snprintf(err, sizeof(err), "pytest does not import in %.60s (apt-get install "
 		         "python3-pytest)", c->python);
-		all_why(rows, ok, 1, NR - 1, err);
+		rows_why(rows, ok, 1, NR - 1, err);
 	}
 	pytest[strcspn(pytest, "\n")] = '\0';
 	if (bench_find_launcher(c->o, c->python, c->devnull, &c->ln, err, sizeof(err)) < 0) {
-		all_why(rows, ok, ROW(0, K_PLAIN), ROW(0, K_TIER), err);
-		all_why(rows, ok, ROW(1, K_PLAIN), ROW(1, K_TIER), err);
+		rows_why(rows, ok, ROW(0, K_PLAIN), ROW(0, K_TIER), err);
+		rows_why(rows, ok, ROW(1, K_PLAIN), ROW(1, K_TIER), err);
 	}
 	if (commands(c, rows, pytest) < 0)
-		all_why(rows, ok, 0, NR - 1, "posix_spawn_file_actions_init failed");
+		rows_why(rows, ok, 0, NR - 1, "posix_spawn_file_actions_init failed");
 }
 
 /* The first, untimed runs: bytecode written, servers started and warm,
@@ -804,14 +793,14 @@ static void w_pytest(const struct options *o, struct row *rows, int nrows)
 		ok[i] = 1;
 	c.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (c.devnull < 0) {
-		all_why(rows, ok, 0, NR - 1, "cannot open /dev/null");
+		rows_why(rows, ok, 0, NR - 1, "cannot open /dev/null");
 		return;
 	}
 	setup(&c, rows, ok);
 	for (i = 0; i < NR; i++) {
 		c.lat[i] = calloc((size_t)(runs(o, i) * nr), sizeof(double));
 		if (!c.lat[i])
-			all_why(rows, ok, i, i, "out of memory");
+			rows_why(rows, ok, i, i, "out of memory");
 	}
 	warm_up(&c, rows, ok);
 	for (k = 0; k < nr; k++)

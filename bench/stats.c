@@ -115,6 +115,17 @@ void row_why(struct row *row, const char *fmt, ...)
 	va_end(ap);
 }
 
+void rows_why(struct row *rows, int *ok, int from, int to, const char *msg)
+{
+	int i;
+
+	for (i = from; i <= to; i++)
+		if (ok[i]) {
+			row_why(&rows[i], "%s", msg);
+			ok[i] = 0;
+		}
+}
+
 int bench_executable(const char *path)
 {
 	struct stat st;
