@@ -44,18 +44,19 @@ def files(sock):
     return {"info": stem + ".json", "log": stem + ".log", "lock": stem + ".lock"}
 
 
-def _start_ticks(pid):
-    """The process's start time in clock ticks since boot (/proc/PID/stat
-    field 22): with the pid, who the process is."""
+def _stat(pid):
+    """(state, start time in clock ticks since boot) from /proc/PID/stat
+    (fields 3 and 22): with the pid, who the process is."""
     with open("/proc/%d/stat" % pid, "rb") as f:
         data = f.read()
-    return int(data[data.rindex(b")") + 2:].split()[19])
+    fields = data[data.rindex(b")") + 2:].split()
+    return fields[0], int(fields[19])
 
 
 def publish(sock, info):
     """Write the server's info file (atomically)."""
     path = files(sock)["info"]
-    info = dict(info, pid=os.getpid(), start_ticks=_start_ticks(os.getpid()), socket=sock)
+    info = dict(info, pid=os.getpid(), start_ticks=_stat(os.getpid())[1], socket=sock)
     tmp = "%s.%d.tmp" % (path, os.getpid())
     with open(tmp, "w") as f:
         json.dump(info, f)
@@ -119,10 +120,8 @@ def _alive(info):
     """The process of ``info`` runs (the same one: its start time; not a
     zombie)."""
     try:
-        with open("/proc/%d/stat" % int(info["pid"]), "rb") as f:
-            data = f.read()
-        fields = data[data.rindex(b")") + 2:].split()
-        return fields[0] not in (b"Z", b"X") and int(fields[19]) == info.get("start_ticks")
+        state, ticks = _stat(int(info["pid"]))
+        return state not in (b"Z", b"X") and ticks == info.get("start_ticks")
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return False
 

@@ -63,11 +63,30 @@ COLLECT_TIMEOUT = 120.0
 
 
 def _log(msg):
-    try:
-        sys.stderr.write("procwait serve[%d]: pytest tier: %s\n" % (os.getpid(), msg))
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    from ._pyhost import _log as log
+    log("pytest tier: " + msg)
+
+
+def _throwaway(job, *args):
+    """Fork a child that runs job(w, *args), w the write end of a pipe,
+    and exits (1 after an exception): (its pid, the read end)."""
+    r, w = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(r)
+            job(w, *args)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(w)
+    return pid, r
+
+
+def _write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
 
 
 class _Streams:
@@ -196,26 +215,14 @@ def _collect_in_child(w):
         mods = []   # their imports depend on what the conftests set up
     report = {"modules": mods, "conftests": plugin.conftests, "tests": plugin.tests,
               "rootdir": plugin.rootdir, "inifile": plugin.inifile}
-    data = json.dumps(report).encode()
-    while data:
-        data = data[os.write(w, data):]
+    _write_all(w, json.dumps(report).encode())
 
 
 def conftest_imports():
     """Collect with every test file ignored, in a throwaway fork: the
     report {"modules": [[name, file], ...], "conftests", "rootdir",
     "inifile"}; empty on failure (logged)."""
-    r, w = os.pipe2(os.O_CLOEXEC)
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.close(r)
-            _collect_in_child(w)
-        except BaseException:
-            code = 1
-        os._exit(code)
-    os.close(w)
+    pid, r = _throwaway(_collect_in_child)
     chunks, deadline = [], time.monotonic() + COLLECT_TIMEOUT
     try:
         while True:
@@ -263,7 +270,7 @@ def install_code_cache():
     rewrite._read_pyc = _read_pyc
 
 
-def _rewrite_all(files, w):
+def _rewrite_all(w, files):
     """In the rewriter's fork: one JSON line per file rewritten."""
     from pathlib import Path
     from _pytest.assertion import rewrite
@@ -280,9 +287,7 @@ def _rewrite_all(files, w):
             continue
         line = json.dumps({"path": f, "mtime_ns": st.st_mtime_ns, "size": st.st_size,
                            "code": base64.b64encode(marshal.dumps(co)).decode()})
-        data = (line + "\n").encode()
-        while data:
-            data = data[os.write(w, data):]
+        _write_all(w, (line + "\n").encode())
 
 
 class Rewriter:
@@ -291,18 +296,8 @@ class Rewriter:
     into CODE. Runs forked before a file arrived rewrite it themselves."""
 
     def __init__(self, files):
-        r, w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                os.close(r)
-                _rewrite_all(files, w)
-            except BaseException:
-                code = 1
-            os._exit(code)
-        os.close(w)
-        self.fd, self.pid, self.buf = r, pid, b""
+        self.pid, self.fd = _throwaway(_rewrite_all, files)
+        self.buf = b""
 
     def fileno(self):
         return self.fd
