@@ -93,6 +93,11 @@ static void queue_remove(procwait_forkserver *fs, struct pw__fs_conn *c)
 
 static void conn_free(procwait_forkserver *fs, struct pw__fs_conn *c)
 {
+	int i;
+
+	for (i = 0; i < fs->batch_n; i++)
+		if (fs->batch[i].data.ptr == c)
+			fs->batch[i].data.ptr = NULL;   /* see handle_events() */
 	if (c->state == PW_FS_QUEUED)
 		queue_remove(fs, c);
 	conn_close_fd(fs, c);
@@ -528,10 +533,14 @@ static void handle_events(procwait_forkserver *fs, struct epoll_event *ev, int n
 	const char *stop = NULL;
 	int i;
 
+	fs->batch = ev;
+	fs->batch_n = n;
 	for (i = 0; i < n; i++) {
 		void *tag = ev[i].data.ptr;
 
-		if (tag == &fs->lfd) {
+		if (!tag) {
+			/* a connection freed earlier in this batch */
+		} else if (tag == &fs->lfd) {
 			accept_clients(fs);
 		} else if (tag == &fs->sigfd) {
 			struct signalfd_siginfo si;
@@ -546,11 +555,13 @@ static void handle_events(procwait_forkserver *fs, struct epoll_event *ev, int n
 		} else if (tag == &fs->units) {
 			/* children: handled by the dispatch after the batch */
 		} else {
-			/* epoll reports a descriptor once per batch, and handling
-			 * one connection frees no other: the pointer is live. */
+			/* Live: epoll reports a descriptor once per batch, and
+			 * a connection freed meanwhile was cleared above. */
 			conn_readable(fs, tag);
 		}
 	}
+	fs->batch = NULL;
+	fs->batch_n = 0;
 	/* Stopping frees connections: only after the batch. */
 	if (stop)
 		begin_stop(fs, stop);

@@ -14,6 +14,8 @@
 #include "fs-cgroup.h"
 #include "unit.h"
 
+struct epoll_event;
+
 enum pw__fs_state {
 	PW_FS_NEW,      /* waiting for the REQUEST frame */
 	PW_FS_QUEUED,   /* request read; waiting for a free slot */
@@ -56,6 +58,11 @@ struct procwait_forkserver {
 	struct pw__units units;
 	struct pw__fs_conn *conns;
 	int nconns;
+	/* The batch of epoll events being handled: a connection freed
+	 * meanwhile (accept_clients() closing the oldest idle one) has its
+	 * entries cleared, so that the rest of the batch never reaches it. */
+	struct epoll_event *batch;
+	int batch_n;
 	struct pw__fs_conn *qhead, *qtail;
 	int nqueued;
 	int running;                    /* children tracked */

@@ -2722,6 +2722,41 @@ START_TEST(test_idle_connections_hold_no_slot)
 }
 END_TEST
 
+/* Idle connections that hang up and newer ones that arrive in one batch of
+ * the loop, the newer ones first (the server is SIGSTOPped meanwhile): the
+ * accept closes the idle ones to make room, and the rest of the batch still
+ * holds their hang-ups. Found by test_idle_connections_hold_no_slot, once in
+ * a few runs under load: the server handled the freed connections' events
+ * and died of a double free. */
+START_TEST(test_evicted_connection_in_batch)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+	enum { IDLE = 40, NEWER = 40 };
+	int idle[IDLE], newer[NEWER], i;
+
+	cfg.max_children = 2;
+	cfg.max_queue = 0;
+	cfg.request_ms = 60000;
+	srv_start(&cfg);
+	for (i = 0; i < IDLE; i++)
+		idle[i] = raw_connect(S.path);
+	assert_alive("idle connections accepted");   /* its accept took them all */
+	stop_process(S.pid);
+	for (i = 0; i < NEWER; i++)
+		newer[i] = raw_connect(S.path);   /* the listening socket is ready first */
+	for (i = 0; i < IDLE; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);                   /* then the idle ones hang up */
+	ck_assert_int_eq(kill(S.pid, SIGCONT), 0);
+	for (i = 0; i < NEWER; i++)
+		ck_assert_msg(newer[i] >= 0, "connect: %s", strerror(-newer[i]));
+	assert_alive("after idle connections closed to make room in the batch of their hang-ups");
+	for (i = 0; i < NEWER; i++)
+		close(newer[i]);
+	assert_alive("after the newer connections closed");
+}
+END_TEST
+
 /* A connection that has not sent its request (one SOCK_SEQPACKET message)
  * within request_ms is told so (ETIMEDOUT) and closed; one that sent it in
  * time runs. */
@@ -3944,6 +3979,7 @@ static Suite *forkserver_suite(void)
 	tcase_add_test(tc, test_no_queue_batch);
 	tcase_add_test(tc, test_client_send_started);
 	tcase_add_test(tc, test_idle_connections_hold_no_slot);
+	tcase_add_test(tc, test_evicted_connection_in_batch);
 	tcase_add_test(tc, test_request_time_limit);
 	tcase_add_test(tc, test_idle_stop);
 	tcase_add_test(tc, test_server_default_timeout);
