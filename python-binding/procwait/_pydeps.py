@@ -75,11 +75,13 @@ def extend(base, deps, environb, cwd):
 class Spy:
     """Within ``with Spy() as s:``, the names of the environment variables
     read one by one gather in ``s.names``, and ``s.cwd`` is set when
-    ``os.getcwd`` was called."""
+    ``os.getcwd`` was called: while a module is being imported, or at any
+    time with ``anytime``."""
 
-    def __init__(self, always=()):
+    def __init__(self, always=(), anytime=False):
         self.names = set(always)
         self.cwd = False
+        self.anytime = anytime
         self._bulk = []   # keys of an enumeration, in order: not reads
 
     def __enter__(self):
@@ -92,7 +94,7 @@ class Spy:
         def __getitem__(env, key):
             if spy._bulk and spy._bulk[0] == key:
                 spy._bulk.pop(0)   # dict(os.environ), .copy(), items()
-            elif _importing():
+            elif spy.anytime or _importing():
                 spy.names.add(key.decode("utf-8", "surrogateescape")
                               if isinstance(key, bytes) else key)
             return get(env, key)
@@ -103,11 +105,11 @@ class Spy:
             return iter(keys)
 
         def getcwd():
-            spy.cwd = spy.cwd or _importing()
+            spy.cwd = spy.cwd or spy.anytime or _importing()
             return self._cwd[0]()
 
         def getcwdb():
-            spy.cwd = spy.cwd or _importing()
+            spy.cwd = spy.cwd or spy.anytime or _importing()
             return self._cwd[1]()
 
         cls.__getitem__, cls.__iter__ = __getitem__, __iter__

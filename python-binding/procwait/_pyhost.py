@@ -202,6 +202,7 @@ def _load(mods, pytest_tier):
         rep = _pytier.conftest_imports()
         _pytier.import_all(rep.get("modules", []))
         _pytier.install_code_cache()
+        _pytier.install_parser_memo()
         inis = {f for f in (_pytier.INIFILE, rep.get("inifile")) if f}
         watch = rep.get("conftests", []) + sorted(inis)
         rewrite = rep.get("conftests", []) + rep.get("tests", [])

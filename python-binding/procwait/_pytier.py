@@ -24,7 +24,11 @@ a fresh ``pytest.main``, exactly as plain pytest runs it:
 - A spare child, forked ahead of its request, builds and throws away such
   a configuration once more while it waits: the pages a configuration
   touches are then its own before the run needs them (a fork's copies on
-  write), and the run starts warm.
+  write), and the run starts warm. It then builds the run's own
+  configuration as far as pytest's get_config() goes before it reads the
+  run's arguments (the default plugins registered), which the run's
+  pytest.main() takes when it would have built the same (see
+  _prebuild_config).
 - The test modules and conftest files are rewritten once more, in a second
   throwaway fork that streams the code to the server while it serves; a
   run's rewrite hook takes a module's code from there as long as the file
@@ -49,7 +53,7 @@ import sys
 import time
 
 __all__ = ["ENV", "CODE", "prepare_plugins", "prewarm", "conftest_imports", "import_all",
-           "install_code_cache", "Rewriter"]
+           "install_parser_memo", "install_code_cache", "Rewriter"]
 
 #: What pytest reads from the environment to choose its plugins and
 #: options: part of a tier server's identity (see procwait._pydeps).
@@ -145,11 +149,54 @@ def prepare_plugins(quiet=False):
 
 def prewarm():
     """In a spare child, before its request: what prepare_plugins() did,
-    again (see the module's doc). Never fails the spare."""
+    again, then the run's own configuration built ahead (see
+    _prebuild_config). Never fails the spare."""
     try:
         prepare_plugins(quiet=True)
+        _prebuild_config()
     except BaseException:
         pass
+
+
+def _prebuild_config():
+    """Build what pytest's get_config() builds before it looks at a run's
+    arguments (the plugin manager, the Config, the default plugins
+    registered, and the argparse parser the run parses PYTEST_ADDOPTS
+    with: about a third of a one-test run) and have the run's first
+    get_config() call take it. That call gets it only when get_config
+    would have built the same thing: arguments without -p (get_config
+    reads "-p no:NAME" before the default plugins), no plugins passed in,
+    the environment variables read meanwhile (PYTEST_DEBUG among them)
+    unchanged, and nothing warned; the invocation parameters (arguments,
+    directory) are the call's. Any other call, and every later one, is
+    pytest's own."""
+    import warnings
+    from pathlib import Path
+    from _pytest import config as pc
+    from ._pydeps import Spy
+
+    real = pc.get_config
+    with Spy(anytime=True) as spy, warnings.catch_warnings(record=True) as caught, _Streams():
+        warnings.simplefilter("always")
+        config = real(None)
+        config._parser._getparser()   # kept by install_parser_memo()
+    seen = {name: os.environ.get(name) for name in spy.names}
+    if caught:
+        config._ensure_unconfigure()
+        return
+
+    def get_config(args=None, plugins=None):
+        pc.get_config = real
+        if (not isinstance(args, list) or plugins or
+                any(not isinstance(a, str) or a.startswith("-p") for a in args) or
+                any(os.environ.get(name) != value for name, value in seen.items())):
+            config._ensure_unconfigure()
+            return real(args, plugins)
+        config.invocation_params = pc.Config.InvocationParams(
+            args=args, plugins=plugins, dir=Path.cwd())
+        return config
+
+    pc.get_config = get_config
 
 
 class _OnlyConftests:
@@ -245,6 +292,41 @@ def conftest_imports():
     except ValueError:
         _log("the conftest collection sent no report")
         return {}
+
+
+def install_parser_memo():
+    """Have each pytest Parser keep the argparse parser it builds.
+
+    Parser._getparser() builds a new argparse parser from the option groups
+    at each call, about seven times a run (six hundred add_argument calls
+    each: a quarter of a one-test run). The parser it returns depends only
+    on the groups, their options (which are only ever appended), prog and
+    extra_info, and parsing leaves it unchanged, so the same one serves
+    until one of those changes. Not with argcomplete, which edits it; a
+    pytest whose Parser is built otherwise keeps its own."""
+    from _pytest.config import argparsing
+    real = getattr(argparsing.Parser, "_getparser", None)
+    if real is None or getattr(real, "procwait_memo", False):
+        return
+
+    def _getparser(self):
+        try:
+            groups = self._groups + [self._anonymous]
+            key = (self.prog, id(self.extra_info),
+                   tuple((id(g), len(g.options)) for g in groups))
+        except (AttributeError, TypeError):
+            return real(self)
+        if os.environ.get("_ARGCOMPLETE"):
+            return real(self)
+        memo = self.__dict__.get("_procwait_parser")
+        if memo is not None and memo[0] == key and len(memo[1]._actions) == memo[2]:
+            return memo[1]
+        parser = real(self)
+        self.__dict__["_procwait_parser"] = (key, parser, len(parser._actions))
+        return parser
+
+    _getparser.procwait_memo = True
+    argparsing.Parser._getparser = _getparser
 
 
 def install_code_cache():

@@ -267,6 +267,122 @@ class TierTest(TierCase):
         self.assertRc(got, 0)
         self.assertIsNone(self.tier_of(got))
 
+    def test_a_run_with_pytest_debug_is_traced(self):
+        # The spare that serves the second run built its configuration
+        # without PYTEST_DEBUG: the run, which has it, gets pytest's own.
+        args = ["-m", "pytest", "-q", "tests/test_a.py::test_pass"]
+        self.assertRc(self.launch(args), 0)
+        want = self.plain(args, env={"PYTEST_DEBUG": "1"})
+        self.assertIn("pytest_plugin_registered", want.stderr, self.describe(want))
+        got = self.launch(args, env={"PYTEST_DEBUG": "1"})
+        self.assertRc(got, 0)
+        self.assertIn("pytest_plugin_registered", got.stderr, self.describe(got))
+        self.assertEqual(self.tier_of(got), self.work)
+
+    def test_conftest_options(self):
+        self.write("tests/conftest.py", RECORD + textwrap.dedent('''\
+            import pytest, pwt_dep
+            def pytest_addoption(parser):
+                parser.addoption("--pwt-level", type=int, default=1)
+            @pytest.fixture
+            def value(request):
+                return request.config.getoption("pwt_level")
+            '''))
+        for level, rc in (("1", 0), ("2", 1), ("1", 0)):
+            args = ["-m", "pytest", "-q", "--pwt-level", level, "tests/test_a.py::test_pass"]
+            want = self.plain(args)
+            self.assertEqual(want.returncode, rc, self.describe(want))
+            got = self.launch(args)
+            self.assertRc(got, rc)
+            self.assertEqual(self.tier_of(got), self.work)
+        bad = self.launch(["-m", "pytest", "-q", "--pwt-level", "x", "tests"])
+        self.assertRc(bad, 4)
+        self.assertIn("invalid int value", bad.stderr)
+
+
+#: Run in a python of its own (they change pytest's functions): the
+#: configuration a spare builds ahead, and the parser memo.
+INTERNALS = r'''
+import os, sys, tempfile
+sys.path.insert(0, %(binding)r)
+from procwait import _pytier
+from _pytest import config as pc
+real = pc.get_config
+d = tempfile.mkdtemp()
+os.chdir(d)
+_pytier.install_parser_memo()
+
+def fresh(args, **env):
+    _pytier._prebuild_config()
+    assert pc.get_config is not real, "no configuration prebuilt"
+    os.environ.update(env)
+    try:
+        return pc.get_config(args)
+    finally:
+        assert pc.get_config is real, "get_config not given back"
+        for k in env:
+            del os.environ[k]
+
+# Taken: the run's arguments and directory, the default plugins there.
+os.mkdir("sub")
+_pytier._prebuild_config()
+os.chdir("sub")
+c = pc.get_config(["-q", "t.py"])
+assert pc.get_config is real
+assert c.invocation_params.args == ("-q", "t.py"), c.invocation_params
+assert str(c.invocation_params.dir) == os.path.join(d, "sub"), c.invocation_params
+assert c.pluginmanager.get_plugin("python") is not None
+assert c.pluginmanager.get_plugin("cacheprovider") is not None
+os.chdir(d)
+# -p no:NAME is read before the default plugins: not taken.
+c = fresh(["-p", "no:cacheprovider"])
+assert c.pluginmanager.get_plugin("cacheprovider") is None
+c = fresh(["-pno:cacheprovider"])
+assert c.pluginmanager.get_plugin("cacheprovider") is None
+# A variable get_config reads, changed since: not taken.
+c = fresh(["-q"], PYTEST_DEBUG="1")
+assert c.pluginmanager.trace.root._writer is not None, "PYTEST_DEBUG ignored"
+c = fresh(["-q"])
+assert c.pluginmanager.trace.root._writer is None
+
+# The memo: the same parser while the options are the same.
+p = c._parser
+a = p._getparser()
+assert p._getparser() is a
+p.addoption("--pwt-x", default="0")
+b = p._getparser()
+assert b is not a and "--pwt-x" in b._option_string_actions
+assert p.parse_known_args(["--pwt-x", "5"]).pwt_x == "5"
+assert p.parse_known_args([]).pwt_x == "0"
+p.getgroup("pwt", "a group").addoption("--pwt-y", action="store_true")
+assert "--pwt-y" in p._getparser()._option_string_actions
+os.environ["_ARGCOMPLETE"] = "1"
+assert p._getparser() is not p._getparser()
+del os.environ["_ARGCOMPLETE"]
+
+# A whole run on a prebuilt configuration.
+with open("test_it.py", "w") as f:
+    f.write("def test_it(request):\n"
+            "    assert request.config.invocation_params.args == ('-q', 'test_it.py')\n")
+_pytier._prebuild_config()
+sys.exit(int(__import__("pytest").main(["-q", "test_it.py"])))
+'''
+
+
+class TierInternalsTest(unittest.TestCase):
+
+    def test_prebuilt_configuration_and_parser_memo(self):
+        import subprocess
+        env = dict(os.environ)
+        env.pop("PYTEST_DEBUG", None)
+        env["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
+        r = subprocess.run([PYTHON, "-c", INTERNALS % {"binding": BINDING_DIR}],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("1 passed", r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
