@@ -169,17 +169,31 @@ def _prebuild_config():
     the environment variables read meanwhile (PYTEST_DEBUG among them)
     unchanged, and nothing warned; the invocation parameters (arguments,
     directory) are the call's. Any other call, and every later one, is
-    pytest's own."""
+    pytest's own. Nothing is built ahead under PYTEST_DEBUG: the plugin
+    manager would trace to the spare's stderr, the server's."""
+    import importlib.util
     import warnings
     from pathlib import Path
     from _pytest import config as pc
     from ._pydeps import Spy
 
     real = pc.get_config
+    if os.environ.get("PYTEST_DEBUG"):
+        return   # its trace would go to the server's stderr, not the run's
+    argv0 = sys.argv[0]
     with Spy(anytime=True) as spy, warnings.catch_warnings(record=True) as caught, _Streams():
         warnings.simplefilter("always")
         config = real(None)
-        config._parser._getparser()   # kept by install_parser_memo()
+        try:
+            # The run's first parser, kept by install_parser_memo(). argparse
+            # names the program from sys.argv[0] as it builds: the name
+            # "-m pytest" will give it (the memo keys on sys.argv[0]).
+            sys.argv[0] = importlib.util.find_spec("pytest.__main__").origin
+            config._parser._getparser()
+        except Exception:
+            pass
+        finally:
+            sys.argv[0] = argv0
     seen = {name: os.environ.get(name) for name in spy.names}
     if caught:
         config._ensure_unconfigure()
@@ -299,11 +313,14 @@ def install_parser_memo():
 
     Parser._getparser() builds a new argparse parser from the option groups
     at each call, about seven times a run (six hundred add_argument calls
-    each: a quarter of a one-test run). The parser it returns depends only
-    on the groups, their options (which are only ever appended), prog and
-    extra_info, and parsing leaves it unchanged, so the same one serves
-    until one of those changes. Not with argcomplete, which edits it; a
-    pytest whose Parser is built otherwise keeps its own."""
+    each: a quarter of a one-test run). The parser it returns depends on
+    the groups and their options, prog (argparse's default is sys.argv[0]
+    as the parser is built) and extra_info's items (copied when empty),
+    and parsing leaves it unchanged, so the same one serves while those
+    are the same. Options are only ever appended through pytest's API; an
+    option's attributes edited in place after it was added are not seen.
+    Not with argcomplete, which edits the parser; a pytest whose Parser is
+    built otherwise keeps its own."""
     from _pytest.config import argparsing
     real = getattr(argparsing.Parser, "_getparser", None)
     if real is None or getattr(real, "procwait_memo", False):
@@ -312,8 +329,9 @@ def install_parser_memo():
     def _getparser(self):
         try:
             groups = self._groups + [self._anonymous]
-            key = (self.prog, id(self.extra_info),
-                   tuple((id(g), len(g.options)) for g in groups))
+            key = (self.prog, sys.argv[0] if sys.argv else None,
+                   tuple(self.extra_info.items()),
+                   tuple((id(g), tuple(map(id, g.options))) for g in groups))
         except (AttributeError, TypeError):
             return real(self)
         if os.environ.get("_ARGCOMPLETE"):

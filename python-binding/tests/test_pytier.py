@@ -268,16 +268,18 @@ class TierTest(TierCase):
         self.assertIsNone(self.tier_of(got))
 
     def test_a_run_with_pytest_debug_is_traced(self):
-        # The spare that serves the second run built its configuration
-        # without PYTEST_DEBUG: the run, which has it, gets pytest's own.
+        # Spares of a server started with PYTEST_DEBUG, and spares that
+        # built their configuration without it: a run that has it gets
+        # pytest's trace on its own stderr, one without it none.
         args = ["-m", "pytest", "-q", "tests/test_a.py::test_pass"]
-        self.assertRc(self.launch(args), 0)
         want = self.plain(args, env={"PYTEST_DEBUG": "1"})
         self.assertIn("pytest_plugin_registered", want.stderr, self.describe(want))
-        got = self.launch(args, env={"PYTEST_DEBUG": "1"})
-        self.assertRc(got, 0)
-        self.assertIn("pytest_plugin_registered", got.stderr, self.describe(got))
-        self.assertEqual(self.tier_of(got), self.work)
+        for debug in ("1", "1", "", "1"):
+            got = self.launch(args, env={"PYTEST_DEBUG": debug})
+            self.assertRc(got, 0)
+            self.assertEqual("pytest_plugin_registered" in got.stderr, bool(debug),
+                             self.describe(got))
+            self.assertEqual(self.tier_of(got), self.work)
 
     def test_conftest_options(self):
         self.write("tests/conftest.py", RECORD + textwrap.dedent('''\
@@ -298,6 +300,24 @@ class TierTest(TierCase):
         bad = self.launch(["-m", "pytest", "-q", "--pwt-level", "x", "tests"])
         self.assertRc(bad, 4)
         self.assertIn("invalid int value", bad.stderr)
+
+    def test_usage_errors_and_help_as_plain_pytest(self):
+        # Found by a review: the parser the spare built ahead named the
+        # program after the spare ("-c: error: ..."), and the kept parser
+        # lost the rootdir and inifile lines of a usage error.
+        self.assertRc(self.launch(["-m", "pytest", "-q", "tests/test_a.py::test_pass"]), 0)
+        for env in ({}, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}):
+            for args in (["--maxfail=x"], ["--bogus", "tests"], ["-q", "--pwt-nope"]):
+                want = self.plain(["-m", "pytest"] + args, env=env)
+                self.assertEqual(want.returncode, 4, self.describe(want))
+                got = self.launch(["-m", "pytest"] + args, env=env)
+                self.assertEqual((got.returncode, got.stderr), (4, want.stderr),
+                                 self.describe(got))
+            want = self.plain(["-m", "pytest", "--help"], env=env)
+            got = self.launch(["-m", "pytest", "--help"], env=env)
+            self.assertRc(got, 0)
+            self.assertEqual(got.stdout, want.stdout)
+            self.assertEqual(self.tier_of(got), self.work)   # (the conftest ran)
 
 
 #: Run in a python of its own (they change pytest's functions): the
