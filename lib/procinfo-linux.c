@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 enum { PI_STAT, PI_STATM, PI_STATUS, PI_CMDLINE, PI_NFILES };
 
@@ -643,6 +644,24 @@ static int pi_state_now(procwait_procinfo *pi)
 	return n < 0 ? (int)n : st.state;
 }
 
+/* The kernel's " (deleted)" after a link's target that was removed (or a
+ * memfd's name): dropped when no file has the name with it, as psutil
+ * does. A NUL and what follows it is not part of the path either. */
+static size_t link_path_len(char *path, size_t n)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof(deleted) - 1;
+	struct stat st;
+	char *nul = memchr(path, '\0', n);
+
+	if (nul)
+		n = (size_t)(nul - path);
+	path[n] = '\0';
+	if (n >= dl && memcmp(path + n - dl, deleted, dl) == 0 && stat(path, &st) < 0)
+		n -= dl;
+	return n;
+}
+
 /* exe and cwd: a link in the directory. A zombie and a kernel thread have
  * none: the first is an error, the second an empty answer. */
 static int pi_link(procwait_procinfo *pi, const char *name, char *buf, size_t size)
@@ -656,7 +675,7 @@ static int pi_link(procwait_procinfo *pi, const char *name, char *buf, size_t si
 	if (n >= (ssize_t)sizeof(tmp))
 		return -ENAMETOOLONG;
 	if (n >= 0)
-		return copy_out(buf, size, tmp, (size_t)n);
+		return copy_out(buf, size, tmp, link_path_len(tmp, (size_t)n));
 	r = pi_errno(errno);
 	if (r != -ESRCH)
 		return r;

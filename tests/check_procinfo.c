@@ -1545,6 +1545,52 @@ START_TEST(test_cwd)
 }
 END_TEST
 
+/* A removed executable and working directory: the kernel's " (deleted)"
+ * is dropped, as psutil drops it, unless a file has that name. */
+START_TEST(test_deleted_links)
+{
+	char dir[] = "/tmp/pwt-del-XXXXXX";
+	char real[PATH_MAX], exe[PATH_MAX + 16], cwd[PATH_MAX + 16], odd[PATH_MAX + 32];
+	char buf[PATH_MAX], cmd[3 * PATH_MAX];
+	char *argv[] = { exe, "30", NULL };
+	procwait_spawn_options o = PROCWAIT_SPAWN_OPTIONS_INIT;
+	procwait_procinfo *pi;
+	procwait_status st;
+	procwait_proc *p;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(realpath(dir, real));
+	snprintf(exe, sizeof(exe), "%s/sleep", real);
+	snprintf(cwd, sizeof(cwd), "%s/wd", real);
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s' && mkdir '%s'", exe, cwd);
+	ck_assert_int_eq(system(cmd), 0);
+	o.argv = argv;
+	o.cwd = cwd;
+	ck_assert_int_eq(procwait_spawn(&o, &p), 0);
+	ck_assert(wait_cmdline(procwait_proc_pid(p)));
+	ck_assert_int_eq(unlink(exe), 0);
+	ck_assert_int_eq(rmdir(cwd), 0);
+	ck_assert_int_eq(procwait_procinfo_open_proc(p, 0, &pi), 0);
+	ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), (int)strlen(exe));
+	ck_assert_str_eq(buf, exe);
+	ck_assert_int_eq(procwait_procinfo_cwd(pi, buf, sizeof(buf)), (int)strlen(cwd));
+	ck_assert_str_eq(buf, cwd);
+	/* A file named with the suffix: the path is that file's. */
+	snprintf(odd, sizeof(odd), "%s (deleted)", exe);
+	snprintf(cmd, sizeof(cmd), "touch '%s'", odd);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), (int)strlen(odd));
+	ck_assert_str_eq(buf, odd);
+	ck_assert_int_eq(unlink(odd), 0);
+	procwait_procinfo_close(pi);
+	ck_assert_int_eq(procwait_proc_signal(p, SIGKILL), 0);
+	ck_assert_int_eq(procwait_proc_wait(p, -1, 0, &st), 0);
+	procwait_proc_close(p);
+	ck_assert_int_eq(rmdir(real), 0);
+	pwt_assert_no_children();
+}
+END_TEST
+
 /* ---- nice, threads, states ---------------------------------------------- */
 
 static int setup_nice(void *arg)
@@ -1885,6 +1931,7 @@ static Suite *procinfo_suite(void)
 	tcase_add_test(tc, test_buffers);
 	tcase_add_test(tc, test_cmdline_exe);
 	tcase_add_test(tc, test_cwd);
+	tcase_add_test(tc, test_deleted_links);
 	tcase_add_test(tc, test_cmdline_proctitle);
 	suite_add_tcase(s, tc);
 

@@ -308,8 +308,9 @@ PROCWAIT_EXTERN int procwait_procinfo_name(procwait_procinfo *pi, char *buf, siz
 /**
  * @brief The path of the executable: psutil's @c exe().
  *
- * Empty for a kernel thread, which has none. A deleted executable reads
- * as the kernel shows it (the path followed by " (deleted)").
+ * Empty for a kernel thread, which has none. The kernel follows the path
+ * of a deleted executable (and a memfd's name) with " (deleted)": that is
+ * dropped when no file has the name with it, as psutil does.
  * @param pi   the handle.
  * @param buf  where to store it, NUL-terminated.
  * @param size the size of @p buf (PATH_MAX suffices).
@@ -346,6 +347,9 @@ PROCWAIT_EXTERN int procwait_procinfo_cmdline(procwait_procinfo *pi, char *buf, 
 
 /**
  * @brief The current working directory: psutil's @c cwd().
+ *
+ * A removed directory's " (deleted)" is dropped as for
+ * procwait_procinfo_exe().
  * @param pi   the handle.
  * @param buf  where to store it, NUL-terminated.
  * @param size the size of @p buf (PATH_MAX suffices).

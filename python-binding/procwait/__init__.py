@@ -18,7 +18,7 @@ from typing import Optional
 from . import _lib
 from ._errors import AccessDenied, Error, NoSuchProcess, TimeoutExpired, ZombieProcess
 from ._process import Process, pcputimes, pctxsw, pgids, pmem, puids
-from ._status import Status
+from ._status import Negsignal, Status
 from ._waitset import WaitEvent, WaitSet, async_wait
 from ._process import open_handle as _open_handle
 from ._status import wait_handle as _wait_handle
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 library_path = _lib.library_path
 
 __all__ = [
-    "AccessDenied", "Error", "NoSuchProcess", "Process", "Status", "TimeoutExpired",
+    "AccessDenied", "Error", "Negsignal", "NoSuchProcess", "Process", "Status", "TimeoutExpired",
     "WaitEvent", "WaitSet", "ZombieProcess", "async_wait", "backend", "library_path",
     "pcputimes", "pctxsw", "pgids", "pmem", "puids", "wait",
 ]

@@ -80,6 +80,8 @@ class Process(object):
         self._bufref = ctypes.byref(self._buf)
         self._lock = threading.Lock()      # one C call on the info handle at a time
         self._ident = None                 # start time, for ==
+        self._status = None                # what the wait that reaped it got
+        self._name = None                  # the name, once known (exceptions)
         self._sets = weakref.WeakSet()
         self._p = open_handle(self._pid)
 
@@ -140,15 +142,19 @@ class Process(object):
 
     def wait(self, timeout: Optional[float] = None) -> Status:
         """Wait for the process to exit: a :class:`Status`. A child is
-        reaped; a second wait on it raises ChildProcessError. Raises
+        reaped by the first wait that sees it exit; later waits return
+        the same Status (as psutil returns the same code). Raises
         :class:`TimeoutExpired` when ``timeout`` seconds pass first."""
-        return wait_handle(self._handle(), self._pid, timeout)
+        if self._status is None:
+            st = wait_handle(self._handle(), self._pid, timeout, self._name)
+            self._status = st
+        return self._status
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig``; it cannot reach another process with the same pid."""
         rc = lib.procwait_proc_signal(self._handle(), int(sig))
         if rc < 0:
-            raise_for(rc, self._pid)
+            raise_for(rc, self._pid, self._name)
 
     def terminate(self) -> None:
         self.send_signal(_signal.SIGTERM)
@@ -161,7 +167,7 @@ class Process(object):
         poll, event loops). io.UnsupportedOperation under the fallback."""
         rc = lib.procwait_proc_fd(self._handle())
         if rc < 0:
-            raise_for(rc, self._pid)
+            raise_for(rc, self._pid, self._name)
         return rc
 
     # ---- information -----------------------------------------------------
@@ -173,7 +179,7 @@ class Process(object):
             pi = ctypes.c_void_p()
             rc = lib.procwait_procinfo_open_proc(self._handle(), 0, ctypes.byref(pi))
             if rc < 0:
-                raise_for(rc, self._pid)
+                raise_for(rc, self._pid, self._name)
             self._pi = pi
         return self._pi
 
@@ -194,7 +200,7 @@ class Process(object):
             with self._lock:
                 rc = _snapshot_c(self._pi or self._info(), mask, ctypes.byref(snap))
             if rc < 0:
-                raise_for(rc, self._pid)
+                raise_for(rc, self._pid, self._name)
             return snap
         snap = self._buf
         if self._have & mask == mask:
@@ -208,7 +214,7 @@ class Process(object):
             snap.present |= present
             snap.denied |= denied
         if rc < 0:
-            raise_for(rc, self._pid)
+            raise_for(rc, self._pid, self._name)
         self._have |= new
         return snap
 
@@ -224,7 +230,7 @@ class Process(object):
         if snap.present & need == need:
             return snap
         if snap.denied & need:
-            raise AccessDenied(self._pid)
+            raise AccessDenied(self._pid, self._name)
         raise Error("%s: not reported by this kernel" % _field_names(need & ~snap.present))
 
     def _buffer_call(self, fn, size=_PATH_MAX + 1):
@@ -238,7 +244,7 @@ class Process(object):
             if rc == _lib.EZOMBIE:
                 raise ZombieProcess(self._pid, self._name_or_none(), self._ppid_or_none())
             if rc < 0:
-                raise_for(rc, self._pid)
+                raise_for(rc, self._pid, self._name)
             return buf.raw[:rc]
 
     def _name_or_none(self):
@@ -267,6 +273,7 @@ class Process(object):
                 base = os.path.basename(args[0])
                 if base.startswith(name):
                     name = base
+        self._name = name   # for the exceptions that follow, as psutil
         return name
 
     def exe(self) -> str:

@@ -2,10 +2,12 @@
 """The exit status of a process, and waiting for one."""
 
 import ctypes
+import enum
 import errno
 import math
 import os
 import select
+import signal as _signal
 import time
 
 from typing import Optional
@@ -19,6 +21,19 @@ lib = _lib.lib
 # calls resume after EINTR, and a wait must yield to Ctrl-C at once.
 _BACKOFF_MIN = 0.0001
 _BACKOFF_MAX = 0.040
+
+
+#: psutil's Negsignal: an IntEnum of the negated signal numbers, named
+#: after the signals (Negsignal.SIGTERM == -15).
+Negsignal = enum.IntEnum("Negsignal", [(s.name, -s.value) for s in _signal.Signals])
+
+
+def negsignal(signo: int) -> int:
+    """-signo, as the Negsignal member when there is one."""
+    try:
+        return Negsignal(-signo)
+    except ValueError:
+        return -signo
 
 
 class Status(object):
@@ -53,12 +68,14 @@ class Status(object):
 
     @property
     def returncode(self) -> Optional[int]:
-        """subprocess's convention: the exit code, or -signal; None when
-        the status is not known (the process was not our child)."""
+        """subprocess's convention: the exit code, or -signal (a
+        :data:`Negsignal` member, as psutil gives: ``Negsignal.SIGTERM``
+        is -15); None when the status is not known (the process was not
+        our child)."""
         if self.exitcode is not None:
             return self.exitcode
         if self.signal is not None:
-            return -self.signal
+            return negsignal(self.signal)
         return None
 
     def shell(self) -> Optional[int]:

@@ -655,7 +655,38 @@ class SignalTest(unittest.TestCase):
         pid, _release = blocking_child(self)
         p = _open(self, pid)
         p.terminate()
-        self.assertEqual(p.wait(timeout=30).returncode, -signal.SIGTERM)
+        code = p.wait(timeout=30).returncode
+        self.assertEqual(code, -signal.SIGTERM)
+        # psutil's Negsignal: an int that names the signal
+        self.assertIs(code, procwait.Negsignal.SIGTERM)
+        self.assertIsInstance(code, int)
+        self.assertEqual(str(code), "-15")
+        try:
+            from psutil import _psposix
+        except ImportError:
+            return
+        self.assertEqual(code.name, _psposix.negsig_to_enum(-15).name)
+
+    def test_exceptions_carry_the_name_known(self):
+        # As psutil: once name() was read, the exceptions say it.
+        pid, _release = blocking_child(self)
+        p = _open(self, pid)
+        with self.assertRaises(procwait.TimeoutExpired) as cm:
+            p.wait(timeout=0)
+        self.assertIsNone(cm.exception.name)
+        name = p.name()
+        with self.assertRaises(procwait.TimeoutExpired) as cm:
+            p.wait(timeout=0)
+        self.assertEqual(cm.exception.name, name)
+        p.kill()
+        p.wait(timeout=30)
+        with self.assertRaises(procwait.NoSuchProcess) as cm:
+            p.send_signal(signal.SIGTERM)
+        self.assertEqual((cm.exception.pid, cm.exception.name), (pid, name))
+        with self.assertRaises(procwait.NoSuchProcess) as cm:
+            p.cwd()
+        self.assertEqual(cm.exception.name, name)
+        self.assertIn(name, str(cm.exception))
 
     def test_kill(self):
         pid, _release = blocking_child(self)

@@ -348,16 +348,18 @@ class ReapedPidTest(unittest.TestCase):
             procwait.Process(pid)
         self.assertEqual(cm.exception.pid, pid)
 
-    def test_second_process_wait_is_echild(self):
+    def test_second_process_wait_returns_the_status_again(self):
+        # psutil's contract: a second wait() gives the same code. The
+        # status is the Process's; the pid itself is gone.
         pid = _exit_child(self, 3)
         p = procwait.Process(pid)
         self.addCleanup(p.close)
-        self.assertEqual(p.wait().returncode, 3)
-        with self.assertRaises(ChildProcessError) as cm:
-            p.wait()
-        self.assertEqual(cm.exception.errno, errno.ECHILD)
-        with self.assertRaises(ChildProcessError):
-            p.wait(timeout=0)
+        st = p.wait()
+        self.assertEqual(st.returncode, 3)
+        self.assertEqual(p.wait(), st)
+        self.assertEqual(p.wait(timeout=0), st)
+        with self.assertRaises(procwait.NoSuchProcess):
+            procwait.wait(pid, timeout=0)
 
 
 class FdLeakTest(unittest.TestCase):
