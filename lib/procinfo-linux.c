@@ -81,14 +81,35 @@ static int pi_errno(int err)
 	}
 }
 
+/* Close the descriptors the handle keeps for files other than @which (their
+ * last contents stay): how many it closed. */
+static int pi_drop_files(procwait_procinfo *pi, int which)
+{
+	int i, n = 0;
+
+	for (i = 0; i < PI_NFILES; i++) {
+		if (i != which && pi->f[i].fd >= 0) {
+			close(pi->f[i].fd);
+			pi->f[i].fd = -1;
+			n++;
+		}
+	}
+	return n;
+}
+
 /* The descriptor of one file, opened in the directory on first use: the
- * fd, or -errno. */
+ * fd, or -errno. Kept open, so that a later read is one pread(2); when the
+ * process is out of descriptors, the handle gives up those of its other
+ * files (they are opened again when needed) rather than fail the call. */
 static int pi_file_fd(procwait_procinfo *pi, int which)
 {
+	static const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
 	struct pi_file *f = &pi->f[which];
 
 	if (f->fd < 0) {
-		f->fd = openat(pi->dirfd, pi_files[which].name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		f->fd = openat(pi->dirfd, pi_files[which].name, flags);
+		if (f->fd < 0 && (errno == EMFILE || errno == ENFILE) && pi_drop_files(pi, which) > 0)
+			f->fd = openat(pi->dirfd, pi_files[which].name, flags);
 		if (f->fd < 0)
 			return pi_errno(errno);
 	}

@@ -279,7 +279,11 @@ PROCWAIT_EXTERN int procwait_procinfo_oneshot_end(procwait_procinfo *pi);
  * @retval -ESRCH   the process is gone.
  * @retval -EACCES  nothing requested could be read: access denied.
  * @retval -EPROTO  a file could not be parsed.
- * @retval -EMFILE  no descriptor left to open a file (also -ENFILE).
+ * @retval -EMFILE  no descriptor left to open a file, and none of the
+ *                  handle's own to give up (also -ENFILE). The handle keeps
+ *                  a descriptor on each file it read, so that a later read
+ *                  is one pread(2); out of descriptors, it closes those of
+ *                  its other files and opens the one it needs.
  * @retval -ENOMEM  out of memory.
  * @since 0.1
  */

@@ -13,7 +13,7 @@ import weakref
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import _lib
-from ._errors import AccessDenied, Error, ZombieProcess, raise_for
+from ._errors import AccessDenied, Error, NoSuchProcess, ZombieProcess, raise_for
 from ._status import Status, wait_handle
 
 lib = _lib.lib
@@ -40,7 +40,7 @@ def _check_pid(pid):
     if isinstance(pid, bool) or not isinstance(pid, int):
         raise TypeError("pid must be an int, not %s" % type(pid).__name__)
     if pid <= 0:
-        raise ValueError("pid must be > 0, not %d" % pid)
+        raise ValueError("pid must be a positive integer (got %d)" % pid)
     return pid
 
 
@@ -56,6 +56,71 @@ def open_handle(pid):
     return p
 
 
+# ---- descriptors -----------------------------------------------------------
+#
+# A Process holds its pidfd for its life, and, once an accessor has run, a
+# procinfo handle: /proc/PID and up to four files kept open (a read is then
+# one pread). The procinfo handles of a program are bounded: at most
+# _info_cap() are open, and opening one more closes the one opened first
+# (its Process opens it again through its pidfd when it next reads: still
+# the same process). When the process runs out of descriptors anyway, the
+# others are closed and the call is tried once more: no accessor fails for
+# want of a descriptor that procwait itself holds.
+
+_OPEN_INFO = collections.OrderedDict()   # id(Process) -> weakref, oldest first
+_OPEN_INFO_LOCK = threading.RLock()     # (a Process collected meanwhile forgets itself)
+_EMFILE = (-errno.EMFILE, -errno.ENFILE)
+
+
+def _info_cap():
+    """Procinfo handles open at once: a fortieth of the descriptor limit
+    (five descriptors each: an eighth of the limit), 2 to 256."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft == resource.RLIM_INFINITY:
+            soft = 1 << 20
+    except (ImportError, OSError, ValueError):
+        soft = 1024
+    return max(2, min(256, soft // 40))
+
+
+def _drop_info(keep, all_others=False):
+    """Close the procinfo handles of other Processes: the oldest beyond the
+    cap (all of them with all_others). One that another thread is using
+    is left alone. True when any was closed."""
+    closed = False
+    with _OPEN_INFO_LOCK:
+        over = len(_OPEN_INFO) - (0 if all_others else _info_cap() - 1)
+        for key in list(_OPEN_INFO):
+            if over <= 0:
+                break
+            ref = _OPEN_INFO.get(key)
+            proc = ref() if ref is not None else None
+            if proc is None:
+                _OPEN_INFO.pop(key, None)
+                continue
+            if proc is keep:
+                continue
+            if not proc._lock.acquire(blocking=False):
+                continue
+            try:
+                if proc._pi is not None:
+                    lib.procwait_procinfo_close(proc._pi)
+                    proc._pi = None
+                    closed = True
+            finally:
+                proc._lock.release()
+            _OPEN_INFO.pop(key, None)
+            over -= 1
+    return closed
+
+
+def _forget_info(proc):
+    with _OPEN_INFO_LOCK:
+        _OPEN_INFO.pop(id(proc), None)
+
+
 class Process(object):
     """A process, held by a pidfd where the system has them: waits and
     signals cannot reach another process that later gets the same pid, and
@@ -69,6 +134,11 @@ class Process(object):
     that opened it (as with psutil)."""
 
     def __init__(self, pid: Optional[int] = None) -> None:
+        if pid == 0 and type(pid) is int:
+            # As psutil on Linux: no process has pid 0 (the idle task is
+            # not one); psutil elsewhere shows the kernel's, which no
+            # process handle can hold.
+            raise NoSuchProcess(0, msg="process PID not found")
         self._pid = os.getpid() if pid is None else _check_pid(pid)
         self._p = None
         self._pi = None
@@ -83,7 +153,12 @@ class Process(object):
         self._status = None                # what the wait that reaped it got
         self._name = None                  # the name, once known (exceptions)
         self._sets = weakref.WeakSet()
-        self._p = open_handle(self._pid)
+        try:
+            self._p = open_handle(self._pid)
+        except OSError as e:
+            if -e.errno not in _EMFILE or not _drop_info(None, all_others=True):
+                raise
+            self._p = open_handle(self._pid)
 
     # ---- identity and life ---------------------------------------------
 
@@ -101,6 +176,7 @@ class Process(object):
         for s in list(self._sets):
             s._forget(self)
         if self._pi is not None:
+            _forget_info(self)
             lib.procwait_procinfo_close(self._pi)
             self._pi = None
         if self._p is not None:
@@ -176,12 +252,27 @@ class Process(object):
         """The procinfo handle, opened on first use (called with
         self._lock held)."""
         if self._pi is None:
+            p = self._handle()
             pi = ctypes.c_void_p()
-            rc = lib.procwait_procinfo_open_proc(self._handle(), 0, ctypes.byref(pi))
+            _drop_info(self)
+            rc = lib.procwait_procinfo_open_proc(p, 0, ctypes.byref(pi))
+            if rc in _EMFILE and _drop_info(self, all_others=True):
+                rc = lib.procwait_procinfo_open_proc(p, 0, ctypes.byref(pi))
             if rc < 0:
                 raise_for(rc, self._pid, self._name)
             self._pi = pi
+            with _OPEN_INFO_LOCK:
+                _OPEN_INFO[id(self)] = weakref.ref(self)
         return self._pi
+
+    def _info_call(self, fn, *args):
+        """fn(procinfo handle, *args) with self._lock held; once more when
+        the process was out of descriptors and others could be closed."""
+        with self._lock:
+            rc = fn(self._pi or self._info(), *args)
+            if rc in _EMFILE and _drop_info(self, all_others=True):
+                rc = fn(self._pi or self._info(), *args)
+        return rc
 
     def oneshot(self) -> "_OneShot":
         """psutil's oneshot(): inside the block, every accessor is served
@@ -197,8 +288,7 @@ class Process(object):
         if not self._depth:
             snap = _lib.Snapshot()
             snap.size = _SNAPSHOT_SIZE
-            with self._lock:
-                rc = _snapshot_c(self._pi or self._info(), mask, ctypes.byref(snap))
+            rc = self._info_call(_snapshot_c, mask, ctypes.byref(snap))
             if rc < 0:
                 raise_for(rc, self._pid, self._name)
             return snap
@@ -207,8 +297,7 @@ class Process(object):
             return snap
         new = _groups(mask) & ~self._have
         present, denied = snap.present, snap.denied
-        with self._lock:
-            rc = _snapshot_c(self._pi or self._info(), new, self._bufref)
+        rc = self._info_call(_snapshot_c, new, self._bufref)
         if self._have:
             # the fields read before in the block keep serving
             snap.present |= present
@@ -236,8 +325,7 @@ class Process(object):
     def _buffer_call(self, fn, size=_PATH_MAX + 1):
         while True:
             buf = ctypes.create_string_buffer(size)
-            with self._lock:
-                rc = fn(self._pi or self._info(), buf, size)
+            rc = self._info_call(fn, buf, size)
             if rc == -errno.ERANGE and size < _CMDLINE_MAX:
                 size *= 4
                 continue

@@ -635,6 +635,22 @@ class ZombieTest(unittest.TestCase):
         self._check_gone(p, pid)
 
 
+class PidArgumentTest(unittest.TestCase):
+
+    def test_pid_zero_and_negative(self):
+        # psutil on Linux: NoSuchProcess for 0 (no process has it),
+        # ValueError for a negative pid.
+        with self.assertRaises(procwait.NoSuchProcess) as cm:
+            procwait.Process(0)
+        self.assertEqual(cm.exception.pid, 0)
+        for pid in (-1, -os.getpid()):
+            with self.assertRaisesRegex(ValueError, "positive integer"):
+                procwait.Process(pid)
+        for pid in (False, 0.0, "0"):
+            with self.assertRaises(TypeError, msg=repr(pid)):
+                procwait.Process(pid)
+
+
 class SignalTest(unittest.TestCase):
 
     def test_send_signal(self):
@@ -751,6 +767,65 @@ class CloseTest(unittest.TestCase):
         self.assertEqual(_util.open_fds(), before)
         release()
         self.assertEqual(procwait.wait(pid, timeout=30).returncode, 1)
+
+
+class DescriptorBoundTest(unittest.TestCase):
+    """Found by psutil's own tests run against procwait (a walk of every
+    process failed with EMFILE after ten of them under ulimit -n 64): a
+    Process keeps its pidfd, and the procinfo handles (five descriptors
+    each) of a program are bounded; out of descriptors, the others are
+    closed and the call is tried again."""
+
+    CODE = r"""
+import os, resource, sys
+sys.path.insert(0, %(binding)r)
+import procwait
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+kids = [os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ) for _ in range(40)]
+procs = [procwait.Process(pid) for pid in kids]
+for _ in range(3):
+    for p in procs:
+        with p.oneshot():
+            assert p.name() == "sleep" and p.ppid() == os.getpid(), p
+            p.uids(); p.memory_info(); p.status()
+        assert p.cmdline() == ["sleep", "60"]
+        assert p.cwd() == os.getcwd()
+# Every descriptor taken: each call still gets one, from the handles.
+spent = []
+while True:
+    try:
+        spent.append(os.dup(0))
+    except OSError:
+        break
+for p in procs[:5]:
+    assert p.cmdline() == ["sleep", "60"] and p.num_ctx_switches().voluntary >= 0
+for fd in spent:
+    os.close(fd)
+# A walk of the system's processes, ten at a time kept.
+walked, keep = 0, []
+for name in os.listdir("/proc"):
+    if not name.isdigit():
+        continue
+    try:
+        p = procwait.Process(int(name))
+        p.name(); p.status(); p.create_time(); p.num_threads()
+    except (procwait.NoSuchProcess, procwait.AccessDenied, ValueError):
+        continue
+    walked += 1
+    keep = keep[-9:] + [p]
+for p in procs:
+    p.kill()
+    assert p.wait(timeout=30).signal == 9
+print("walked", walked)
+"""
+
+    def test_low_descriptor_limit(self):
+        r = subprocess.run([PYTHON, "-c", self.CODE % {"binding": BINDING_DIR}],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"walked [1-9]")
 
 
 class AccessDeniedTest(unittest.TestCase):
