@@ -8,13 +8,14 @@ import os
 import signal as _signal
 import sys
 import threading
+import time
 import weakref
 
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import _lib
-from ._errors import AccessDenied, Error, NoSuchProcess, ZombieProcess, raise_for
-from ._status import Status, wait_handle
+from ._errors import AccessDenied, Error, NoSuchProcess, TimeoutExpired, ZombieProcess, raise_for
+from ._status import Status, check_timeout, ms_until, wait_handle
 
 lib = _lib.lib
 
@@ -151,6 +152,7 @@ class Process(object):
         self._lock = threading.Lock()      # one C call on the info handle at a time
         self._ident = None                 # start time, for ==
         self._status = None                # what the wait that reaped it got
+        self._create_time = None           # once read (it does not change)
         self._name = None                  # the name, once known (exceptions)
         self._sets = weakref.WeakSet()
         try:
@@ -194,7 +196,14 @@ class Process(object):
         self.close()
 
     def __repr__(self):
-        return "procwait.Process(pid=%d%s)" % (self._pid, "" if self._p else ", closed")
+        """The pid, and what is known without reading anything: the name
+        once name() has read it, the exit code once wait() has it."""
+        extra = ""
+        if self._name is not None:
+            extra += ", name=%r" % self._name
+        if self._status is not None and self._status.returncode is not None:
+            extra += ", exitcode=%d" % self._status.returncode
+        return "procwait.Process(pid=%d%s%s)" % (self._pid, extra, "" if self._p else ", closed")
 
     def _start_ident(self):
         if self._ident is None:
@@ -216,14 +225,28 @@ class Process(object):
 
     # ---- waiting and signals -------------------------------------------
 
-    def wait(self, timeout: Optional[float] = None) -> Status:
+    def wait(self, timeout: Optional[float] = None, *, gone: bool = False) -> Status:
         """Wait for the process to exit: a :class:`Status`. A child is
         reaped by the first wait that sees it exit; later waits return
-        the same Status (as psutil returns the same code). Raises
-        :class:`TimeoutExpired` when ``timeout`` seconds pass first."""
+        the same Status (as psutil returns the same code). A process that
+        is not our child has exited when it is a zombie, before its parent
+        reaps it: ``gone=True`` waits on until it is reaped too, as
+        psutil's wait() does. Raises :class:`TimeoutExpired` when
+        ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + check_timeout(timeout)
         if self._status is None:
-            st = wait_handle(self._handle(), self._pid, timeout, self._name)
-            self._status = st
+            self._status = wait_handle(self._handle(), self._pid, timeout, self._name)
+        if gone:
+            # Until a signal cannot reach it: reaped (the handle knows
+            # when by itself, or by the pid's start time under the
+            # fallback, so a reused pid does not count).
+            nap = 0.0001
+            while lib.procwait_proc_signal(self._handle(), 0) == 0:
+                left = ms_until(deadline)
+                if left == 0:
+                    raise TimeoutExpired(timeout, self._pid, self._name)
+                time.sleep(nap if left < 0 else min(nap, left / 1000.0))
+                nap = min(nap * 2, 0.040)
         return self._status
 
     def send_signal(self, sig: int) -> None:
@@ -355,7 +378,7 @@ class Process(object):
         if len(name) >= 15:
             try:
                 args = self.cmdline()
-            except Error:
+            except AccessDenied:   # as psutil: gone or a zombie is raised
                 args = []
             if args:
                 base = os.path.basename(args[0])
@@ -402,7 +425,11 @@ class Process(object):
         return pcputimes(c.user, c.system, c.children_user, c.children_system, iowait)
 
     def create_time(self) -> float:
-        return self._get(_CREATE_TIME).create_time
+        """Seconds since the epoch. Kept once read: it is the process's for
+        its life, and (as psutil's) still answers after it is gone."""
+        if self._create_time is None:
+            self._create_time = self._get(_CREATE_TIME).create_time
+        return self._create_time
 
     def terminal(self) -> Optional[str]:
         """The controlling terminal's path, or None."""

@@ -635,6 +635,55 @@ class ZombieTest(unittest.TestCase):
         self._check_gone(p, pid)
 
 
+def _exit_child_code(tc, code):
+    """A child that exits with code at once (not reaped yet)."""
+    pid = os.posix_spawn("/bin/sh", ["sh", "-c", "exit %d" % code], os.environ)
+    tc.addCleanup(_util.reap_or_kill, pid)
+    return pid
+
+
+class ReprAndNameTest(unittest.TestCase):
+
+    def test_repr_says_what_is_known(self):
+        pid = _exit_child_code(self, 5)
+        p = _open(self, pid)
+        self.assertEqual(repr(p), "procwait.Process(pid=%d)" % pid)
+        name = p.name()
+        p.wait(timeout=30)
+        self.assertEqual(repr(p), "procwait.Process(pid=%d, name=%r, exitcode=5)" % (pid, name))
+        p.close()
+        self.assertTrue(repr(p).endswith(", closed)"))
+
+    def test_create_time_after_reaping(self):
+        # psutil answers the value it knew once the process is gone.
+        pid = _exit_child_code(self, 0)
+        p = _open(self, pid)
+        t = p.create_time()
+        p.wait(timeout=30)
+        with self.assertRaises(procwait.NoSuchProcess):
+            p.ppid()
+        self.assertEqual(p.create_time(), t)
+
+    def test_long_name_of_a_vanished_process_raises(self):
+        # psutil's name() keeps the cut name when the command line is
+        # refused, and raises when the process is gone meanwhile.
+        pid = _exit_child_code(self, 0)
+        p = _open(self, pid)
+        real = procwait.Process.cmdline
+        p._get = lambda mask, need=None: type("S", (), {"name": b"a-very-long-name"})()
+        try:
+            procwait.Process.cmdline = lambda self: (_ for _ in ()).throw(
+                procwait.NoSuchProcess(pid))
+            with self.assertRaises(procwait.NoSuchProcess):
+                p.name()
+            procwait.Process.cmdline = lambda self: (_ for _ in ()).throw(
+                procwait.AccessDenied(pid))
+            self.assertEqual(p.name(), "a-very-long-name")
+        finally:
+            procwait.Process.cmdline = real
+        p.wait(timeout=30)
+
+
 class PidArgumentTest(unittest.TestCase):
 
     def test_pid_zero_and_negative(self):

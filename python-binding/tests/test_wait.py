@@ -325,6 +325,33 @@ class NonChildTest(unittest.TestCase):
         self._check_unknown(st, gpid)
         hold()
 
+    def test_non_child_wait_gone(self):
+        # psutil's meaning, asked for: until the parent has reaped it.
+        gpid, release, hold = self._grandchild(reap_by_middle=False)
+        p = procwait.Process(gpid)
+        self.addCleanup(p.close)
+        release()
+        _util.wait_state(gpid, "Z")
+        self._check_unknown(p.wait(timeout=10), gpid)          # exited: at once
+        with self.assertRaises(procwait.TimeoutExpired):
+            p.wait(timeout=0.2, gone=True)                     # not reaped yet
+        self.assertEqual(_util.proc_state(gpid), "Z")
+        timer = threading.Timer(0.2, hold)
+        timer.start()
+        self.addCleanup(timer.cancel)
+        t0 = time.monotonic()
+        self._check_unknown(p.wait(timeout=30, gone=True), gpid)
+        self.assertGreater(time.monotonic() - t0, 0.1)
+        with self.assertRaises(procwait.NoSuchProcess):
+            procwait.Process(gpid)
+        self._check_unknown(p.wait(gone=True), gpid)           # and again
+
+    def test_child_wait_gone(self):
+        pid = _exit_child(self, 4)
+        p = procwait.Process(pid)
+        self.addCleanup(p.close)
+        self.assertEqual(p.wait(timeout=30, gone=True).returncode, 4)   # reaped by it
+
 
 class ReapedPidTest(unittest.TestCase):
 
