@@ -93,6 +93,8 @@ def _drop_info(keep, all_others=False):
     closed = False
     with _OPEN_INFO_LOCK:
         over = len(_OPEN_INFO) - (0 if all_others else _info_cap() - 1)
+        if over <= 0:
+            return False
         for key in list(_OPEN_INFO):
             if over <= 0:
                 break
@@ -158,7 +160,8 @@ class Process(object):
         try:
             self._p = open_handle(self._pid)
         except OSError as e:
-            if -e.errno not in _EMFILE or not _drop_info(None, all_others=True):
+            if e.errno not in (errno.EMFILE, errno.ENFILE) or \
+                    not _drop_info(None, all_others=True):
                 raise
             self._p = open_handle(self._pid)
 
