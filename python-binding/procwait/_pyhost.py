@@ -247,7 +247,8 @@ def _launched_socket(socket, base, deps, environb, cwd):
 
 
 def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
-          max_children=0, max_queue=-1, gc_freeze=True, launched=None, pytest_tier=False):
+          max_children=0, max_queue=-1, gc_freeze=True, launched=None, pytest_tier=False,
+          huge_pages=True):
     """Preload ``mods`` and serve until stopped. Returns the exit status
     (0 after a stop, 1 when preloading or listening failed). ``launched``:
     the base name (hex) procwait-python computed, for a server it started
@@ -297,7 +298,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
         return 1
     try:
         return _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze,
-                      launched, pytest_tier, deps, rewrite)
+                      launched, pytest_tier, deps, rewrite, huge_pages)
     finally:
         fs.close()
         if launched is not None:
@@ -307,7 +308,7 @@ def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=T
 
 
 def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, launched,
-           pytest_tier, deps, rewrite):
+           pytest_tier, deps, rewrite, huge_pages):
     n = _threads()
     if n > 1:
         _log("warning: the preloaded modules started %d threads; a forked child "
@@ -360,7 +361,7 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
         rewriter = Rewriter(rewrite)
     try:
         return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None,
-                     rewriter)
+                     rewriter, huge_pages)
     finally:
         if stale is not None:
             stale.ino.close()
@@ -391,8 +392,9 @@ def _max_servers():
     return n
 
 
-def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None):
+def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None, huge_pages=False):
     draining = None
+    forks = 0
     while True:
         fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else []) + \
               ([rewriter.fileno()] if rewriter is not None and rewriter.fd is not None else [])
@@ -449,7 +451,18 @@ def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None):
         if pid == 0:
             _child(fs, req, path0, prewarm)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        run = bool(req.argv) if huge_pages else False   # (before parent() takes it)
         fs.parent(req, pid)
+        forks += 1
+        if huge_pages and (run or forks > 1):
+            # Once the first run is on its way (the first spare is forked
+            # at the start; the second once a run took the first), so that
+            # neither waits for it: see procwait._hugepages.
+            huge_pages = False
+            from ._hugepages import collapse
+            done, why = collapse()
+            _log("heap in huge pages: %d MB" % (done >> 20) if done else
+                 "heap not in huge pages: %s" % why)
 
 
 _ALL_SIGNALS = signal.valid_signals()

@@ -1,0 +1,58 @@
+"""procwait._hugepages: a server's heap in huge pages, and the copy on
+write a fork relies on unchanged."""
+
+import subprocess
+import unittest
+
+from tests._util import BINDING_DIR, PYTHON
+
+CODE = r"""
+import os, sys
+sys.path.insert(0, %(binding)r)
+from procwait._hugepages import collapse
+
+def anon_huge():
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("AnonHugePages:"):
+                return int(line.split()[1])
+    return 0
+
+data = bytearray(os.urandom(1 << 20)) * 24        # 24 MB on the heap
+keep = bytes(data)
+before = anon_huge()
+done, why = collapse()
+if not done:
+    print("SKIP", why)
+    sys.exit(0)
+assert why is None
+assert data == keep, "collapse changed the heap"
+assert anon_huge() > before, (before, anon_huge())
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    data[::4096] = b"x" * len(data[::4096])       # a write to every page: copies
+    os.write(w, b"ok" if data[4096] == ord("x") else b"no")
+    os._exit(0)
+os.close(w)
+assert os.read(r, 2) == b"ok"
+os.waitpid(pid, 0)
+assert data == keep, "a child's writes reached the parent"
+print("OK", done >> 20)
+"""
+
+
+class HugePagesTest(unittest.TestCase):
+
+    def test_collapse_keeps_copy_on_write(self):
+        r = subprocess.run([PYTHON, "-c", CODE % {"binding": BINDING_DIR}],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        if r.stdout.startswith("SKIP"):
+            self.skipTest("the kernel keeps 4 kB pages here: " + r.stdout[5:].strip())
+        self.assertRegex(r.stdout, r"^OK [1-9]")
+
+
+if __name__ == "__main__":
+    unittest.main()
