@@ -259,9 +259,13 @@ def _collect_in_child(w):
     os.environ.pop("PYTEST_ADDOPTS", None)
     pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", "-o", "addopts="],
                 plugins=[plugin])
-    root = (plugin.rootdir or os.getcwd()) + os.sep
+    top = plugin.rootdir or os.getcwd()
+    root = top + os.sep
     env1 = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    outside = [p for p in sys.path if p not in path0 and not os.path.abspath(p).startswith(root)]
+    # (the rootdir itself is inside: a tests package's conftest puts it
+    # on sys.path under the default import mode)
+    outside = [p for p in sys.path if p not in path0 and os.path.abspath(p) != top and
+               not os.path.abspath(p).startswith(root)]
     mods = []
     for name, m in list(sys.modules.items()):
         f = getattr(m, "__file__", None)
