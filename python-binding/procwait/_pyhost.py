@@ -359,6 +359,8 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
     if rewrite:
         from ._pytier import Rewriter
         rewriter = Rewriter(rewrite)
+    if os.environ.get("PROCWAIT_HUGE_PAGES") == "0":
+        huge_pages = False   # (the launcher's servers have no option for it)
     try:
         return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None,
                      rewriter, huge_pages)

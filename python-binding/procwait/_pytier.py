@@ -162,7 +162,7 @@ def _prebuild_config():
     """Build what pytest's get_config() builds before it looks at a run's
     arguments (the plugin manager, the Config, the default plugins
     registered, and the argparse parser the run parses PYTEST_ADDOPTS
-    with: about a third of a one-test run) and have the run's first
+    with: about a quarter of a one-test run) and have the run's first
     get_config() call take it. That call gets it only when get_config
     would have built the same thing: arguments without -p (get_config
     reads "-p no:NAME" before the default plugins), no plugins passed in,

@@ -1,10 +1,13 @@
 """procwait._hugepages: a server's heap in huge pages, and the copy on
 write a fork relies on unchanged."""
 
+import os
 import subprocess
+import time
 import unittest
 
 from tests._util import BINDING_DIR, PYTHON
+from tests.test_pyserve import ServeTestCase, setUpModule  # noqa: F401
 
 CODE = r"""
 import os, sys
@@ -52,6 +55,38 @@ class HugePagesTest(unittest.TestCase):
         if r.stdout.startswith("SKIP"):
             self.skipTest("the kernel keeps 4 kB pages here: " + r.stdout[5:].strip())
         self.assertRegex(r.stdout, r"^OK [1-9]")
+
+
+class ServerHugePagesTest(ServeTestCase):
+    """A server moves its heap once its first run is under way, and says
+    so in its log; PROCWAIT_HUGE_PAGES=0 leaves it."""
+
+    def _runs_then_log(self, env=None, wait=True):
+        saved = dict(os.environ)
+        try:
+            os.environ.update(env or {})
+            proc, _rep = self.start_server("--preload", "json")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        for _ in range(2):
+            code, out, err, _pid = self.request(["-c", "print(1)"])
+            self.assertEqual((code, out, err), (0, "1\n", ""))
+        # (the server moves it before it serves the second run: no wait
+        # is needed, the loop only covers a slow write of its log)
+        deadline = time.monotonic() + (10 if wait else 0)
+        while "huge pages" not in self.server_err() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.server_err()
+
+    def test_logged_once(self):
+        log = self._runs_then_log()
+        self.assertEqual(log.count("huge pages"), 1, log)
+        self.assertRegex(log, r"heap (in huge pages: \d+ MB|not in huge pages: \S+)")
+
+    def test_off(self):
+        log = self._runs_then_log({"PROCWAIT_HUGE_PAGES": "0"}, wait=False)
+        self.assertNotIn("huge pages", log)
 
 
 if __name__ == "__main__":
