@@ -66,9 +66,9 @@ def _parser():
     s.add_argument("--no-gc-freeze", action="store_true",
                    help="leave the heap to the collector (for measuring what "
                         "gc.freeze saves)")
-    s.add_argument("--no-huge-pages", action="store_true",
-                   help="leave the heap in 4 kB pages (for measuring what huge "
-                        "pages save a fork and an exit)")
+    s.add_argument("--huge-pages", action="store_true",
+                   help="move the heap to 2 MB pages once the first run is under "
+                        "way (faster forks and exits; experimental: see README)")
     ls = sub.add_parser("servers", help="list procwait-python's servers of this user",
                         description="List the servers procwait-python started for this "
                                     "user, least recently used first, and remove the "
@@ -148,7 +148,7 @@ def main(argv=None):
         return serve(args.preload, socket=args.socket, name=args.name, idle=args.idle,
                      report_fd=args.report_fd, stale_check=not args.no_stale_check,
                      max_children=args.max_children, max_queue=args.max_queue,
-                     gc_freeze=not args.no_gc_freeze, huge_pages=not args.no_huge_pages,
+                     gc_freeze=not args.no_gc_freeze, huge_pages=args.huge_pages,
                      launched=args.launched,
                      pytest_tier=args.pytest)
     if args.cmd in ("servers", "stop"):

@@ -248,7 +248,7 @@ def _launched_socket(socket, base, deps, environb, cwd):
 
 def serve(mods, socket=None, name=None, idle=None, report_fd=None, stale_check=True,
           max_children=0, max_queue=-1, gc_freeze=True, launched=None, pytest_tier=False,
-          huge_pages=True):
+          huge_pages=False):
     """Preload ``mods`` and serve until stopped. Returns the exit status
     (0 after a stop, 1 when preloading or listening failed). ``launched``:
     the base name (hex) procwait-python computed, for a server it started
@@ -359,8 +359,8 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
     if rewrite:
         from ._pytier import Rewriter
         rewriter = Rewriter(rewrite)
-    if os.environ.get("PROCWAIT_HUGE_PAGES") == "0":
-        huge_pages = False   # (the launcher's servers have no option for it)
+    if os.environ.get("PROCWAIT_HUGE_PAGES") == "1":
+        huge_pages = True   # (the launcher's servers have no option for it)
     try:
         return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None,
                      rewriter, huge_pages)

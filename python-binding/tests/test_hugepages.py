@@ -58,8 +58,8 @@ class HugePagesTest(unittest.TestCase):
 
 
 class ServerHugePagesTest(ServeTestCase):
-    """A server moves its heap once its first run is under way, and says
-    so in its log; PROCWAIT_HUGE_PAGES=0 leaves it."""
+    """With PROCWAIT_HUGE_PAGES=1 a server moves its heap once its first
+    run is under way, and says so in its log; by default it leaves it."""
 
     def _runs_then_log(self, env=None, wait=True):
         saved = dict(os.environ)
@@ -80,12 +80,12 @@ class ServerHugePagesTest(ServeTestCase):
         return self.server_err()
 
     def test_logged_once(self):
-        log = self._runs_then_log()
+        log = self._runs_then_log({"PROCWAIT_HUGE_PAGES": "1"})
         self.assertEqual(log.count("huge pages"), 1, log)
         self.assertRegex(log, r"heap (in huge pages: \d+ MB|not in huge pages: \S+)")
 
-    def test_off(self):
-        log = self._runs_then_log({"PROCWAIT_HUGE_PAGES": "0"}, wait=False)
+    def test_off_by_default(self):
+        log = self._runs_then_log(wait=False)
         self.assertNotIn("huge pages", log)
 
 
