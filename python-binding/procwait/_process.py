@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from . import _lib
 from ._errors import AccessDenied, Error, NoSuchProcess, TimeoutExpired, ZombieProcess, raise_for
-from ._status import Status, check_timeout, ms_until, wait_handle
+from ._status import _BACKOFF_MAX, _BACKOFF_MIN, Status, check_timeout, ms_until, wait_handle
 
 lib = _lib.lib
 
@@ -243,13 +243,13 @@ class Process(object):
             # Until a signal cannot reach it: reaped (the handle knows
             # when by itself, or by the pid's start time under the
             # fallback, so a reused pid does not count).
-            nap = 0.0001
+            nap = _BACKOFF_MIN
             while lib.procwait_proc_signal(self._handle(), 0) == 0:
                 left = ms_until(deadline)
                 if left == 0:
                     raise TimeoutExpired(timeout, self._pid, self._name)
                 time.sleep(nap if left < 0 else min(nap, left / 1000.0))
-                nap = min(nap * 2, 0.040)
+                nap = min(nap * 2, _BACKOFF_MAX)
         return self._status
 
     def send_signal(self, sig: int) -> None:
