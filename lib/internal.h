@@ -253,6 +253,10 @@ int pw__proc_tgid(pid_t pid);
 
 /* ---- procinfo (procinfo-linux.c, procinfo-tty-linux.c) ------------------ */
 
+/* The flags procwait_procinfo_open(), _open_proc() and _reopen() take
+ * (procinfo-none.c checks them too). */
+#define PW__PROCINFO_FLAGS ((unsigned)PROCWAIT_PROCINFO_ONESHOT)
+
 /* The device path of the terminal with device number tty_nr (stat field 7,
  * in the kernel's encoding) into buf: the length, 0 (and "") for none,
  * -ENODATA when no name is found, -ERANGE when buf is too small. */

@@ -106,6 +106,8 @@ static int pi_file_fd(procwait_procinfo *pi, int which)
 	static const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
 	struct pi_file *f = &pi->f[which];
 
+	if (pi->dirfd < 0)
+		return -ESRCH;     /* a reopen failed: on no process */
 	if (f->fd < 0) {
 		f->fd = openat(pi->dirfd, pi_files[which].name, flags);
 		if (f->fd < 0 && (errno == EMFILE || errno == ENFILE) && pi_drop_files(pi, which) > 0)
@@ -233,17 +235,30 @@ static double pi_boot_time(procwait_procinfo *pi)
 	return pi->boot_time;
 }
 
-static void pi_free(procwait_procinfo *pi)
+/* Close every descriptor of the handle: it is then on no process. */
+static void pi_detach(procwait_procinfo *pi)
 {
 	int i;
 
 	for (i = 0; i < PI_NFILES; i++) {
 		if (pi->f[i].fd >= 0)
 			close(pi->f[i].fd);
-		free(pi->f[i].buf);
+		pi->f[i].fd = -1;
+		pi->f[i].cached = 0;
 	}
 	if (pi->dirfd >= 0)
 		close(pi->dirfd);
+	pi->dirfd = -1;
+	pi->oneshot = 0;
+}
+
+static void pi_free(procwait_procinfo *pi)
+{
+	int i;
+
+	pi_detach(pi);
+	for (i = 0; i < PI_NFILES; i++)
+		free(pi->f[i].buf);
 	free(pi);
 }
 
@@ -293,46 +308,59 @@ static int pi_same(procwait_procinfo *pi, procwait_proc *proc)
 	return 0;
 }
 
-static int pi_open(pid_t pid, procwait_proc *proc, procwait_procinfo **out)
+/* Put the handle on process pid (of proc, when given): open its directory
+ * and read its stat. On failure the handle is on no process. */
+static int pi_attach(procwait_procinfo *pi, pid_t pid, procwait_proc *proc, unsigned flags)
+{
+	char path[32];
+	int r;
+
+	pi_detach(pi);
+	pi->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	pi->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pi->dirfd < 0)
+		return errno == ENOENT ? pi_absent(pid) : pi_errno(errno);
+	/* in a scope from the start, this read of stat is the scope's */
+	pi->oneshot = (flags & PROCWAIT_PROCINFO_ONESHOT) != 0;
+	r = pi_read(pi, PI_STAT);
+	if (r == 0 && proc)
+		r = pi_same(pi, proc);
+	if (r < 0)
+		pi_detach(pi);
+	return r;
+}
+
+static int pi_open(pid_t pid, procwait_proc *proc, unsigned flags, procwait_procinfo **out)
 {
 	procwait_procinfo *pi = calloc(1, sizeof(*pi));
-	char path[32];
 	long v;
 	int i, r;
 
 	if (!pi)
 		return -ENOMEM;
-	pi->pid = pid;
+	pi->dirfd = -1;
 	for (i = 0; i < PI_NFILES; i++)
 		pi->f[i].fd = -1;
-	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
-	pi->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pi->dirfd < 0) {
-		r = errno == ENOENT ? pi_absent(pid) : pi_errno(errno);
-		goto fail;
-	}
 	v = sysconf(_SC_CLK_TCK);
 	pi->ticks = v > 0 ? (double)v : 100.0;
 	v = sysconf(_SC_PAGESIZE);
 	pi->page = v > 0 ? (uint64_t)v : 4096u;
-	r = pi_read(pi, PI_STAT);
-	if (r == 0 && proc)
-		r = pi_same(pi, proc);
-	if (r < 0)
-		goto fail;
+	r = pi_attach(pi, pid, proc, flags);
+	if (r < 0) {
+		pi_free(pi);
+		return r;
+	}
 	*out = pi;
 	return 0;
-fail:
-	pi_free(pi);
-	return r;
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_open(pid_t pid, unsigned flags, procwait_procinfo **out)
 {
 	pw__check_arg(out);
 	*out = NULL;
-	pw__check_arg(pid > 0 && flags == 0);
-	return pi_open(pid, NULL, out);
+	pw__check_arg(pid > 0 && !(flags & ~PW__PROCINFO_FLAGS));
+	return pi_open(pid, NULL, flags, out);
 }
 
 PROCWAIT_EXTERN int procwait_procinfo_open_proc(procwait_proc *proc, unsigned flags,
@@ -340,8 +368,14 @@ PROCWAIT_EXTERN int procwait_procinfo_open_proc(procwait_proc *proc, unsigned fl
 {
 	pw__check_arg(out);
 	*out = NULL;
-	pw__check_arg(proc && flags == 0);
-	return pi_open(proc->pid, proc, out);
+	pw__check_arg(proc && !(flags & ~PW__PROCINFO_FLAGS));
+	return pi_open(proc->pid, proc, flags, out);
+}
+
+PROCWAIT_EXTERN int procwait_procinfo_reopen(procwait_procinfo *pi, pid_t pid, unsigned flags)
+{
+	pw__check_arg(pi && pid > 0 && !(flags & ~PW__PROCINFO_FLAGS));
+	return pi_attach(pi, pid, NULL, flags);
 }
 
 PROCWAIT_EXTERN void procwait_procinfo_close(procwait_procinfo *pi)
@@ -692,6 +726,8 @@ static int pi_link(procwait_procinfo *pi, const char *name, char *buf, size_t si
 	int r;
 
 	pw__check_arg(pi && buf);
+	if (pi->dirfd < 0)
+		return -ESRCH;     /* a reopen failed: on no process */
 	n = readlinkat(pi->dirfd, name, tmp, sizeof(tmp));
 	if (n >= (ssize_t)sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -719,6 +755,19 @@ PROCWAIT_EXTERN int procwait_procinfo_cwd(procwait_procinfo *pi, char *buf, size
 	return pi_link(pi, "cwd", buf, size);
 }
 
+/* The kernel's flag of its own threads in stat's flags field (PF_KTHREAD in
+ * the kernel's sched.h). */
+#define PI_PF_KTHREAD 0x00200000u
+
+/* Does the scope's read of stat show a kernel thread? Then it has no
+ * command line, as of that read (a kernel thread has no memory to keep
+ * one in). */
+static int pi_kthread_in_scope(const procwait_procinfo *pi)
+{
+	return pi->oneshot && pi->f[PI_STAT].cached && pi->stat.have[PW_STAT_FLAGS] &&
+	       (pi->stat.v[PW_STAT_FLAGS] & PI_PF_KTHREAD);
+}
+
 PROCWAIT_EXTERN int procwait_procinfo_cmdline(procwait_procinfo *pi, char *buf, size_t size)
 {
 	const char *data;
@@ -727,6 +776,8 @@ PROCWAIT_EXTERN int procwait_procinfo_cmdline(procwait_procinfo *pi, char *buf, 
 	int r;
 
 	pw__check_arg(pi && buf);
+	if (pi_kthread_in_scope(pi))
+		return 0;   /* as for the empty command line read below */
 	r = pi_read(pi, PI_CMDLINE);
 	if (r < 0)
 		return r;

@@ -7,7 +7,7 @@ PROCWAIT_EXTERN int procwait_procinfo_open(pid_t pid, unsigned flags, procwait_p
 {
 	pw__check_arg(out);
 	*out = NULL;
-	pw__check_arg(pid > 0 && flags == 0);
+	pw__check_arg(pid > 0 && !(flags & ~PW__PROCINFO_FLAGS));
 	return -ENOSYS;
 }
 
@@ -16,12 +16,17 @@ PROCWAIT_EXTERN int procwait_procinfo_open_proc(procwait_proc *proc, unsigned fl
 {
 	pw__check_arg(out);
 	*out = NULL;
-	pw__check_arg(proc && flags == 0);
+	pw__check_arg(proc && !(flags & ~PW__PROCINFO_FLAGS));
 	return -ENOSYS;
 }
 
 /* No handle can exist: the calls on one can only have been given garbage
  * or NULL. */
+PROCWAIT_EXTERN int procwait_procinfo_reopen(procwait_procinfo *pi, pid_t pid, unsigned flags)
+{
+	pw__check_arg(pi && pid > 0 && !(flags & ~PW__PROCINFO_FLAGS));
+	return -ENOSYS;
+}
 PROCWAIT_EXTERN void procwait_procinfo_close(procwait_procinfo *pi) { (void)pi; }
 PROCWAIT_EXTERN int procwait_procinfo_pid(const procwait_procinfo *pi) { return pi ? -ENOSYS : -EINVAL; }
 PROCWAIT_EXTERN int procwait_procinfo_oneshot_begin(procwait_procinfo *pi) { return pi ? -ENOSYS : -EINVAL; }

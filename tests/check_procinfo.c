@@ -762,6 +762,18 @@ START_TEST(test_kthreadd)
 		ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), -EACCES);
 	}
 	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, 0), 0);
+	procwait_procinfo_close(pi);
+
+	/* in a scope, stat's flags tell a kernel thread: cmdline opens
+	 * nothing, and answers as the read would */
+	ck_assert_int_eq(procwait_procinfo_open(2, PROCWAIT_PROCINFO_ONESHOT, &pi), 0);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, 0), 0);
+	ck_assert_int_eq(fds_pointing_at("/proc/2/cmdline"), 0);
+	ck_assert_int_eq(procwait_procinfo_oneshot_end(pi), 0);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(fds_pointing_at("/proc/2/cmdline"), 1);
 	procwait_procinfo_close(pi);
 }
 END_TEST
@@ -995,7 +1007,7 @@ START_TEST(test_open_invalid)
 	ck_assert_int_eq(procwait_procinfo_open(0, 0, &pi), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open(-1, 0, &pi), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open(INT_MIN, 0, &pi), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_open(getpid(), 1, &pi), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_open(getpid(), 2, &pi), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open(getpid(), 1u << 31, &pi), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open(getpid(), 0, NULL), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open_proc(NULL, 0, &pi), -EINVAL);
@@ -1022,7 +1034,7 @@ START_TEST(test_open_proc)
 	kid_start(&k, setup_name, "pwt-opened");
 	ck_assert_int_eq(procwait_proc_open(k.pid, 0, &p), 0);
 	ck_assert_int_eq(procwait_procinfo_open_proc(p, 0, NULL), -EINVAL);
-	ck_assert_int_eq(procwait_procinfo_open_proc(p, 1, &pi), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_open_proc(p, 2, &pi), -EINVAL);
 	ck_assert_int_eq(procwait_procinfo_open_proc(p, 0, &pi), 0);
 	ck_assert_int_eq(procwait_procinfo_pid(pi), k.pid);
 	procwait_proc_close(p);     /* the two handles are independent */
@@ -1128,6 +1140,121 @@ START_TEST(test_oneshot)
 	ck_assert_int_eq(procwait_procinfo_oneshot_end(NULL), -EINVAL);
 	procwait_procinfo_close(pi);
 	kid_stop(&k);
+	pwt_assert_no_children();
+}
+END_TEST
+
+/* PROCWAIT_PROCINFO_ONESHOT: the handle starts in a scope whose stat read
+ * is the open's own, for open_proc as for open; the scope ends as any. */
+START_TEST(test_open_oneshot)
+{
+	procwait_snapshot snap = PROCWAIT_SNAPSHOT_INIT;
+	char buf[PROCWAIT_NAME_MAX + 1];
+	procwait_procinfo *pi;
+	procwait_proc *p;
+	struct kid k;
+
+	kid_start(&k, setup_name, "o1");
+	ck_assert_int_eq(procwait_procinfo_open(k.pid, PROCWAIT_PROCINFO_ONESHOT, &pi), 0);
+	kid_rename(&k, "o2");
+	ck_assert_int_eq(procwait_procinfo_snapshot(pi, PROCWAIT_INFO_NAME | PROCWAIT_INFO_PPID,
+	                                            &snap), 0);
+	ck_assert_str_eq(snap.name, "o1");     /* the open's read of stat */
+	ck_assert_int_eq(snap.ppid, getpid());
+	ck_assert_int_eq(procwait_procinfo_oneshot_end(pi), 0);
+	ck_assert_int_eq(procwait_procinfo_oneshot_end(pi), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "o2");
+	procwait_procinfo_close(pi);
+
+	/* closed inside the scope: nothing is left over */
+	ck_assert_int_eq(procwait_proc_open(k.pid, 0, &p), 0);
+	ck_assert_int_eq(procwait_procinfo_open_proc(p, PROCWAIT_PROCINFO_ONESHOT, &pi), 0);
+	kid_rename(&k, "o3");
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "o2");
+	procwait_procinfo_close(pi);
+	ck_assert_int_eq(procwait_procinfo_open_proc(p, 0, &pi), 0);
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "o3");        /* a handle opened without: fresh reads */
+	procwait_procinfo_close(pi);
+	procwait_proc_close(p);
+	kid_stop(&k);
+	pwt_assert_no_children();
+}
+END_TEST
+
+/* procwait_procinfo_reopen: the handle moves to another process with
+ * nothing of the first left open; create_time agrees with a handle of its
+ * own; a failed reopen leaves a handle on no process (-ESRCH), which the
+ * next reopen brings back; bad arguments leave the handle as it was. */
+START_TEST(test_reopen)
+{
+	procwait_snapshot snap = PROCWAIT_SNAPSHOT_INIT;
+	char buf[PROCWAIT_NAME_MAX + 1], path_a[64], path_b[64];
+	procwait_procinfo *pi, *own;
+	pid_t gone = pwt_child_exit(0, 0);
+	double ct;
+	struct kid a, b;
+
+	pwt_reap(gone);
+	kid_start(&a, setup_name, "ra");
+	kid_start(&b, setup_name, "rb");
+	snprintf(path_a, sizeof(path_a), "/proc/%d/status", (int)a.pid);
+	snprintf(path_b, sizeof(path_b), "/proc/%d/status", (int)b.pid);
+	pi = open_ok(a.pid);
+	ck_assert_int_eq(procwait_procinfo_snapshot(pi, PROCWAIT_INFO_NAME | PROCWAIT_INFO_UIDS |
+	                                                PROCWAIT_INFO_CREATE_TIME, &snap), 0);
+	ck_assert_str_eq(snap.name, "ra");
+	ck_assert_int_eq(fds_pointing_at(path_a), 1);
+
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, b.pid, 0), 0);
+	ck_assert_int_eq(fds_pointing_at(path_a), 0);
+	ck_assert_int_eq(procwait_procinfo_pid(pi), b.pid);
+	ck_assert_int_eq(procwait_procinfo_snapshot(pi, PROCWAIT_INFO_NAME | PROCWAIT_INFO_UIDS |
+	                                                PROCWAIT_INFO_CREATE_TIME, &snap), 0);
+	ck_assert_str_eq(snap.name, "rb");
+	ck_assert_int_eq(snap.uids.real, getuid());
+	ck_assert_int_eq(fds_pointing_at(path_b), 1);
+	own = open_ok(b.pid);
+	ck_assert_int_eq(procwait_procinfo_create_time(own, &ct), 0);
+	ck_assert(ct == snap.create_time);
+	procwait_procinfo_close(own);
+
+	/* bad arguments: the handle stays on b */
+	ck_assert_int_eq(procwait_procinfo_reopen(NULL, a.pid, 0), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, 0, 0), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, -5, 0), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, a.pid, 2), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "rb");
+
+	/* a scope open before a reopen ends with it */
+	ck_assert_int_eq(procwait_procinfo_oneshot_begin(pi), 0);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, a.pid, 0), 0);
+	ck_assert_int_eq(procwait_procinfo_oneshot_end(pi), -EINVAL);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, b.pid, PROCWAIT_PROCINFO_ONESHOT), 0);
+	kid_rename(&b, "rc");
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "rb");         /* the reopen's read */
+	ck_assert_int_eq(procwait_procinfo_oneshot_end(pi), 0);
+
+	/* a failed reopen: on no process, nothing open, and back again */
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, gone, 0), -ESRCH);
+	ck_assert_int_eq(fds_pointing_at(path_b), 0);
+	ck_assert_int_eq(procwait_procinfo_pid(pi), gone);
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), -ESRCH);
+	ck_assert_int_eq(procwait_procinfo_snapshot(pi, PROCWAIT_INFO_ALL, &snap), -ESRCH);
+	ck_assert_int_eq(procwait_procinfo_exe(pi, buf, sizeof(buf)), -ESRCH);
+	ck_assert_int_eq(procwait_procinfo_cmdline(pi, buf, sizeof(buf)), -ESRCH);
+	ck_assert_int_eq(procwait_procinfo_status(pi), -ESRCH);
+	ck_assert_int_eq(procwait_procinfo_reopen(pi, b.pid, 0), 0);
+	ck_assert_int_eq(procwait_procinfo_name(pi, buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "rc");
+	procwait_procinfo_close(pi);
+	ck_assert_int_eq(fds_pointing_at(path_b), 0);
+	kid_stop(&a);
+	kid_stop(&b);
 	pwt_assert_no_children();
 }
 END_TEST
@@ -1921,6 +2048,8 @@ static Suite *procinfo_suite(void)
 	tc = tcase_create("oneshot");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_oneshot);
+	tcase_add_test(tc, test_open_oneshot);
+	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_oneshot_links_reaped);
 	tcase_add_test(tc, test_oneshot_links_zombie);
 	suite_add_tcase(s, tc);

@@ -175,6 +175,20 @@ typedef struct procwait_snapshot {
 #endif
 
 /**
+ * @brief Flags of procwait_procinfo_open() and procwait_procinfo_open_proc().
+ * @since 0.1
+ */
+enum procwait_procinfo_flags {
+	/** Open the handle inside a oneshot scope, as if
+	 *  procwait_procinfo_oneshot_begin() had been called, whose first read
+	 *  of stat is the one the open makes: a snapshot of stat's fields right
+	 *  after the open reads nothing more. For one look at a process (a
+	 *  walk over all of them): open, snapshot, close, with each file read
+	 *  once. procwait_procinfo_oneshot_end() leaves the scope. */
+	PROCWAIT_PROCINFO_ONESHOT = 1u << 0
+};
+
+/**
  * @brief Open an information handle on process @p pid.
  *
  * Opens /proc/PID and reads its stat once, to check that the process is
@@ -182,7 +196,7 @@ typedef struct procwait_snapshot {
  * own /proc/PID/task entry is reachable as /proc/TID).
  *
  * @param pid      the process, > 0.
- * @param flags    must be 0.
+ * @param flags    0 or #PROCWAIT_PROCINFO_ONESHOT.
  * @param[out] out the new handle, closed with procwait_procinfo_close().
  * @retval 0        success.
  * @retval -EINVAL  @p pid <= 0, @p out NULL or an unknown flag.
@@ -205,7 +219,7 @@ PROCWAIT_EXTERN int procwait_procinfo_open(pid_t pid, unsigned flags, procwait_p
  * afterwards; the two handles are independent.
  *
  * @param proc     an open process handle.
- * @param flags    must be 0.
+ * @param flags    0 or #PROCWAIT_PROCINFO_ONESHOT.
  * @param[out] out the new handle.
  * @retval 0        success.
  * @retval -EINVAL  @p proc or @p out NULL, or an unknown flag.
@@ -217,6 +231,33 @@ PROCWAIT_EXTERN int procwait_procinfo_open(pid_t pid, unsigned flags, procwait_p
  */
 PROCWAIT_EXTERN int procwait_procinfo_open_proc(procwait_proc *proc, unsigned flags,
                                                 procwait_procinfo **out);
+
+/**
+ * @brief Put an open handle on another process: for a walk over many.
+ *
+ * As procwait_procinfo_close() and then procwait_procinfo_open() into the
+ * same handle, but what does not belong to one process is kept: the read
+ * buffers, and the boot time create_time is computed from (read from
+ * /proc/stat once per handle, see procwait_procinfo_create_time()). A walk
+ * over every process of the system with one handle so reads /proc/stat
+ * once, and allocates nothing per process. A oneshot scope open on the
+ * handle ends; #PROCWAIT_PROCINFO_ONESHOT opens a new one as for
+ * procwait_procinfo_open().
+ *
+ * A handle whose reopen failed is on no process: every call that reads
+ * answers @c -ESRCH until a reopen succeeds. It is still to be closed.
+ * procwait_procinfo_pid() gives @p pid from the call on, failed or not.
+ * @param pi    the handle.
+ * @param pid   the process, > 0.
+ * @param flags 0 or #PROCWAIT_PROCINFO_ONESHOT.
+ * @retval 0        success.
+ * @retval -EINVAL  @p pi NULL, @p pid <= 0 or an unknown flag (the handle
+ *                  is left as it was).
+ * @retval -ESRCH, -EACCES, -EPROTO, -ENOSYS, -EMFILE, -ENFILE, -ENOMEM as
+ *                  for procwait_procinfo_open().
+ * @since 0.1
+ */
+PROCWAIT_EXTERN int procwait_procinfo_reopen(procwait_procinfo *pi, pid_t pid, unsigned flags);
 
 /**
  * @brief Close an information handle and every descriptor it holds.
@@ -335,7 +376,9 @@ PROCWAIT_EXTERN int procwait_procinfo_exe(procwait_procinfo *pi, char *buf, size
  * Stored as the arguments one after another, each terminated by a NUL
  * ("sleep\0" "10\0"). A process that rewrote its command line with spaces
  * in place of NULs (setproctitle) is split on the spaces, as psutil does.
- * Zombies and kernel threads have an empty command line (length 0).
+ * Zombies and kernel threads have an empty command line (length 0). Inside
+ * a oneshot scope whose read of stat shows a kernel thread, that read
+ * answers: nothing more is opened or read.
  * @param pi   the handle.
  * @param buf  where to store the arguments.
  * @param size the size of @p buf.
