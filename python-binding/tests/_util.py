@@ -355,5 +355,13 @@ def blocking_child(tc, name=None, code=0):
     return pid, go.close_w
 
 
+def run_python(code, env=None, cwd=None, setup=None, timeout=120):
+    """PYTHON -c code, stdin /dev/null, the output captured as text: the
+    subprocess.CompletedProcess (setup runs in the child before the exec)."""
+    return subprocess.run([PYTHON, "-c", code], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, cwd=cwd,
+                          preexec_fn=setup, timeout=timeout)
+
+
 def open_fds():
     return sorted(int(x) for x in os.listdir("/proc/self/fd"))

@@ -2,11 +2,11 @@
 write a fork relies on unchanged."""
 
 import os
-import subprocess
 import time
 import unittest
 
-from tests._util import BINDING_DIR, PYTHON
+from tests import _util
+from tests._util import BINDING_DIR
 from tests.test_pyserve import ServeTestCase, setUpModule  # noqa: F401
 
 CODE = r"""
@@ -48,9 +48,7 @@ print("OK", done >> 20)
 class HugePagesTest(unittest.TestCase):
 
     def test_collapse_keeps_copy_on_write(self):
-        r = subprocess.run([PYTHON, "-c", CODE % {"binding": BINDING_DIR}],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        r = _util.run_python(CODE % {"binding": BINDING_DIR})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         if r.stdout.startswith("SKIP"):
             self.skipTest("the kernel keeps 4 kB pages here: " + r.stdout[5:].strip())

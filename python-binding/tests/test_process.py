@@ -870,9 +870,7 @@ print("walked", walked)
 """
 
     def test_low_descriptor_limit(self):
-        r = subprocess.run([PYTHON, "-c", self.CODE % {"binding": BINDING_DIR}],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+        r = _util.run_python(self.CODE % {"binding": BINDING_DIR})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertRegex(r.stdout, r"walked [1-9]")
 

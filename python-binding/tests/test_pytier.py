@@ -15,6 +15,7 @@ import re
 import textwrap
 import unittest
 
+from tests import _util
 from tests._util import PYTHON, BINDING_DIR
 from tests.test_pylauncher import LauncherCase, kill_servers, _DIRS
 from tests import test_pylauncher
@@ -418,25 +419,17 @@ print(json.dumps([m[0] for m in rep.get("modules", [])]))
 class TierInternalsTest(unittest.TestCase):
 
     def test_conftest_imports_of_a_tests_package(self):
-        import subprocess
         env = dict(os.environ)
         env.pop("PYTEST_ADDOPTS", None)
-        r = subprocess.run([PYTHON, "-c", TESTS_PACKAGE % {"binding": BINDING_DIR}],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, env=env,
-                           timeout=120)
+        r = _util.run_python(TESTS_PACKAGE % {"binding": BINDING_DIR}, env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("pwt_third", json.loads(r.stdout.splitlines()[-1]), r.stdout + r.stderr)
 
     def test_prebuilt_configuration_and_parser_memo(self):
-        import subprocess
         env = dict(os.environ)
         env.pop("PYTEST_DEBUG", None)
         env["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
-        r = subprocess.run([PYTHON, "-c", INTERNALS % {"binding": BINDING_DIR}],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True, env=env,
-                           timeout=120)
+        r = _util.run_python(INTERNALS % {"binding": BINDING_DIR}, env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("1 passed", r.stdout)
 
