@@ -20,6 +20,7 @@ from ._errors import AccessDenied, Error, NoSuchProcess, TimeoutExpired, ZombieP
 from ._process import Process, pcputimes, pctxsw, pgids, pmem, puids
 from ._status import Negsignal, Status
 from ._waitset import WaitEvent, WaitSet, async_wait
+from ._walk import pids, process_iter
 from ._process import open_handle as _open_handle
 from ._status import wait_handle as _wait_handle
 
@@ -30,7 +31,7 @@ library_path = _lib.library_path
 __all__ = [
     "AccessDenied", "Error", "Negsignal", "NoSuchProcess", "Process", "Status", "TimeoutExpired",
     "WaitEvent", "WaitSet", "ZombieProcess", "async_wait", "backend", "library_path",
-    "pcputimes", "pctxsw", "pgids", "pmem", "puids", "wait",
+    "pcputimes", "pctxsw", "pgids", "pmem", "pids", "process_iter", "puids", "wait",
 ]
 
 

@@ -104,6 +104,7 @@ INFO_GIDS = 1 << 13
 INFO_STARTTIME = 1 << 14
 INFO_MEMORY_INFO = INFO_RSS_VMS | INFO_MEM_STATM
 INFO_ALL = (1 << 15) - 1
+PROCINFO_ONESHOT = 1 << 0   # PROCWAIT_PROCINFO_ONESHOT
 
 STATUS_UNKNOWN, STATUS_EXITED, STATUS_SIGNALED = 0, 1, 2
 EZOMBIE = -100001          # PROCWAIT_EZOMBIE
@@ -128,8 +129,11 @@ _PROTOTYPES = {
     "procwait_waitset_timeout": (c_int, [c_void_p]),
     "procwait_waitset_size": (c_int, [c_void_p]),
     "procwait_waitset_free": (None, [c_void_p]),
+    "procwait_procinfo_open": (c_int, [c_int, c_uint, POINTER(c_void_p)]),
     "procwait_procinfo_open_proc": (c_int, [c_void_p, c_uint, POINTER(c_void_p)]),
+    "procwait_procinfo_reopen": (c_int, [c_void_p, c_int, c_uint]),
     "procwait_procinfo_close": (None, [c_void_p]),
+    "procwait_procinfo_oneshot_end": (c_int, [c_void_p]),
     "procwait_procinfo_snapshot": (c_int, [c_void_p, c_uint64, POINTER(Snapshot)]),
     "procwait_procinfo_exe": (c_int, [c_void_p, c_char_p, c_size_t]),
     "procwait_procinfo_cwd": (c_int, [c_void_p, c_char_p, c_size_t]),

@@ -124,6 +124,148 @@ def _forget_info(proc):
         _OPEN_INFO.pop(id(proc), None)
 
 
+_NO_SETS = frozenset()     # the wait sets of a Process that is in none
+
+
+def _starttime_of(pi):
+    """The start time a procinfo handle reads (its oneshot read, when
+    opened with PROCINFO_ONESHOT), or None."""
+    snap = _lib.Snapshot()
+    snap.size = _SNAPSHOT_SIZE
+    if _snapshot_c(pi, _lib.INFO_STARTTIME, ctypes.byref(snap)) < 0 or \
+            not snap.present & _lib.INFO_STARTTIME:
+        return None
+    return snap.starttime
+
+
+# ---- fields ----------------------------------------------------------------
+#
+# One conversion per field from a snapshot to psutil's value, shared by the
+# accessors and by process_iter(), so both give the same values.
+
+def _present(snap, need, pid, name):
+    """snap when it holds the need bits; else AccessDenied or Error."""
+    if snap.present & need == need:
+        return snap
+    if snap.denied & need:
+        raise AccessDenied(pid, name)
+    raise Error("%s: not reported by this kernel" % _field_names(need & ~snap.present))
+
+
+def _v_status(snap):
+    s = snap.status
+    try:
+        return _STATUS_NAMES[s]
+    except KeyError:
+        return _STATUS_NAMES.setdefault(s, s.decode("ascii"))
+
+
+_tuple_new = tuple.__new__     # a namedtuple from a tuple: no argument parsing
+_STATUS_NAMES = {}             # the few status strings, decoded once
+
+
+def _v_cpu_times(snap):
+    c = snap.cpu_times
+    # psutil gives 0.0 where the kernel has no delay accounting
+    iowait = c.iowait if snap.present & _IOWAIT else 0.0
+    if iowait != iowait:    # NaN
+        iowait = 0.0
+    return _tuple_new(pcputimes, (c.user, c.system, c.children_user, c.children_system, iowait))
+
+
+def _v_terminal(snap):
+    t = snap.terminal
+    return t.decode(_FSENC, _FSERR) if t else None
+
+
+def _v_memory_info(snap):
+    m = snap.memory_info
+    return _tuple_new(pmem, (m.rss, m.vms, m.shared, m.text, 0, m.data, 0))
+
+
+def _v_ctx_switches(snap):
+    c = snap.num_ctx_switches
+    return pctxsw(c.voluntary, c.involuntary)
+
+
+def _v_uids(snap):
+    i = snap.uids
+    return puids(i.real, i.effective, i.saved)
+
+
+def _v_gids(snap):
+    i = snap.gids
+    return pgids(i.real, i.effective, i.saved)
+
+
+# as_dict name: (bits to read, bits that must be there, conversion)
+_SNAP_FIELDS = {
+    "ppid": (_PPID, _PPID, lambda snap: snap.ppid),
+    "status": (_STATUS, _STATUS, _v_status),
+    "cpu_times": (_CPU_IOWAIT, _CPU, _v_cpu_times),
+    "create_time": (_CREATE_TIME, _CREATE_TIME, lambda snap: snap.create_time),
+    "terminal": (_TERMINAL, _TERMINAL, _v_terminal),
+    "num_threads": (_lib.INFO_NUM_THREADS, _lib.INFO_NUM_THREADS,
+                    lambda snap: snap.num_threads),
+    "nice": (_lib.INFO_NICE, _lib.INFO_NICE, lambda snap: snap.nice),
+    "memory_info": (_lib.INFO_MEMORY_INFO, _lib.INFO_MEMORY_INFO, _v_memory_info),
+    "num_ctx_switches": (_lib.INFO_CTX_SWITCHES, _lib.INFO_CTX_SWITCHES, _v_ctx_switches),
+    "uids": (_lib.INFO_UIDS, _lib.INFO_UIDS, _v_uids),
+    "gids": (_lib.INFO_GIDS, _lib.INFO_GIDS, _v_gids),
+}
+
+
+def _full_name(comm, cmdline):
+    """psutil's name(): the kernel cuts names at 15 bytes; then the first
+    argument's base name is taken when it starts with them. cmdline() is
+    called only then; AccessDenied from it leaves the cut name."""
+    name = comm.decode(_FSENC, _FSERR)
+    if len(name) >= 15:
+        try:
+            args = cmdline()
+        except AccessDenied:   # as psutil: gone or a zombie is raised
+            args = []
+        if args:
+            base = os.path.basename(args[0])
+            if base.startswith(name):
+                name = base
+    return name
+
+
+def _username(uid):
+    """psutil's username(): the real uid's name, or the uid as a string
+    when it has none."""
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _split_cmdline(raw):
+    return [os.fsdecode(a) for a in raw[:-1].split(b"\0")] if raw else []
+
+
+def _read_buffer(call, fn, size=_PATH_MAX + 1, keep=None):
+    """call(fn, buf, size) into a buffer grown until the answer fits: the
+    bytes, or the return code (< 0) of the call that failed. keep: a list
+    in which the buffer is kept for the next call."""
+    buf = keep[0] if keep else None
+    if buf is not None and len(buf) >= size:
+        size = len(buf)
+    else:
+        buf = ctypes.create_string_buffer(size)
+    while True:
+        rc = call(fn, buf, size)
+        if rc == -errno.ERANGE and size < _CMDLINE_MAX:
+            size *= 4
+            buf = ctypes.create_string_buffer(size)
+            continue
+        if keep is not None:
+            keep[:] = [buf]
+        return buf[:rc] if rc >= 0 else rc
+
+
 class Process(object):
     """A process, held by a pidfd where the system has them: waits and
     signals cannot reach another process that later gets the same pid, and
@@ -156,6 +298,7 @@ class Process(object):
         self._status = None                # what the wait that reaped it got
         self._create_time = None           # once read (it does not change)
         self._name = None                  # the name, once known (exceptions)
+        self._lazy = None                  # start time, while no handle is open yet
         self._sets = weakref.WeakSet()
         try:
             self._p = open_handle(self._pid)
@@ -171,10 +314,62 @@ class Process(object):
     def pid(self) -> int:
         return self._pid
 
+    @classmethod
+    def _seen(cls, pid, starttime, create_time, name=None):
+        """The Process a walk found: pid with that start time (-1: not
+        known, the process is hidden from us), with no descriptor open
+        yet. Its accessors check the start time when they first open
+        /proc/PID, and its waits and signals when they first open the pid,
+        so neither ever reaches a process that got the pid later
+        (NoSuchProcess then, as when it is gone)."""
+        self = cls.__new__(cls)
+        self._pid = pid
+        self._p = self._pi = self._buf = None     # the buffer: at the first oneshot
+        self._depth = self._have = 0
+        self._cmdline = self._status = None
+        self._lock = threading.Lock()
+        self._ident = self._lazy = starttime
+        self._create_time = create_time
+        self._name = name
+        self._sets = _NO_SETS                      # made when it attaches
+        return self
+
     def _handle(self):
-        if self._p is None:
-            raise ValueError("the Process is closed")
-        return self._p
+        p = self._p
+        if p is None:
+            if self._lazy is None:
+                raise ValueError("the Process is closed")
+            p = self._attach()
+        return p
+
+    def _attach(self):
+        """The pid handle of a Process a walk found, opened now: still
+        the process the walk saw, or NoSuchProcess."""
+        try:
+            p = open_handle(self._pid)
+        except OSError as e:
+            if e.errno not in (errno.EMFILE, errno.ENFILE) or \
+                    not _drop_info(None, all_others=True):
+                raise
+            p = open_handle(self._pid)
+        pi = ctypes.c_void_p()
+        rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT, ctypes.byref(pi))
+        # (a process hidden from us, now or in the walk: the pid is all
+        # there is to go by, as psutil's is)
+        same = rc == -errno.EACCES or self._lazy == -1 or \
+            (rc == 0 and _starttime_of(pi) == self._lazy)
+        if rc == 0:
+            lib.procwait_procinfo_close(pi)
+        if not same:
+            lib.procwait_proc_close(p)
+            raise NoSuchProcess(self._pid, self._name)
+        if self._p is None and self._lazy is not None:
+            if self._sets is _NO_SETS:
+                self._sets = weakref.WeakSet()
+            self._p = p
+        else:       # another thread was first, or the Process was closed
+            lib.procwait_proc_close(p)
+        return self._handle()
 
     def close(self) -> None:
         """Release the handle and descriptors (also done when collected)."""
@@ -184,6 +379,7 @@ class Process(object):
             _forget_info(self)
             lib.procwait_procinfo_close(self._pi)
             self._pi = None
+        self._lazy = None
         if self._p is not None:
             lib.procwait_proc_close(self._p)
             self._p = None
@@ -206,7 +402,8 @@ class Process(object):
             extra += ", name=%r" % self._name
         if self._status is not None and self._status.returncode is not None:
             extra += ", exitcode=%d" % self._status.returncode
-        return "procwait.Process(pid=%d%s%s)" % (self._pid, extra, "" if self._p else ", closed")
+        closed = self._p is None and self._lazy is None
+        return "procwait.Process(pid=%d%s%s)" % (self._pid, extra, ", closed" if closed else "")
 
     def _start_ident(self):
         if self._ident is None:
@@ -278,18 +475,31 @@ class Process(object):
         """The procinfo handle, opened on first use (called with
         self._lock held)."""
         if self._pi is None:
-            p = self._handle()
             pi = ctypes.c_void_p()
             _drop_info(self)
-            rc = lib.procwait_procinfo_open_proc(p, 0, ctypes.byref(pi))
+            rc = self._open_info(pi)
             if rc in _EMFILE and _drop_info(self, all_others=True):
-                rc = lib.procwait_procinfo_open_proc(p, 0, ctypes.byref(pi))
+                rc = self._open_info(pi)
             if rc < 0:
                 raise_for(rc, self._pid, self._name)
             self._pi = pi
             with _OPEN_INFO_LOCK:
                 _OPEN_INFO[id(self)] = weakref.ref(self)
         return self._pi
+
+    def _open_info(self, pi):
+        """Open the procinfo handle into pi: through the pid handle, or
+        for a Process a walk found and nothing has attached yet, by pid
+        and then checked to be the process the walk saw."""
+        if self._p is not None or self._lazy is None:
+            return lib.procwait_procinfo_open_proc(self._handle(), 0, ctypes.byref(pi))
+        rc = lib.procwait_procinfo_open(self._pid, _lib.PROCINFO_ONESHOT, ctypes.byref(pi))
+        if rc == 0 and self._lazy != -1 and _starttime_of(pi) != self._lazy:
+            lib.procwait_procinfo_close(pi)
+            rc = -errno.ESRCH
+        elif rc == 0:
+            lib.procwait_procinfo_oneshot_end(pi)
+        return rc
 
     def _info_call(self, fn, *args):
         """fn(procinfo handle, *args) with self._lock held; once more when
@@ -340,26 +550,15 @@ class Process(object):
             snap = self._buf        # the hot path of a oneshot block
         else:
             snap = self._snapshot(mask)
-        if need is None:
-            need = mask
-        if snap.present & need == need:
-            return snap
-        if snap.denied & need:
-            raise AccessDenied(self._pid, self._name)
-        raise Error("%s: not reported by this kernel" % _field_names(need & ~snap.present))
+        return _present(snap, mask if need is None else need, self._pid, self._name)
 
     def _buffer_call(self, fn, size=_PATH_MAX + 1):
-        while True:
-            buf = ctypes.create_string_buffer(size)
-            rc = self._info_call(fn, buf, size)
-            if rc == -errno.ERANGE and size < _CMDLINE_MAX:
-                size *= 4
-                continue
-            if rc == _lib.EZOMBIE:
-                raise ZombieProcess(self._pid, self._name_or_none(), self._ppid_or_none())
-            if rc < 0:
-                raise_for(rc, self._pid, self._name)
-            return buf.raw[:rc]
+        rc = _read_buffer(self._info_call, fn, size)
+        if rc == _lib.EZOMBIE:
+            raise ZombieProcess(self._pid, self._name_or_none(), self._ppid_or_none())
+        if isinstance(rc, int):
+            raise_for(rc, self._pid, self._name)
+        return rc
 
     def _name_or_none(self):
         try:
@@ -377,16 +576,7 @@ class Process(object):
         """The process name. As psutil: the kernel cuts names at 15
         bytes, and then the first argument's base name is taken when it
         starts with them."""
-        name = self._get(_NAME).name.decode(_FSENC, _FSERR)
-        if len(name) >= 15:
-            try:
-                args = self.cmdline()
-            except AccessDenied:   # as psutil: gone or a zombie is raised
-                args = []
-            if args:
-                base = os.path.basename(args[0])
-                if base.startswith(name):
-                    name = base
+        name = _full_name(self._get(_NAME).name, self.cmdline)
         self._name = name   # for the exceptions that follow, as psutil
         return name
 
@@ -405,8 +595,7 @@ class Process(object):
         """The arguments; [] for a zombie or a kernel thread."""
         if self._depth and self._cmdline is not None:
             return list(self._cmdline)
-        raw = self._buffer_call(lib.procwait_procinfo_cmdline, 4096)
-        args = [os.fsdecode(a) for a in raw[:-1].split(b"\0")] if raw else []
+        args = _split_cmdline(self._buffer_call(lib.procwait_procinfo_cmdline, 4096))
         if self._depth:
             self._cmdline = args
         return list(args)
@@ -416,16 +605,10 @@ class Process(object):
 
     def status(self) -> str:
         """psutil's status string: "running", "sleeping", "zombie", ..."""
-        return self._get(_STATUS).status.decode("ascii")
+        return _v_status(self._get(_STATUS))
 
     def cpu_times(self) -> pcputimes:
-        snap = self._get(_CPU_IOWAIT, _CPU)
-        c = snap.cpu_times
-        # psutil gives 0.0 where the kernel has no delay accounting
-        iowait = c.iowait if snap.present & _IOWAIT else 0.0
-        if iowait != iowait:    # NaN
-            iowait = 0.0
-        return pcputimes(c.user, c.system, c.children_user, c.children_system, iowait)
+        return _v_cpu_times(self._get(_CPU_IOWAIT, _CPU))
 
     def create_time(self) -> float:
         """Seconds since the epoch. Kept once read: it is the process's for
@@ -436,8 +619,7 @@ class Process(object):
 
     def terminal(self) -> Optional[str]:
         """The controlling terminal's path, or None."""
-        t = self._get(_TERMINAL).terminal
-        return t.decode(_FSENC, _FSERR) if t else None
+        return _v_terminal(self._get(_TERMINAL))
 
     def num_threads(self) -> int:
         return self._get(_lib.INFO_NUM_THREADS).num_threads
@@ -446,34 +628,29 @@ class Process(object):
         return self._get(_lib.INFO_NICE).nice
 
     def memory_info(self) -> pmem:
-        m = self._get(_lib.INFO_MEMORY_INFO).memory_info
-        return pmem(m.rss, m.vms, m.shared, m.text, 0, m.data, 0)
+        return _v_memory_info(self._get(_lib.INFO_MEMORY_INFO))
 
     def num_ctx_switches(self) -> pctxsw:
-        c = self._get(_lib.INFO_CTX_SWITCHES).num_ctx_switches
-        return pctxsw(c.voluntary, c.involuntary)
+        return _v_ctx_switches(self._get(_lib.INFO_CTX_SWITCHES))
 
     def uids(self) -> puids:
-        i = self._get(_lib.INFO_UIDS).uids
-        return puids(i.real, i.effective, i.saved)
+        return _v_uids(self._get(_lib.INFO_UIDS))
 
     def gids(self) -> pgids:
-        i = self._get(_lib.INFO_GIDS).gids
-        return pgids(i.real, i.effective, i.saved)
+        return _v_gids(self._get(_lib.INFO_GIDS))
 
-    _AS_DICT = ("pid", "name", "exe", "cmdline", "cwd", "ppid", "status", "cpu_times",
-                "create_time", "terminal", "num_threads", "nice", "memory_info",
-                "num_ctx_switches", "uids", "gids")
+    def username(self) -> str:
+        """The name of the real user id (as psutil: the id itself, as a
+        string, when the system has no name for it)."""
+        return _username(self._get(_lib.INFO_UIDS).uids.real)
 
     def as_dict(self, attrs: Optional[Iterable[str]] = None,
                 ad_value: Any = None) -> Dict[str, Any]:
-        """psutil's as_dict(): the fields named by attrs (all by default),
-        from one snapshot; ad_value where access is denied (or the field
-        is not there for a zombie)."""
-        names = self._AS_DICT if attrs is None else tuple(attrs)
-        for n in names:
-            if n not in self._AS_DICT:
-                raise ValueError("invalid attr name %r" % (n,))
+        """psutil's as_dict(): the fields named by attrs (a list, tuple or
+        set; None or empty: all of them), read in one oneshot block;
+        ad_value where access is denied (or the field is not there for a
+        zombie)."""
+        names = attr_names(attrs)
         out = {}
         with self.oneshot():
             for n in names:
@@ -485,6 +662,26 @@ class Process(object):
                 except (AccessDenied, ZombieProcess):
                     out[n] = ad_value
         return out
+
+
+#: The names as_dict() and process_iter() take, in the order of their dicts.
+AS_DICT_ATTRS = ("pid", "name", "exe", "cmdline", "cwd", "ppid", "status", "username",
+                 "cpu_times", "create_time", "terminal", "num_threads", "nice",
+                 "memory_info", "num_ctx_switches", "uids", "gids")
+
+
+def attr_names(attrs):
+    """The names of attrs, checked as psutil's as_dict() checks them (and
+    each once, in the order given): all of them for None or empty."""
+    if attrs is None:
+        return AS_DICT_ATTRS
+    if not isinstance(attrs, (list, tuple, set, frozenset)):
+        raise TypeError("invalid attrs type %s" % type(attrs))
+    bad = [n for n in attrs if n not in AS_DICT_ATTRS]
+    if bad:
+        raise ValueError("invalid attr name%s %s" % ("s" if len(bad) > 1 else "",
+                                                     ", ".join(map(repr, bad))))
+    return tuple(dict.fromkeys(attrs)) or AS_DICT_ATTRS
 
 
 # The fields each file fills. rss and vms go with statm: asked with
@@ -522,8 +719,13 @@ class _OneShot(object):
         self._proc = proc
 
     def __enter__(self):
-        self._proc._depth += 1
-        return self._proc
+        p = self._proc
+        if p._buf is None:      # a Process a walk made: its first block
+            p._buf = _lib.Snapshot()
+            p._buf.size = _SNAPSHOT_SIZE
+            p._bufref = ctypes.byref(p._buf)
+        p._depth += 1
+        return p
 
     def __exit__(self, *exc):
         p = self._proc

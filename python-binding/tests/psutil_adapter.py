@@ -63,7 +63,7 @@ DEFAULT_SELECTORS = [
 DELEGATED = [
     "name", "exe", "cwd", "cmdline", "ppid", "status", "cpu_times", "create_time",
     "terminal", "num_threads", "nice", "memory_info", "num_ctx_switches", "uids",
-    "gids", "oneshot", "wait", "send_signal", "terminate", "kill",
+    "gids", "username", "oneshot", "wait", "send_signal", "terminate", "kill",
 ]
 
 # What the adapter does that is not a plain call: each line is an API

@@ -1,0 +1,299 @@
+"""procwait.pids() and procwait.process_iter(): psutil's walk over every
+process, its info dicts (the values of the accessors, ad_value where
+access is denied), the Processes it yields (the same one while the process
+lives; bound to the process it saw), its descriptors."""
+import os
+import pwd
+import shutil
+import threading
+import unittest
+
+import procwait
+
+from tests import _util
+from tests._util import BINDING_DIR, require_psutil, spawn
+
+SLEEP = os.path.realpath(shutil.which("sleep") or "/bin/sleep")
+
+# what does not move while a test looks at a sleeping process
+STEADY = ("pid", "name", "exe", "cmdline", "cwd", "ppid", "username", "create_time",
+          "terminal", "num_threads", "nice", "uids", "gids")
+
+
+def _sleeper(tc, name="sleep"):
+    pid = spawn(tc, [SLEEP, "1000"])
+    _util.wait_state(pid, "S")
+    return pid
+
+
+def _find(procs, pid):
+    for p in procs:
+        if p.pid == pid:
+            return p
+    raise AssertionError("pid %d not yielded" % pid)
+
+
+class PidsTest(unittest.TestCase):
+
+    def test_pids(self):
+        kid = _sleeper(self)
+        pids = procwait.pids()
+        self.assertEqual(pids, sorted(pids))
+        self.assertIn(os.getpid(), pids)
+        self.assertIn(kid, pids)
+        self.assertIn(1, pids)
+        self.assertTrue(all(isinstance(p, int) for p in pids))
+
+
+class ProcessIterTest(unittest.TestCase):
+
+    def test_yields_every_process_in_pid_order(self):
+        kid = _sleeper(self)
+        procs = list(procwait.process_iter())
+        pids = [p.pid for p in procs]
+        self.assertEqual(pids, sorted(pids))
+        self.assertIn(os.getpid(), pids)
+        self.assertIn(kid, pids)
+        self.assertTrue(all(isinstance(p, procwait.Process) for p in procs))
+        self.assertFalse(hasattr(_find(procs, kid), "info"))
+        self.assertEqual(_find(procs, kid).name(), "sleep")
+
+    def test_info_is_what_the_accessors_answer(self):
+        kid = _sleeper(self)
+        for p in procwait.process_iter(list(STEADY)):
+            if p.pid not in (kid, os.getpid()):
+                continue
+            self.assertEqual(list(p.info), list(STEADY))
+            with procwait.Process(p.pid) as q:
+                self.assertEqual(p.info, q.as_dict(STEADY))
+            self.assertEqual(p.info["username"], pwd.getpwuid(os.getuid()).pw_name)
+        info = _find(procwait.process_iter(["name", "cmdline", "ppid", "exe"]), kid).info
+        self.assertEqual(info, {"name": "sleep", "cmdline": [SLEEP, "1000"],
+                                "ppid": os.getpid(), "exe": SLEEP})
+
+    def test_every_field(self):
+        """attrs=[]: every field, as psutil; the types of the accessors."""
+        kid = _sleeper(self)
+        info = _find(procwait.process_iter([]), kid).info
+        self.assertEqual(set(info), set(procwait.Process(kid).as_dict()))
+        self.assertIsInstance(info["cpu_times"], procwait.pcputimes)
+        self.assertIsInstance(info["memory_info"], procwait.pmem)
+        self.assertIsInstance(info["num_ctx_switches"], procwait.pctxsw)
+        self.assertIsInstance(info["uids"], procwait.puids)
+        self.assertIsInstance(info["gids"], procwait.pgids)
+        self.assertEqual(info["status"], "sleeping")
+        self.assertGreater(info["memory_info"].rss, 0)
+
+    def test_attrs_checked_as_psutil(self):
+        with self.assertRaises(TypeError):
+            list(procwait.process_iter("name"))
+        with self.assertRaisesRegex(ValueError, "invalid attr name 'nope'"):
+            list(procwait.process_iter(["name", "nope"]))
+        with self.assertRaisesRegex(ValueError, "invalid attr names 'a', 'b'"):
+            procwait.Process().as_dict(["a", "b"])
+        # each name once, in the order given
+        me = _find(procwait.process_iter(("ppid", "name", "ppid")), os.getpid())
+        self.assertEqual(list(me.info), ["ppid", "name"])
+        self.assertEqual(set(procwait.Process().as_dict([])),
+                         set(procwait.Process().as_dict()))
+
+    def test_same_process_same_object(self):
+        kid = _sleeper(self)
+        a = _find(procwait.process_iter(), kid)
+        b = _find(procwait.process_iter(["name"]), kid)
+        self.assertIs(a, b)
+        self.assertEqual(b.info, {"name": "sleep"})
+        # closed by its user: the next walk makes a new one
+        b.close()
+        c = _find(procwait.process_iter(), kid)
+        self.assertIsNot(c, b)
+        self.assertEqual(c.name(), "sleep")
+        self.assertEqual(c, procwait.Process(kid))
+
+    def test_process_gone_during_the_walk_is_left_out(self):
+        kid = _sleeper(self)
+        walk = procwait.process_iter(["name", "cmdline"])
+        first = next(walk)
+        self.assertLess(first.pid, kid)
+        os.kill(kid, 9)
+        os.waitpid(kid, 0)
+        self.assertNotIn(kid, [p.pid for p in walk])
+
+    def test_yielded_process_waits_and_signals(self):
+        kid = _sleeper(self)
+        p = _find(procwait.process_iter(), kid)
+        p.send_signal(15)
+        st = p.wait(timeout=30)
+        self.assertEqual(st.signal, 15)
+        self.assertEqual(st.returncode, procwait.Negsignal.SIGTERM)
+        self.assertIs(p.wait(), st)
+        with self.assertRaises(procwait.NoSuchProcess):
+            p.name()
+
+    def test_bound_to_the_process_the_walk_saw(self):
+        """A Process whose start time is not the pid's process now (the
+        pid was reused) answers nothing of the new one, and signals none."""
+        kid = _sleeper(self)
+        start = _util.starttime(kid)
+        stale = procwait.Process._seen(kid, start + 1, None)
+        with self.assertRaises(procwait.NoSuchProcess):
+            stale.name()
+        with self.assertRaises(procwait.NoSuchProcess):
+            stale.send_signal(9)
+        self.assertTrue(_util.running(kid, start))
+        other = procwait.Process._seen(kid, start + 1, None)
+        with self.assertRaises(procwait.NoSuchProcess):
+            other.wait(timeout=0)
+        same = procwait.Process._seen(kid, start, None)
+        self.assertEqual(same.name(), "sleep")
+        self.assertEqual(same, procwait.Process(kid))
+        self.assertIn("pid=%d" % kid, repr(same))
+        self.assertNotIn("closed", repr(same))
+        same.close()
+        self.assertIn("closed", repr(same))
+        with self.assertRaises(ValueError):
+            same.wait(timeout=0)
+
+    def test_holds_no_descriptors(self):
+        before = _util.open_fds()
+        procs = list(procwait.process_iter([]))
+        self.assertEqual(_util.open_fds(), before)
+        self.assertGreater(len(procs), 1)
+        during = []
+        for _ in procwait.process_iter(["cmdline", "exe", "cwd", "username"]):
+            during.append(len(_util.open_fds()))
+        self.assertLessEqual(max(during), len(before) + 6)
+
+    def test_concurrent_walks(self):
+        errors = []
+
+        def walk():
+            try:
+                for _ in range(5):
+                    me = _find(procwait.process_iter(["name", "cpu_times"]), os.getpid())
+                    assert me.info["name"], me.info
+            except BaseException as e:      # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=walk) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_against_psutil(self):
+        psutil = require_psutil(self)
+        kid = _sleeper(self)
+        attrs = ["pid", "name", "exe", "cmdline", "cwd", "ppid", "username",
+                 "create_time", "terminal", "num_threads", "nice", "uids", "gids"]
+        for pid in (kid, os.getpid(), 1):
+            ours = _find(procwait.process_iter(attrs, ad_value="-"), pid).info
+            theirs = psutil.Process(pid).as_dict(attrs, ad_value="-")
+            self.assertEqual(ours, theirs, pid)
+
+
+class WalkEnvironmentTest(unittest.TestCase):
+    """A walk in a process short of descriptors, and as another user."""
+
+    CODE = r"""
+import os, resource, sys
+sys.path.insert(0, %(binding)r)
+import procwait
+if %(limit)d:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (%(limit)d, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+kept = [procwait.Process(os.getpid()) for _ in range(%(kept)d)]
+for p in kept:
+    p.name()
+n = 0
+for p in procwait.process_iter(["name", "exe", "cmdline", "username"], ad_value="DENIED"):
+    n += 1
+    if p.pid == 1:
+        print("PID1", p.info["exe"], bool(p.info["name"]))
+    if p.pid == os.getpid():
+        print("SELF", p.info["exe"] == os.path.realpath(sys.executable), p.info["username"])
+print("WALKED", n)
+"""
+
+    def run_code(self, limit=0, kept=0, setup=None):
+        code = self.CODE % {"binding": BINDING_DIR, "limit": limit, "kept": kept}
+        r = _util.run_python(code, cwd="/", setup=setup)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_low_descriptor_limit(self):
+        """Under 16 descriptors, with Processes holding some: every
+        process walked, nothing fails for want of a descriptor."""
+        out = self.run_code(limit=16, kept=4)
+        self.assertRegex(out, r"WALKED [1-9]")
+        self.assertIn("SELF True", out)
+
+    def test_as_another_user(self):
+        if os.geteuid() != 0:
+            out = self.run_code()
+            self.assertIn("PID1 DENIED True", out)
+            return
+
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        try:
+            out = self.run_code(setup=drop)
+        except AssertionError as e:
+            if "ImportError" in str(e) or "Permission denied" in str(e):
+                self.skipTest("the binding is not usable by nobody: %s" % str(e)[-200:])
+            raise
+        self.assertIn("PID1 DENIED True", out)
+        self.assertIn("SELF True nobody", out)
+
+
+class HiddenProcessesTest(unittest.TestCase):
+    """/proc mounted with hidepid=noaccess: the directories of other
+    users' processes are listed but cannot be read. As psutil: such a
+    process is yielded, every field of its info is ad_value but its pid
+    (found in a private mount namespace, as root turned nobody)."""
+
+    CODE = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.unshare(0x00020000) < 0:                          # CLONE_NEWNS
+    print("SKIP unshare:", os.strerror(ctypes.get_errno())); sys.exit(0)
+if libc.mount(None, b"/", None, 0x4000 | 0x40000, None) < 0:   # MS_REC | MS_PRIVATE
+    print("SKIP private:", os.strerror(ctypes.get_errno())); sys.exit(0)
+if libc.mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, b"hidepid=noaccess") < 0:
+    print("SKIP mount:", os.strerror(ctypes.get_errno())); sys.exit(0)
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+sys.path.insert(0, %(binding)r)
+import procwait
+attrs = ["pid", "name", "cmdline", "exe", "username", "create_time"]
+seen = {p.pid: p for p in procwait.process_iter(attrs, ad_value="DENIED")}
+print("PID1", seen[1].info)
+print("SELF", seen[os.getpid()].info["name"], seen[os.getpid()].info["username"])
+again = {p.pid: p for p in procwait.process_iter()}
+print("SAME", again[os.getpid()] is seen[os.getpid()])
+try:
+    seen[1].name()
+except procwait.AccessDenied:
+    print("NAME denied")
+"""
+
+    def test_noaccess(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root, for a mount namespace of its own")
+        r = _util.run_python(self.CODE % {"binding": BINDING_DIR}, cwd="/")
+        if r.stdout.startswith("SKIP") or "ImportError" in r.stderr:
+            self.skipTest((r.stdout + r.stderr).strip()[-200:])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("PID1 {'pid': 1, 'name': 'DENIED', 'cmdline': 'DENIED', "
+                      "'exe': 'DENIED', 'username': 'DENIED', 'create_time': 'DENIED'}",
+                      r.stdout)
+        self.assertIn("SELF python", r.stdout)
+        self.assertIn("nobody", r.stdout)
+        self.assertIn("SAME True", r.stdout)
+        self.assertIn("NAME denied", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
