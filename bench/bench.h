@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 enum row_kind {
-	ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO, ROW_FORKSERVER, ROW_PYPRELOAD
+	ROW_WAIT, ROW_SCALE, ROW_ONESHOT, ROW_PROCINFO, ROW_FORKSERVER, ROW_PYPRELOAD, ROW_WALK
 };
 
 /* One row of a section's table. Plain bytes: workers hand rows back to the
@@ -51,6 +51,10 @@ struct row {
 	 * gc.freeze row's (when ratio >= 0) */
 	double ms_p50, ms_p99, overhead_ms, overhead_rounds_ms;
 	double private_dirty_kb, shared_kb, pd_over_ref_kb;
+	/* ROW_WALK: a walk over every process (n of them) by process_iter,
+	 * median ms per walk, procwait's in ms_p50 and psutil's here, in the
+	 * same rounds; vs_rival: psutil's over procwait's; target and met */
+	double rival_ms;
 	/* every kind: ratio to the section's reference; < 0 when none */
 	double ratio;
 };
@@ -121,6 +125,9 @@ void pypreload_summary(const struct rows *r);    /* the target lines */
 #define PYTEST_LIB_MIN_IMPORT_MS 700.0
 void section_pytest(const struct options *o, struct rows *out, char *title, size_t size);
 void pytest_summary(const struct rows *r);       /* the target lines */
+/* python: procwait.process_iter(attrs) over every process at least this
+ * many times faster than psutil.process_iter(attrs), same values. */
+#define PROCESS_ITER_MIN_VS_PSUTIL 3.0
 /* python: wait gives the reference (waitpid-blocking) and procinfo the
  * psutil oneshot figures when those sections ran (either may be NULL). */
 void section_python(const struct options *o, const struct rows *wait,

@@ -204,6 +204,12 @@ static void table(const char *title, const char *ref, const struct rows *r)
 				       w->vs_rival > 0 ? " (same rounds)" : "");
 			printf(" (%s)\n", w->impl);
 			break;
+		case ROW_WALK:
+			printf("%-22s procwait %.2f ms, psutil %.2f ms per walk of %d processes: "
+			       "%.2fx faster (target >= %.0fx: %s) (%s)\n", w->name, w->ms_p50,
+			       w->rival_ms, w->n, w->vs_rival, PROCESS_ITER_MIN_VS_PSUTIL,
+			       w->met ? "met" : "not met", w->impl);
+			break;
 		case ROW_PROCINFO: {
 			char sp[32];
 
@@ -331,6 +337,17 @@ static void json_rows(const char *name, const struct rows *r, int last)
 			printf(", \"speedup\": ");
 			json_double(w->speedup > 0 ? w->speedup : -1);
 			break;
+		case ROW_WALK:
+			printf(", \"processes\": %d, \"procwait_ms\": ", w->n);
+			json_double(w->ms_p50);
+			printf(", \"psutil_ms\": ");
+			json_double(w->rival_ms);
+			printf(", \"vs_psutil\": ");
+			json_double(w->vs_rival);
+			printf(", \"target\": ");
+			json_string(w->target);
+			printf(", \"met\": %s", w->met ? "true" : "false");
+			break;
 		case ROW_PROCINFO:
 			printf(", \"us_per_op\": ");
 			json_double(w->us_per_op > 0 ? w->us_per_op : -1);
@@ -454,7 +471,8 @@ static void usage(FILE *f)
 	        "  forkserver  /bin/true per request: posix_spawn, procwait serve through the\n"
 	        "              client API and procwait-run, a preloaded child of the bench's\n"
 	        "              own fork server, CPython's multiprocessing forkserver\n"
-	        "  python      CPython's, psutil's and procwait's waits and oneshots\n"
+	        "  python      CPython's, psutil's and procwait's waits and oneshots, and\n"
+	        "              process_iter(attrs) over every process, procwait's and psutil's\n"
 	        "  pypreload   procwait-python (python3 on a preloading fork server): a\n"
 	        "              heavy-import script against python3 cold, the launcher's\n"
 	        "              own cost over the C client's, a child's memory with and\n"

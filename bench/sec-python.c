@@ -3,7 +3,8 @@
  * Section "python": the Python peers (the scripts in bench/peers), run with the same
  * child model as the wait section, and psutil's oneshot() on a sleeping
  * child as in the procinfo section (whose measurement is reused when that
- * section ran). A peer that cannot run says so in its row ("missing");
+ * section ran), and process_iter(attrs) over every process against
+ * psutil's. A peer that cannot run says so in its row ("missing");
  * nothing is faked or dropped.
  */
 #include "config.h"
@@ -157,6 +158,69 @@ static const struct row *procinfo_psutil(const struct rows *procinfo)
 	return NULL;
 }
 
+/* process_iter over every process, procwait's and psutil's in the same
+ * rounds (bench/peers/process_iter.py): a row per attrs set. */
+static void walk_rows(const struct options *o, struct rows *out)
+{
+	static const char *const names[] = { "python-process-iter-3", "python-process-iter-9" };
+	char path[4096], cmd[9000], res[16384], missing[160] = "", impl[64] = "";
+	struct stat stb;
+	const char *p;
+	size_t got = 0;
+	FILE *f = NULL;
+	int st = -1, i, same;
+
+	snprintf(path, sizeof(path), "%s/process_iter.py", o->peers_dir);
+	if (stat(path, &stb) < 0) {
+		snprintf(missing, sizeof(missing),
+		         "peer script %.100s not found (see PROCWAIT_BENCH_PEERS)", path);
+	} else if (!have_python(o)) {
+		snprintf(missing, sizeof(missing), "no usable python3 (%.100s)", o->python);
+	} else if (strchr(path, '\'') || strchr(o->python, '\'')) {
+		snprintf(missing, sizeof(missing), "a path holds a quote: not run");
+	} else {
+		snprintf(cmd, sizeof(cmd), "'%s' '%s' --reps %d", o->python, path,
+		         o->quick ? 10 : 40);
+		f = popen(cmd, "r");
+	}
+	if (f) {
+		got = fread(res, 1, sizeof(res) - 1, f);
+		st = pclose(f);
+	}
+	res[got] = '\0';
+	if (!missing[0] && (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || !got))
+		snprintf(missing, sizeof(missing), "process_iter.py failed (status %d)",
+		         st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (!missing[0])
+		json_str(res, "missing", missing, sizeof(missing));
+	json_str(res, "impl", impl, sizeof(impl));
+	same = strstr(res, "\"same_values\": true") != NULL;
+	p = res;
+	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+		struct row *row = rows_add(out, ROW_WALK, names[i]);
+
+		row->ratio = -1;
+		snprintf(row->target, sizeof(row->target), ">= %.0fx psutil", PROCESS_ITER_MIN_VS_PSUTIL);
+		if (missing[0]) {
+			snprintf(row->missing, sizeof(row->missing), "%s", missing);
+			continue;
+		}
+		p = p ? strstr(p, "\"procwait_ms\":") : NULL;
+		if (!p) {
+			snprintf(row->missing, sizeof(row->missing), "process_iter.py: no figures");
+			continue;
+		}
+		row->ms_p50 = json_num(p, "procwait_ms");
+		row->rival_ms = json_num(p, "psutil_ms");
+		row->vs_rival = json_num(p, "vs_psutil");
+		row->n = (int)json_num(res, "processes");
+		row->met = same && row->vs_rival >= PROCESS_ITER_MIN_VS_PSUTIL;
+		snprintf(row->impl, sizeof(row->impl), "%.40s; %s", impl,
+		         same ? "same values" : "VALUES DIFFER");
+		p++;
+	}
+}
+
 void section_python(const struct options *o, const struct rows *wait,
                     const struct rows *procinfo, struct rows *out)
 {
@@ -212,4 +276,5 @@ void section_python(const struct options *o, const struct rows *wait,
 			             psutil1->oneshot_us > 0 && row->oneshot_us > 0 ?
 			             row->oneshot_us / psutil1->oneshot_us : -1;
 	}
+	walk_rows(o, out);
 }
