@@ -175,7 +175,8 @@ typedef struct procwait_snapshot {
 #endif
 
 /**
- * @brief Flags of procwait_procinfo_open() and procwait_procinfo_open_proc().
+ * @brief Flags of procwait_procinfo_open(), procwait_procinfo_open_proc()
+ * and procwait_procinfo_reopen().
  * @since 0.1
  */
 enum procwait_procinfo_flags {

@@ -232,6 +232,33 @@ def _full_name(comm, cmdline):
     return name
 
 
+def _guess_exe(cmdline, fallback):
+    """psutil's exe() where the link says nothing (fallback: "", or the
+    AccessDenied raised): the first argument, when it is an absolute path
+    to an executable file."""
+    try:
+        args = cmdline()
+    except (AccessDenied, ZombieProcess):
+        args = []
+    if args and os.path.isabs(args[0]) and os.path.isfile(args[0]) and \
+            os.access(args[0], os.X_OK):
+        return args[0]
+    if isinstance(fallback, AccessDenied):
+        raise fallback
+    return fallback
+
+
+def _getpriority(pid, denied):
+    """The nice value through getpriority(2), psutil's way of reading it
+    (which hidepid does not hide); denied is raised when that fails too."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    except ProcessLookupError:
+        raise NoSuchProcess(pid, denied.name) from None
+    except OSError:
+        raise denied from None
+
+
 def _username(uid):
     """psutil's username(): the real uid's name, or the uid as a string
     when it has none."""
@@ -300,13 +327,7 @@ class Process(object):
         self._name = None                  # the name, once known (exceptions)
         self._lazy = None                  # start time, while no handle is open yet
         self._sets = weakref.WeakSet()
-        try:
-            self._p = open_handle(self._pid)
-        except OSError as e:
-            if e.errno not in (errno.EMFILE, errno.ENFILE) or \
-                    not _drop_info(None, all_others=True):
-                raise
-            self._p = open_handle(self._pid)
+        self._p = self._open_pid()
 
     # ---- identity and life ---------------------------------------------
 
@@ -344,32 +365,44 @@ class Process(object):
 
     def _attach(self):
         """The pid handle of a Process a walk found, opened now: still
-        the process the walk saw, or NoSuchProcess."""
+        the process the walk saw (its start time), or NoSuchProcess. Where
+        the start time cannot be read now (hidepid) but was in the walk,
+        AccessDenied: nothing is attached that could be another process."""
         try:
-            p = open_handle(self._pid)
+            p = self._open_pid()
+        except ValueError:      # the pid is a thread's now: reused
+            raise NoSuchProcess(self._pid, self._name) from None
+        try:
+            if self._lazy != -1:
+                pi = ctypes.c_void_p()
+                rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT, ctypes.byref(pi))
+                if rc in _EMFILE and _drop_info(None, all_others=True):
+                    rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT,
+                                                         ctypes.byref(pi))
+                if rc == 0:
+                    start = _starttime_of(pi)
+                    lib.procwait_procinfo_close(pi)
+                    rc = 0 if start == self._lazy else -errno.ESRCH
+                if rc < 0:
+                    raise_for(rc, self._pid, self._name)
+            with self._lock:
+                if self._p is None and self._lazy is not None:
+                    if self._sets is _NO_SETS:
+                        self._sets = weakref.WeakSet()
+                    self._p, p = p, None
+        finally:
+            if p is not None:   # refused, or another thread was first, or closed
+                lib.procwait_proc_close(p)
+        return self._handle()
+
+    def _open_pid(self):
+        try:
+            return open_handle(self._pid)
         except OSError as e:
             if e.errno not in (errno.EMFILE, errno.ENFILE) or \
                     not _drop_info(None, all_others=True):
                 raise
-            p = open_handle(self._pid)
-        pi = ctypes.c_void_p()
-        rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT, ctypes.byref(pi))
-        # (a process hidden from us, now or in the walk: the pid is all
-        # there is to go by, as psutil's is)
-        same = rc == -errno.EACCES or self._lazy == -1 or \
-            (rc == 0 and _starttime_of(pi) == self._lazy)
-        if rc == 0:
-            lib.procwait_procinfo_close(pi)
-        if not same:
-            lib.procwait_proc_close(p)
-            raise NoSuchProcess(self._pid, self._name)
-        if self._p is None and self._lazy is not None:
-            if self._sets is _NO_SETS:
-                self._sets = weakref.WeakSet()
-            self._p = p
-        else:       # another thread was first, or the Process was closed
-            lib.procwait_proc_close(p)
-        return self._handle()
+            return open_handle(self._pid)
 
     def close(self) -> None:
         """Release the handle and descriptors (also done when collected)."""
@@ -385,7 +418,9 @@ class Process(object):
             self._p = None
 
     def __del__(self):
-        if getattr(self, "_p", None) is not None and lib is not None:
+        # (a Process a walk made may hold a procinfo handle and no pidfd)
+        if lib is not None and (getattr(self, "_p", None) is not None or
+                                getattr(self, "_pi", None) is not None):
             self.close()
 
     def __enter__(self):
@@ -434,6 +469,14 @@ class Process(object):
         psutil's wait() does. Raises :class:`TimeoutExpired` when
         ``timeout`` seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + check_timeout(timeout)
+        if self._status is None and self._p is None and self._lazy is not None:
+            try:
+                self._handle()
+            except NoSuchProcess:
+                # a Process a walk made, gone since: its end is not known
+                # (psutil's None), as a non-child's
+                self._status = Status(self._pid, False)
+                return self._status
         if self._status is None:
             self._status = wait_handle(self._handle(), self._pid, timeout, self._name)
         if gone:
@@ -582,11 +625,16 @@ class Process(object):
 
     def exe(self) -> str:
         """The executable's path; "" for a kernel thread, and (as psutil
-        answers) for a zombie."""
+        answers) for a zombie. As psutil: where the link may not be read
+        (another user's process), or is empty, the first argument when it
+        is an absolute path to an executable file."""
         try:
-            return os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
+            exe = os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
         except ZombieProcess:
-            return ""
+            exe = ""
+        except AccessDenied as e:
+            return _guess_exe(self.cmdline, e)
+        return exe or _guess_exe(self.cmdline, exe)
 
     def cwd(self) -> str:
         return os.fsdecode(self._buffer_call(lib.procwait_procinfo_cwd))
@@ -625,7 +673,12 @@ class Process(object):
         return self._get(_lib.INFO_NUM_THREADS).num_threads
 
     def nice(self) -> int:
-        return self._get(_lib.INFO_NICE).nice
+        """The nice value: from stat, or (as psutil reads it) from
+        getpriority(2) when stat may not be read."""
+        try:
+            return self._get(_lib.INFO_NICE).nice
+        except AccessDenied as e:
+            return _getpriority(self._pid, e)
 
     def memory_info(self) -> pmem:
         return _v_memory_info(self._get(_lib.INFO_MEMORY_INFO))
@@ -721,9 +774,12 @@ class _OneShot(object):
     def __enter__(self):
         p = self._proc
         if p._buf is None:      # a Process a walk made: its first block
-            p._buf = _lib.Snapshot()
-            p._buf.size = _SNAPSHOT_SIZE
-            p._bufref = ctypes.byref(p._buf)
+            with p._lock:
+                if p._buf is None:
+                    buf = _lib.Snapshot()
+                    buf.size = _SNAPSHOT_SIZE
+                    p._bufref = ctypes.byref(buf)
+                    p._buf = buf
         p._depth += 1
         return p
 

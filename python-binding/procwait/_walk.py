@@ -19,8 +19,8 @@ from typing import Any, Iterable, Iterator, List, Optional
 from . import _lib
 from ._errors import AccessDenied, Error, NoSuchProcess, ZombieProcess, raise_for
 from ._process import (_EMFILE, _NAME, _SNAP_FIELDS, _SNAPSHOT_SIZE, Process, _drop_info,
-                       _full_name, _present, _read_buffer, _split_cmdline, _username,
-                       attr_names)
+                       _full_name, _getpriority, _guess_exe, _present, _read_buffer,
+                       _split_cmdline, _username, attr_names)
 
 lib = _lib.lib
 
@@ -32,9 +32,10 @@ _ESRCH, _EACCES = -errno.ESRCH, -errno.EACCES
 _ENOHANDLE = 1      # (not a return code of the library)
 
 # The Processes of the last walk, by pid (as psutil's process_iter keeps
-# them): a process still there is yielded as the same Process. Replaced as
-# a whole at the end of a walk, so concurrent walks do not disturb each
-# other.
+# them): a process still there is yielded as the same Process. A walk
+# replaces the whole map when it ends (those of a walk left early, beyond
+# where it stopped, are kept); of two walks at once, the later to end
+# decides, as in psutil.
 _last = {}
 _last_lock = threading.Lock()
 
@@ -112,10 +113,25 @@ def _get_name(w):
 
 
 def _get_exe(w):
+    """As Process.exe()."""
     try:
-        return os.fsdecode(w.strings(lib.procwait_procinfo_exe))
+        exe = os.fsdecode(w.strings(lib.procwait_procinfo_exe))
     except ZombieProcess:
-        return ""       # as Process.exe()
+        exe = ""
+    except AccessDenied as e:
+        return _guess_exe(w.cmdline, e)
+    return exe or _guess_exe(w.cmdline, exe)
+
+
+def _get_nice(w):
+    """As Process.nice()."""
+    nice = _lib.INFO_NICE
+    if w.present & nice:
+        return w.snap.nice
+    try:
+        return _present(w.snap, nice, w.pid, w.name).nice
+    except AccessDenied as e:
+        return _getpriority(w.pid, e)
 
 
 def _snap_getter(need, conv):
@@ -143,7 +159,9 @@ _GETTERS = {
     "cwd": lambda w: os.fsdecode(w.strings(lib.procwait_procinfo_cwd)),
     "username": _get_username,
 }
-_GETTERS.update((n, _snap_getter(need, conv)) for n, (_, need, conv) in _SNAP_FIELDS.items())
+_GETTERS.update((n, _snap_getter(need, conv)) for n, (_, need, conv) in _SNAP_FIELDS.items()
+                if n not in _GETTERS)
+_GETTERS["nice"] = _get_nice
 
 
 def _mask(names):
@@ -177,7 +195,7 @@ def process_iter(attrs: Optional[Iterable[str]] = None,
     global _last
     with _last_lock:
         before = _last
-    now = {}
+    now, last = {}, 0
     walk = _Walk()
     snap, snapref = walk.snap, walk.snapref
     try:
@@ -194,10 +212,14 @@ def process_iter(attrs: Optional[Iterable[str]] = None,
             if rc < 0 and rc != _EACCES:
                 raise_for(rc, pid)
             if rc < 0:
-                # hidden from us (hidepid): the pid is all there is
+                # hidden from us (hidepid): the pid (and the nice value,
+                # which getpriority(2) tells) is all there is
                 proc = _yieldable(before.get(pid), -1, pid)
                 if plan:
-                    proc.info = {n: pid if n == "pid" else ad_value for n, _ in plan}
+                    try:
+                        proc.info = _hidden_info(pid, plan, ad_value)
+                    except NoSuchProcess:
+                        continue
             else:
                 present = walk.present = snap.present
                 if present & _STARTTIME == _STARTTIME:
@@ -222,17 +244,37 @@ def process_iter(attrs: Optional[Iterable[str]] = None,
                     if walk.name is not None:
                         proc._name = walk.name
             now[pid] = proc
+            last = pid
             yield proc
+        last = None
     finally:
         walk.close()
+        if last is not None:    # left early: the rest as it was
+            now.update((k, v) for k, v in before.items() if k > last)
         with _last_lock:
             _last = now
 
 
 def _yieldable(old, starttime, pid, create_time=None):
     """The Process of the last walk when it is this process and still
-    open, else a new one."""
-    if old is not None and old._ident == starttime != -1 and \
+    open, else a new one. (A hidden process, whose start time is not
+    known, is taken to be the same while it is hidden, as psutil does.)"""
+    if old is not None and old._ident == starttime and \
             not (old._p is None and old._lazy is None):
         return old
     return Process._seen(pid, starttime, create_time)
+
+
+def _hidden_info(pid, plan, ad_value):
+    info = {}
+    for n, _ in plan:
+        if n == "pid":
+            info[n] = pid
+        elif n == "nice":
+            try:
+                info[n] = _getpriority(pid, AccessDenied(pid))
+            except AccessDenied:
+                info[n] = ad_value
+        else:
+            info[n] = ad_value
+    return info

@@ -882,19 +882,23 @@ import procwait
 p = procwait.Process(1)
 print("NAME", p.name())
 try:
-    p.exe()
+    exe = p.exe()
 except procwait.AccessDenied as e:
     print("DENIED", e.pid, isinstance(e, procwait.Error))
 else:
-    print("ALLOWED")
+    # psutil's guess: the first argument, an absolute path to an executable
+    print("GUESSED", exe == p.cmdline()[0])
 """
 
     def test_exe_of_pid1(self):
         if os.geteuid() != 0:
             p = _open(self, 1)
-            with self.assertRaises(procwait.AccessDenied) as cm:
-                p.exe()
-            self.assertEqual(cm.exception.pid, 1)
+            try:
+                exe = p.exe()
+            except procwait.AccessDenied as e:
+                self.assertEqual(e.pid, 1)
+            else:
+                self.assertEqual(exe, p.cmdline()[0])   # psutil's guess
             return
         # root: ask as 'nobody' in a subprocess
         env = dict(os.environ, PYTHONPATH=BINDING_DIR)
@@ -920,7 +924,46 @@ else:
                           + r.stderr.strip().splitlines()[-1])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("NAME %s\n" % _open(self, 1).name(), r.stdout)
-        self.assertIn("DENIED 1 True\n", r.stdout)
+        self.assertRegex(r.stdout, "DENIED 1 True\n|GUESSED True\n")
+
+
+class ExeGuessTest(unittest.TestCase):
+    """As psutil: where exe may not be read, the first argument when it is
+    an absolute path to an executable file (root's sleep, seen by nobody);
+    not when it is a bare name."""
+
+    CODE = r"""
+import sys
+import procwait
+for pid in sys.argv[1:]:
+    try:
+        print("EXE", procwait.Process(int(pid)).exe())
+    except procwait.AccessDenied:
+        print("DENIED")
+"""
+
+    def test_guess(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root: a process of root's, read as nobody")
+        absolute = spawn(self, [SLEEP, "1000"])
+        bare = os.posix_spawn(SLEEP, ["sleep", "1000"], os.environ)
+        self.addCleanup(_util.reap_or_kill, bare)
+        _util.wait_state(absolute, "S")
+        _util.wait_state(bare, "S")
+        env = dict(os.environ, PYTHONPATH=BINDING_DIR)
+
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        r = subprocess.run([PYTHON, "-c", self.CODE, str(absolute), str(bare)], env=env,
+                           cwd="/", preexec_fn=drop, capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0 and ("ImportError" in r.stderr or "Permission" in r.stderr):
+            self.skipTest("the binding is not usable by nobody: " + r.stderr[-200:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "EXE %s\nDENIED\n" % SLEEP)
 
 
 class ErrorTypesTest(unittest.TestCase):
