@@ -194,6 +194,7 @@ def _load(mods, pytest_tier):
     watch, rewrite = [], []
     if pytest_tier:
         from . import _pytier
+        _pytier.install_metadata_memo()
         if _pytier.prepare_plugins() is None:
             _log("pytest tier: no pytest 7 or later here; preloading without it")
             pytest_tier = False
@@ -203,6 +204,7 @@ def _load(mods, pytest_tier):
         _pytier.import_all(rep.get("modules", []))
         _pytier.install_code_cache()
         _pytier.install_parser_memo()
+        _pytier.install_fixture_memo(_pytier.PLUGIN_MODULES)
         inis = {f for f in (_pytier.INIFILE, rep.get("inifile")) if f}
         watch = rep.get("conftests", []) + sorted(inis)
         rewrite = rep.get("conftests", []) + rep.get("tests", [])

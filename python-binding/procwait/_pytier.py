@@ -35,6 +35,11 @@ a fresh ``pytest.main``, exactly as plain pytest runs it:
   is unchanged (its mtime and size, stricter than pytest's own pyc cache,
   which is the same thing on disk: one without writable __pycache__ or
   with PYTHONDONTWRITEBYTECODE gains most).
+- Work each run repeats on things the server already holds is kept
+  while they are unchanged: the argparse parser of each pytest Parser
+  (install_parser_memo), which names of a plugin module are fixtures
+  (install_fixture_memo), the installed distributions' entry points
+  (install_metadata_memo).
 - The server watches the conftest files and the ini file as well as the
   modules it loaded: an edit makes it stale (see procwait._pyhost).
 
@@ -51,9 +56,11 @@ import select
 import signal
 import sys
 import time
+import types
 
 __all__ = ["ENV", "CODE", "prepare_plugins", "prewarm", "conftest_imports", "import_all",
-           "install_parser_memo", "install_code_cache", "Rewriter"]
+           "install_parser_memo", "install_fixture_memo", "install_metadata_memo",
+           "install_code_cache", "Rewriter"]
 
 #: What pytest reads from the environment to choose its plugins and
 #: options: part of a tier server's identity (see procwait._pydeps).
@@ -64,6 +71,19 @@ CODE = {}
 
 #: Seconds the throwaway collection may take before it is given up.
 COLLECT_TIMEOUT = 120.0
+
+#: The plugin modules prepare_plugins() registered (pytest's own, the entry
+#: points' and PYTEST_PLUGINS'): install_fixture_memo() looks at them.
+PLUGIN_MODULES = []
+
+#: install_fixture_memo()'s findings: id(module) -> (module, its names,
+#: the ids of their values (the values kept alive with them), the names
+#: that are fixtures, in dir()'s order).
+FIXTURE_NAMES = {}
+
+#: install_metadata_memo()'s: (entry_points.txt, st_mtime_ns, st_ctime_ns,
+#: st_size, st_ino) -> its entry points, (name, value, group) each.
+METADATA = {}
 
 
 def _log(msg):
@@ -143,6 +163,8 @@ def prepare_plugins(quiet=False):
                 _log("preparing the plugins stopped early: %s"
                      % (str(e).strip() or type(e).__name__))
         finally:
+            PLUGIN_MODULES[:] = [p for p in config.pluginmanager.get_plugins()
+                                 if isinstance(p, types.ModuleType)]
             config._ensure_unconfigure()   # the rewrite hook leaves sys.meta_path
     return major
 
@@ -349,6 +371,99 @@ def install_parser_memo():
 
     _getparser.procwait_memo = True
     argparsing.Parser._getparser = _getparser
+
+
+def install_fixture_memo(modules):
+    """Have pytest's fixture manager skip, in a plugin module unchanged
+    since the server looked at it, the names that are no fixture.
+
+    At each run's session start, FixtureManager.parsefactories() looks at
+    every name of every registered plugin (dir(), then each attribute's
+    fixture marker): some 1,500 names of 40 modules, about 7 ms of a
+    one-test run. modules (the server's plugin modules) are looked at here,
+    once, the same way. In a run, parsefactories' dir() of such a module
+    gives the names of its fixtures alone, in dir()'s order, so the same
+    fixtures are registered in the same order, as long as the module holds
+    the same names bound to the same objects (pytest's fixture decorator
+    returns a new function: a new fixture is a new binding). A module that
+    changed, any other object, and every other caller of dir() get the
+    builtin's answer. An object already bound in a plugin module that gains
+    a fixture marker in place, without a new binding, would not be seen."""
+    import builtins
+    from _pytest import fixtures
+    code = getattr(getattr(getattr(fixtures, "FixtureManager", None), "parsefactories", None),
+                   "__code__", None)
+    needed = ("getfixturemarker", "safe_getattr", "FixtureFunctionMarker")
+    if code is None or "dir" not in code.co_names or "dir" in vars(fixtures) or \
+            not all(hasattr(fixtures, n) for n in needed):
+        return
+    real_dir = builtins.dir
+    marker_of, getattr_, marker_type = (fixtures.getfixturemarker, fixtures.safe_getattr,
+                                        fixtures.FixtureFunctionMarker)
+    for m in modules:
+        d = getattr(m, "__dict__", None)
+        if not isinstance(m, types.ModuleType) or not isinstance(d, dict) or "__dir__" in d:
+            continue
+        try:
+            names = [n for n in real_dir(m)
+                     if isinstance(marker_of(getattr_(m, n, None)), marker_type)]
+        except Exception:
+            continue
+        values = tuple(d.values())
+        FIXTURE_NAMES[id(m)] = (m, tuple(d), values, tuple(map(id, values)), names)
+
+    def dir(*args):
+        if len(args) == 1 and sys._getframe(1).f_code is code:
+            hit = FIXTURE_NAMES.get(id(args[0]))
+            if hit is not None and hit[0] is args[0]:
+                d = args[0].__dict__
+                if tuple(d) == hit[1] and tuple(map(id, d.values())) == hit[3]:
+                    return list(hit[4])
+        return real_dir(*args)
+
+    fixtures.dir = dir
+
+
+def install_metadata_memo():
+    """Keep what importlib.metadata makes of an installed distribution's
+    entry points while its entry_points.txt is unchanged.
+
+    A run reads them twice: pytest looks for the pytest plugins' files to
+    rewrite and pluggy loads the pytest11 entry points, each through every
+    distribution's entry_points.txt (some 5 ms of a one-test run). The
+    server's reads serve the runs, keyed on the file's path, inode, size
+    and times: an install, an upgrade or an edit is read anew. Each call
+    still gets entry points of its own, bound to its distribution object,
+    as importlib.metadata gives them. Other distributions (zipped, or
+    whose path is not a file system's) are read as before."""
+    import importlib.metadata as md
+    cls = getattr(md, "PathDistribution", None)
+    prop = getattr(md.Distribution, "entry_points", None)
+    if cls is None or not isinstance(prop, property) or \
+            getattr(cls, "_procwait_memo", False) or \
+            not all(hasattr(md, n) for n in ("EntryPoint", "EntryPoints")):
+        return
+    fget, EntryPoint, EntryPoints = prop.fget, md.EntryPoint, md.EntryPoints
+
+    def entry_points(self):
+        try:
+            path = os.path.join(os.fspath(self._path), "entry_points.txt")
+            st = os.stat(path)
+        except (AttributeError, TypeError, ValueError, OSError):
+            return fget(self)
+        key = (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        hit = METADATA.get(key)
+        if hit is None:
+            eps = fget(self)
+            try:
+                hit = METADATA[key] = tuple((e.name, e.value, e.group) for e in eps)
+            except AttributeError:
+                return eps
+            return eps
+        return EntryPoints(EntryPoint(*t)._for(self) for t in hit)
+
+    cls.entry_points = property(entry_points, doc=prop.__doc__)
+    cls._procwait_memo = True
 
 
 def install_code_cache():

@@ -416,7 +416,113 @@ print(json.dumps([m[0] for m in rep.get("modules", [])]))
 '''
 
 
+#: install_fixture_memo(): a plugin module's fixtures as pytest finds them,
+#: while the module is unchanged and after it changed; dir() elsewhere is
+#: the builtin's.
+FIXTURE_MEMO = r'''
+import os, sys, tempfile, types
+sys.path.insert(0, %(binding)r)
+from procwait import _pytier
+import pytest
+from _pytest import fixtures
+d = tempfile.mkdtemp()
+os.chdir(d)
+sys.path.insert(0, d)
+with open("pwt_plug.py", "w") as f:
+    f.write("import pytest\n"
+            "@pytest.fixture\n"
+            "def pwt_one():\n"
+            "    return 1\n"
+            "@pytest.fixture(name='pwt_named', autouse=True)\n"
+            "def _named():\n"
+            "    return 'n'\n"
+            "NOT_A_FIXTURE = 3\n"
+            "def helper():\n"
+            "    pass\n")
+import pwt_plug
+_pytier.install_fixture_memo([pwt_plug, os])
+hit = _pytier.FIXTURE_NAMES[id(pwt_plug)]
+assert hit[4] == ["_named", "pwt_one"], hit[4]
+assert id(os) in _pytier.FIXTURE_NAMES and _pytier.FIXTURE_NAMES[id(os)][4] == []
+# any caller but parsefactories: the builtin's answer
+assert fixtures.dir(pwt_plug) == dir(pwt_plug)
+assert "helper" in fixtures.dir(pwt_plug)
+with open("test_a.py", "w") as f:
+    f.write("def test_a(pwt_one, pwt_named, request):\n"
+            "    assert pwt_one == 1 and pwt_named == 'n'\n"
+            "    assert 'pwt_named' in request.fixturenames\n")
+assert pytest.main(["-q", "-p", "pwt_plug", "test_a.py"]) == 0
+# a new fixture bound in the module: seen
+@pytest.fixture
+def pwt_two():
+    return 2
+pwt_plug.pwt_two = pwt_two
+with open("test_b.py", "w") as f:
+    f.write("def test_b(pwt_one, pwt_two):\n"
+            "    assert (pwt_one, pwt_two) == (1, 2)\n")
+assert pytest.main(["-q", "-p", "pwt_plug", "test_b.py"]) == 0
+# a fixture rebound to a plain function: no longer a fixture
+pwt_plug.pwt_one = lambda: 5
+with open("test_c.py", "w") as f:
+    f.write("def test_c(pwt_one):\n"
+            "    pass\n")
+assert pytest.main(["-q", "-p", "pwt_plug", "test_c.py"]) == 1
+print("fixture memo ok")
+'''
+
+
+#: install_metadata_memo(): a distribution's entry points as
+#: importlib.metadata reads them, before and after an edit of the file.
+METADATA_MEMO = r'''
+import importlib.metadata as md, os, sys, tempfile, time
+sys.path.insert(0, %(binding)r)
+from procwait import _pytier
+site = tempfile.mkdtemp()
+info = os.path.join(site, "pwt_dist-1.0.dist-info")
+os.mkdir(info)
+def put(name, text):
+    with open(os.path.join(info, name), "w") as f:
+        f.write(text)
+put("METADATA", "Metadata-Version: 2.1\nName: pwt-dist\nVersion: 1.0\n")
+put("entry_points.txt", "[pytest11]\npwt = pwt_mod\n[console_scripts]\npwt-x = pwt_mod:main\n")
+sys.path.insert(0, site)
+_pytier.install_metadata_memo()
+_pytier.install_metadata_memo()     # twice: once installed
+def seen(dist):
+    return [(e.name, e.value, e.group) for e in dist.entry_points]
+want = [("pwt", "pwt_mod", "pytest11"), ("pwt-x", "pwt_mod:main", "console_scripts")]
+assert seen(md.distribution("pwt-dist")) == want
+assert len(_pytier.METADATA) == 1
+dist = md.distribution("pwt-dist")
+eps = dist.entry_points                     # from the memo
+assert [(e.name, e.value, e.group) for e in eps] == want
+assert all(e.dist is dist for e in eps), "bound to the caller's distribution"
+assert isinstance(eps, md.EntryPoints) and eps.select(group="pytest11").names == {"pwt"}
+assert eps == md.distribution("pwt-dist").entry_points
+# an edit, even to a text of the same size: read anew
+time.sleep(0.01)
+put("entry_points.txt", "[pytest11]\npwx = pwt_mod\n[console_scripts]\npwt-x = pwt_mod:main\n")
+assert seen(md.distribution("pwt-dist"))[0] == ("pwx", "pwt_mod", "pytest11")
+# none at all: as before
+os.unlink(os.path.join(info, "entry_points.txt"))
+assert list(md.distribution("pwt-dist").entry_points) == []
+print("metadata memo ok")
+'''
+
+
 class TierInternalsTest(unittest.TestCase):
+
+    def test_fixture_memo(self):
+        env = dict(os.environ)
+        env.pop("PYTEST_ADDOPTS", None)
+        r = _util.run_python(FIXTURE_MEMO % {"binding": BINDING_DIR}, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("fixture memo ok", r.stdout)
+
+    def test_metadata_memo(self):
+        r = _util.run_python(METADATA_MEMO % {"binding": BINDING_DIR})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("metadata memo ok", r.stdout)
 
     def test_conftest_imports_of_a_tests_package(self):
         env = dict(os.environ)
