@@ -81,8 +81,13 @@ PLUGIN_MODULES = []
 #: that are fixtures, in dir()'s order).
 FIXTURE_NAMES = {}
 
-#: install_metadata_memo()'s: (entry_points.txt, st_mtime_ns, st_ctime_ns,
-#: st_size, st_ino) -> its entry points, (name, value, group) each.
+#: How long ago a file must have changed for install_metadata_memo() to
+#: keep what it read (within a clock tick, a same-size rewrite would look
+#: unchanged).
+SETTLED_NS = 2 * 10**9
+
+#: install_metadata_memo()'s: (st_dev, st_ino, entry_points.txt, st_size,
+#: st_mtime_ns, st_ctime_ns) -> its entry points, (name, value, group) each.
 METADATA = {}
 
 
@@ -373,6 +378,37 @@ def install_parser_memo():
     argparsing.Parser._getparser = _getparser
 
 
+#: Where the attribute hooks (__getattr__, __getattribute__) of a value may
+#: come from for install_fixture_memo() to look at the value in the server:
+#: code known to do nothing but answer (the builtin types', the standard
+#: typing, enum, io and abc's, pytest's). A hook of other code may set
+#: something up (a lazy proxy, a module loaded on first use: unittest's
+#: own __getattr__ imports), which a run must do itself, as in plain pytest.
+_INERT_HOOKS = ("builtins", "typing", "enum", "io", "abc", "pytest", "_pytest")
+_PLAIN_GETATTRIBUTE = (object.__getattribute__, type.__getattribute__)
+
+
+def _inert(value):
+    """Does looking up a missing attribute of value run only code of
+    _INERT_HOOKS?"""
+    def known(hook):
+        mod = getattr(hook, "__module__", None) or \
+            getattr(getattr(hook, "__objclass__", None), "__module__", None)
+        return isinstance(mod, str) and mod.partition(".")[0] in _INERT_HOOKS
+
+    t = type(value)
+    if t is types.ModuleType:
+        hook = value.__dict__.get("__getattr__")
+        return hook is None or known(hook)
+    if t.__module__ == "builtins":
+        return True
+    for name in ("__getattribute__", "__getattr__"):
+        hook = getattr(t, name, None)
+        if hook is not None and hook not in _PLAIN_GETATTRIBUTE and not known(hook):
+            return False
+    return True
+
+
 def install_fixture_memo(modules):
     """Have pytest's fixture manager skip, in a plugin module unchanged
     since the server looked at it, the names that are no fixture.
@@ -387,33 +423,33 @@ def install_fixture_memo(modules):
     the same names bound to the same objects (pytest's fixture decorator
     returns a new function: a new fixture is a new binding). A module that
     changed, any other object, and every other caller of dir() get the
-    builtin's answer. An object already bound in a plugin module that gains
-    a fixture marker in place, without a new binding, would not be seen."""
+    builtin's answer. Left out: a module of a subclass of ModuleType or
+    with a __dir__, and one holding a value whose attribute lookup runs
+    code that may do more than answer (see _INERT_HOOKS): the run looks
+    at those itself. An object already bound in a plugin module that
+    gains a fixture marker in place, without a new binding, would not be
+    seen. Only for the parsefactories() that picks fixtures from dir()
+    alone (pytest 7 and 8); one that also looks at the other names (to
+    warn about wrapped fixtures) keeps the builtin's."""
     import builtins
+    import pytest
     from _pytest import fixtures
     code = getattr(getattr(getattr(fixtures, "FixtureManager", None), "parsefactories", None),
                    "__code__", None)
     needed = ("getfixturemarker", "safe_getattr", "FixtureFunctionMarker")
+    try:
+        major = int(pytest.__version__.split(".")[0])
+    except (AttributeError, ValueError):
+        return
     if code is None or "dir" not in code.co_names or "dir" in vars(fixtures) or \
+            "_check_for_wrapped_fixture" in code.co_names or not 7 <= major <= 8 or \
             not all(hasattr(fixtures, n) for n in needed):
         return
     real_dir = builtins.dir
-    marker_of, getattr_, marker_type = (fixtures.getfixturemarker, fixtures.safe_getattr,
-                                        fixtures.FixtureFunctionMarker)
-    for m in modules:
-        d = getattr(m, "__dict__", None)
-        if not isinstance(m, types.ModuleType) or not isinstance(d, dict) or "__dir__" in d:
-            continue
-        try:
-            names = [n for n in real_dir(m)
-                     if isinstance(marker_of(getattr_(m, n, None)), marker_type)]
-        except Exception:
-            continue
-        values = tuple(d.values())
-        FIXTURE_NAMES[id(m)] = (m, tuple(d), values, tuple(map(id, values)), names)
 
     def dir(*args):
-        if len(args) == 1 and sys._getframe(1).f_code is code:
+        if len(args) == 1 and type(args[0]) is types.ModuleType and \
+                sys._getframe(1).f_code is code:
             hit = FIXTURE_NAMES.get(id(args[0]))
             if hit is not None and hit[0] is args[0]:
                 d = args[0].__dict__
@@ -421,7 +457,22 @@ def install_fixture_memo(modules):
                     return list(hit[4])
         return real_dir(*args)
 
-    fixtures.dir = dir
+    fixtures.dir = dir      # (first: _pytest.fixtures is a plugin module too)
+    marker_of, getattr_, marker_type = (fixtures.getfixturemarker, fixtures.safe_getattr,
+                                        fixtures.FixtureFunctionMarker)
+    for m in modules:
+        if type(m) is not types.ModuleType or "__dir__" in m.__dict__:
+            continue
+        d = m.__dict__
+        values = tuple(d.values())
+        if not all(_inert(v) for v in values):
+            continue
+        try:
+            names = [n for n in real_dir(m)
+                     if isinstance(marker_of(getattr_(m, n, None)), marker_type)]
+        except Exception:
+            continue
+        FIXTURE_NAMES[id(m)] = (m, tuple(d), values, tuple(map(id, values)), names)
 
 
 def install_metadata_memo():
@@ -431,36 +482,47 @@ def install_metadata_memo():
     A run reads them twice: pytest looks for the pytest plugins' files to
     rewrite and pluggy loads the pytest11 entry points, each through every
     distribution's entry_points.txt (some 5 ms of a one-test run). The
-    server's reads serve the runs, keyed on the file's path, inode, size
-    and times: an install, an upgrade or an edit is read anew. Each call
-    still gets entry points of its own, bound to its distribution object,
-    as importlib.metadata gives them. Other distributions (zipped, or
-    whose path is not a file system's) are read as before."""
+    server's reads serve the runs, keyed on the file's device, inode,
+    absolute path, size and times: an install, an upgrade or an edit is
+    read anew (a file changed within two seconds of the server's read is
+    not kept: a same-size rewrite in the same clock tick would look
+    unchanged). Each call still gets entry points of its own, bound to its
+    distribution, as importlib.metadata gives them. Read as before: a
+    distribution not on a plain file system path (zipped), of a class of
+    its own, or when read_text() has been replaced (a test's mock)."""
     import importlib.metadata as md
+    import pathlib
     cls = getattr(md, "PathDistribution", None)
     prop = getattr(md.Distribution, "entry_points", None)
     if cls is None or not isinstance(prop, property) or \
-            getattr(cls, "_procwait_memo", False) or \
+            getattr(cls, "_procwait_memo", False) or cls.entry_points is not prop or \
             not all(hasattr(md, n) for n in ("EntryPoint", "EntryPoints")):
         return
     fget, EntryPoint, EntryPoints = prop.fget, md.EntryPoint, md.EntryPoints
+    read_text, path_read_text = cls.read_text, pathlib.Path.read_text
+    path_type = type(pathlib.Path())
 
     def entry_points(self):
-        try:
-            path = os.path.join(os.fspath(self._path), "entry_points.txt")
-            st = os.stat(path)
-        except (AttributeError, TypeError, ValueError, OSError):
+        p = getattr(self, "_path", None)
+        if type(self) is not cls or cls.read_text is not read_text or \
+                type(p) is not path_type or pathlib.Path.read_text is not path_read_text:
             return fget(self)
-        key = (path, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        try:
+            path = os.path.abspath(os.path.join(os.fspath(p), "entry_points.txt"))
+            st = os.stat(path)
+        except (TypeError, ValueError, OSError):
+            return fget(self)
+        key = (st.st_dev, st.st_ino, path, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         hit = METADATA.get(key)
-        if hit is None:
-            eps = fget(self)
+        if hit is not None:
+            return EntryPoints(EntryPoint(*t)._for(self) for t in hit)
+        eps = fget(self)
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > SETTLED_NS:
             try:
-                hit = METADATA[key] = tuple((e.name, e.value, e.group) for e in eps)
+                METADATA[key] = tuple((e.name, e.value, e.group) for e in eps)
             except AttributeError:
-                return eps
-            return eps
-        return EntryPoints(EntryPoint(*t)._for(self) for t in hit)
+                pass
+        return eps
 
     cls.entry_points = property(entry_points, doc=prop.__doc__)
     cls._procwait_memo = True

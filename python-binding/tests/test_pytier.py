@@ -418,9 +418,9 @@ print(json.dumps([m[0] for m in rep.get("modules", [])]))
 
 #: install_fixture_memo(): a plugin module's fixtures as pytest finds them,
 #: while the module is unchanged and after it changed; dir() elsewhere is
-#: the builtin's.
+#: the builtin's; modules it must leave to the runs.
 FIXTURE_MEMO = r'''
-import os, sys, tempfile, types
+import os, sys, tempfile, types, unittest
 sys.path.insert(0, %(binding)r)
 from procwait import _pytier
 import pytest
@@ -440,10 +440,23 @@ with open("pwt_plug.py", "w") as f:
             "def helper():\n"
             "    pass\n")
 import pwt_plug
-_pytier.install_fixture_memo([pwt_plug, os])
+
+class Lazy:                     # a proxy: its lookups run code of its own
+    def __getattr__(self, name):
+        raise AttributeError(name)
+lazy = types.ModuleType("pwt_lazy")
+lazy.proxy = Lazy()
+unit = types.ModuleType("pwt_unit")
+unit.unittest = unittest        # whose __getattr__ imports on first use
+class Sub(types.ModuleType):
+    pass
+sub = Sub("pwt_sub")
+_pytier.install_fixture_memo([pwt_plug, os, lazy, unit, sub])
 hit = _pytier.FIXTURE_NAMES[id(pwt_plug)]
 assert hit[4] == ["_named", "pwt_one"], hit[4]
 assert id(os) in _pytier.FIXTURE_NAMES and _pytier.FIXTURE_NAMES[id(os)][4] == []
+for m in (lazy, unit, sub):
+    assert id(m) not in _pytier.FIXTURE_NAMES, m
 # any caller but parsefactories: the builtin's answer
 assert fixtures.dir(pwt_plug) == dir(pwt_plug)
 assert "helper" in fixtures.dir(pwt_plug)
@@ -452,6 +465,10 @@ with open("test_a.py", "w") as f:
             "    assert pwt_one == 1 and pwt_named == 'n'\n"
             "    assert 'pwt_named' in request.fixturenames\n")
 assert pytest.main(["-q", "-p", "pwt_plug", "test_a.py"]) == 0
+# the memo is what the run uses: without pwt_one in it, no such fixture
+hit[4].remove("pwt_one")
+assert pytest.main(["-q", "-p", "pwt_plug", "test_a.py"]) == 1
+hit[4].append("pwt_one")
 # a new fixture bound in the module: seen
 @pytest.fixture
 def pwt_two():
@@ -486,23 +503,38 @@ def put(name, text):
 put("METADATA", "Metadata-Version: 2.1\nName: pwt-dist\nVersion: 1.0\n")
 put("entry_points.txt", "[pytest11]\npwt = pwt_mod\n[console_scripts]\npwt-x = pwt_mod:main\n")
 sys.path.insert(0, site)
+plain = md.Distribution.entry_points.fget       # importlib's own
 _pytier.install_metadata_memo()
 _pytier.install_metadata_memo()     # twice: once installed
-def seen(dist):
-    return [(e.name, e.value, e.group) for e in dist.entry_points]
+def seen(eps):
+    return [(e.name, e.value, e.group) for e in eps]
 want = [("pwt", "pwt_mod", "pytest11"), ("pwt-x", "pwt_mod:main", "console_scripts")]
-assert seen(md.distribution("pwt-dist")) == want
+# just written: not kept (a same-size rewrite in the same tick would hide)
+assert seen(md.distribution("pwt-dist").entry_points) == want
+assert not _pytier.METADATA
+_pytier.SETTLED_NS = -10**12
+assert seen(md.distribution("pwt-dist").entry_points) == want
 assert len(_pytier.METADATA) == 1
 dist = md.distribution("pwt-dist")
 eps = dist.entry_points                     # from the memo
-assert [(e.name, e.value, e.group) for e in eps] == want
+assert eps == plain(dist) and seen(eps) == want
 assert all(e.dist is dist for e in eps), "bound to the caller's distribution"
 assert isinstance(eps, md.EntryPoints) and eps.select(group="pytest11").names == {"pwt"}
-assert eps == md.distribution("pwt-dist").entry_points
-# an edit, even to a text of the same size: read anew
-time.sleep(0.01)
+assert "pwt" in md.entry_points(group="pytest11").names
+# read_text replaced (a test's mock): importlib's own answer
+real = md.PathDistribution.read_text
+md.PathDistribution.read_text = lambda self, name: ("[pytest11]\nmocked = m\n"
+                                                    if name == "entry_points.txt" else
+                                                    real(self, name))
+assert [e.name for e in md.distribution("pwt-dist").entry_points] == ["mocked"]
+md.PathDistribution.read_text = real
+# an edit, even to a text of the same size: read anew (its time a second
+# on, whatever the file system's clock granularity)
 put("entry_points.txt", "[pytest11]\npwx = pwt_mod\n[console_scripts]\npwt-x = pwt_mod:main\n")
-assert seen(md.distribution("pwt-dist"))[0] == ("pwx", "pwt_mod", "pytest11")
+ep_file = os.path.join(info, "entry_points.txt")
+st = os.stat(ep_file)
+os.utime(ep_file, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+assert seen(md.distribution("pwt-dist").entry_points)[0] == ("pwx", "pwt_mod", "pytest11")
 # none at all: as before
 os.unlink(os.path.join(info, "entry_points.txt"))
 assert list(md.distribution("pwt-dist").entry_points) == []
