@@ -232,6 +232,18 @@ def _full_name(comm, cmdline):
     return name
 
 
+def _exe_of(read, cmdline):
+    """psutil's exe() from read(), which reads the link: "" for a zombie,
+    and where the link says nothing, _guess_exe()'s answer."""
+    try:
+        exe = read()
+    except ZombieProcess:
+        exe = ""
+    except AccessDenied as e:
+        return _guess_exe(cmdline, e)
+    return exe or _guess_exe(cmdline, exe)
+
+
 def _guess_exe(cmdline, fallback):
     """psutil's exe() where the link says nothing (fallback: "", or the
     AccessDenied raised): the first argument, when it is an absolute path
@@ -628,13 +640,8 @@ class Process(object):
         answers) for a zombie. As psutil: where the link may not be read
         (another user's process), or is empty, the first argument when it
         is an absolute path to an executable file."""
-        try:
-            exe = os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe))
-        except ZombieProcess:
-            exe = ""
-        except AccessDenied as e:
-            return _guess_exe(self.cmdline, e)
-        return exe or _guess_exe(self.cmdline, exe)
+        return _exe_of(lambda: os.fsdecode(self._buffer_call(lib.procwait_procinfo_exe)),
+                       self.cmdline)
 
     def cwd(self) -> str:
         return os.fsdecode(self._buffer_call(lib.procwait_procinfo_cwd))

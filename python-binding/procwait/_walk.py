@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, List, Optional
 from . import _lib
 from ._errors import AccessDenied, Error, NoSuchProcess, ZombieProcess, raise_for
 from ._process import (_EMFILE, _NAME, _SNAP_FIELDS, _SNAPSHOT_SIZE, Process, _drop_info,
-                       _full_name, _getpriority, _guess_exe, _present, _read_buffer,
+                       _exe_of, _full_name, _getpriority, _present, _read_buffer,
                        _split_cmdline, _username, attr_names)
 
 lib = _lib.lib
@@ -114,13 +114,7 @@ def _get_name(w):
 
 def _get_exe(w):
     """As Process.exe()."""
-    try:
-        exe = os.fsdecode(w.strings(lib.procwait_procinfo_exe))
-    except ZombieProcess:
-        exe = ""
-    except AccessDenied as e:
-        return _guess_exe(w.cmdline, e)
-    return exe or _guess_exe(w.cmdline, exe)
+    return _exe_of(lambda: os.fsdecode(w.strings(lib.procwait_procinfo_exe)), w.cmdline)
 
 
 def _get_nice(w):

@@ -355,6 +355,26 @@ def blocking_child(tc, name=None, code=0):
     return pid, go.close_w
 
 
+def run_threads(fn, n):
+    """fn() in n threads at once, joined: the exceptions they raised, a
+    list (the kernel may still be ending the threads when it returns)."""
+    import threading
+    errors = []
+
+    def body():
+        try:
+            fn()
+        except BaseException as e:   # reported to the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=body) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def run_python(code, env=None, cwd=None, setup=None, timeout=120):
     """PYTHON -c code, stdin /dev/null, the output captured as text: the
     subprocess.CompletedProcess (setup runs in the child before the exec)."""

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -1016,24 +1015,15 @@ class ReviewFindingsTest(unittest.TestCase):
     def test_threads_share_a_process(self):
         pid, _release = blocking_child(self, name="pw-threads")
         p = _open(self, pid)
-        errors = []
 
         def work():
-            try:
-                for _ in range(300):
-                    self.assertEqual(p.name(), "pw-threads")
-                    self.assertEqual(p.uids().real, os.getuid())
-                    self.assertGreater(p.memory_info().rss, 0)
-            except BaseException as e:   # reported below
-                errors.append(e)
+            for _ in range(300):
+                self.assertEqual(p.name(), "pw-threads")
+                self.assertEqual(p.uids().real, os.getuid())
+                self.assertGreater(p.memory_info().rss, 0)
 
         before = len(os.listdir("/proc/self/task"))
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(errors, [])
+        self.assertEqual(_util.run_threads(work, 4), [])
         # join() returns before the kernel has ended the threads: wait for
         # that, so that later tests counting this process's threads see
         # none of them

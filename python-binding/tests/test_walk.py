@@ -255,22 +255,12 @@ class ProcessIterTest(unittest.TestCase):
         self.assertLessEqual(max(during), len(before) + 6)
 
     def test_concurrent_walks(self):
-        errors = []
-
         def walk():
-            try:
-                for _ in range(5):
-                    me = _find(procwait.process_iter(["name", "cpu_times"]), os.getpid())
-                    assert me.info["name"], me.info
-            except BaseException as e:      # reported below
-                errors.append(e)
+            for _ in range(5):
+                me = _find(procwait.process_iter(["name", "cpu_times"]), os.getpid())
+                assert me.info["name"], me.info
 
-        threads = [threading.Thread(target=walk) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(errors, [])
+        self.assertEqual(_util.run_threads(walk, 3), [])
 
     def test_against_psutil(self):
         psutil = require_psutil(self)
