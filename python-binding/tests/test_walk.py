@@ -217,18 +217,24 @@ class ProcessIterTest(unittest.TestCase):
         import sys
         kid = _sleeper(self)
         before = len(_util.open_fds())
+        # what one attach holds: a pidfd, or nothing under the fallback
+        p = procwait.Process._seen(kid, _util.starttime(kid), None)
+        p.send_signal(0)
+        held = len(_util.open_fds()) - before
+        p.close()
+        self.assertIn(held, (0, 1))
         interval = sys.getswitchinterval()
         sys.setswitchinterval(1e-6)
         try:
-            for _ in range(200):
+            for _ in range(500):
                 start = _util.starttime(kid)
                 p = procwait.Process._seen(kid, start, None)
-                threads = [threading.Thread(target=p.send_signal, args=(0,)) for _ in range(4)]
+                threads = [threading.Thread(target=p.send_signal, args=(0,)) for _ in range(8)]
                 for t in threads:
                     t.start()
                 for t in threads:
                     t.join()
-                self.assertEqual(len(_util.open_fds()), before + 1)
+                self.assertEqual(len(_util.open_fds()), before + held)
                 p.close()
         finally:
             sys.setswitchinterval(interval)
