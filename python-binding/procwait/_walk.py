@@ -30,6 +30,7 @@ _UIDS = _lib.INFO_UIDS
 _ONESHOT = _lib.PROCINFO_ONESHOT
 _ESRCH, _EACCES = -errno.ESRCH, -errno.EACCES
 _ENOHANDLE = 1      # (not a return code of the library)
+_cmdline_c = lib.procwait_procinfo_cmdline
 
 # The Processes of the last walk, by pid (as psutil's process_iter keeps
 # them): a process still there is yielded as the same Process. A walk
@@ -95,7 +96,12 @@ class _Walk(object):
 
     def cmdline(self):
         if self.args is None:
-            self.args = _split_cmdline(self.strings(lib.procwait_procinfo_cmdline))
+            # (most often one call into the kept buffer; the C call answers
+            # a kernel thread's from the walk's read of stat)
+            buf = self.keep[0] if self.keep else None
+            rc = _cmdline_c(self.pi, buf, len(buf)) if buf is not None else -1
+            raw = buf[:rc] if rc >= 0 else self.strings(lib.procwait_procinfo_cmdline)
+            self.args = _split_cmdline(raw)
         return list(self.args)
 
     def close(self):

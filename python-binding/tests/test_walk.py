@@ -71,6 +71,18 @@ class ProcessIterTest(unittest.TestCase):
         self.assertEqual(info, {"name": "sleep", "cmdline": [SLEEP, "1000"],
                                 "ppid": os.getpid(), "exe": SLEEP})
 
+    def test_long_command_lines(self):
+        """A command line longer than the walk's buffer, after and before
+        short ones: the whole of each."""
+        long_arg = "x" * 20000
+        code = "import time; time.sleep(1000)"
+        a = spawn(self, [_util.PYTHON, "-c", code, long_arg])
+        b = _sleeper(self)
+        _util.wait_state(a, "S")
+        got = {p.pid: p.info["cmdline"] for p in procwait.process_iter(["cmdline"])
+               if p.pid in (a, b)}
+        self.assertEqual(got, {a: [_util.PYTHON, "-c", code, long_arg], b: [SLEEP, "1000"]})
+
     def test_every_field(self):
         """attrs=[]: every field, as psutil; the types of the accessors."""
         kid = _sleeper(self)
