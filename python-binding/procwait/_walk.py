@@ -5,9 +5,9 @@ One procinfo handle is moved from pid to pid (procwait_procinfo_reopen):
 each process's files are read once, through one /proc/PID directory (so
 every field of a process is of that process, even if its pid is reused
 meanwhile), /proc/stat is read once per walk, and the walk holds at most
-six descriptors whatever the number of processes. A Process it yields
-holds none until it is used: it is bound to the pid and the start time the
-walk saw."""
+five descriptors (the directory and four files), whatever the number of
+processes. A Process it yields holds none until it is used: it is bound
+to the pid and the start time the walk saw."""
 
 import ctypes
 import errno
