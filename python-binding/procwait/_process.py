@@ -119,6 +119,16 @@ def _drop_info(keep, all_others=False):
     return closed
 
 
+def _retry_out_of_fds(call, keep=None):
+    """call() (a library call: 0 or -errno), once more when the process
+    was out of descriptors and the procinfo handles of Processes other
+    than keep could be closed."""
+    rc = call()
+    if rc in _EMFILE and _drop_info(keep, all_others=True):
+        rc = call()
+    return rc
+
+
 def _forget_info(proc):
     with _OPEN_INFO_LOCK:
         _OPEN_INFO.pop(id(proc), None)
@@ -348,7 +358,7 @@ class Process(object):
         return self._pid
 
     @classmethod
-    def _seen(cls, pid, starttime, create_time, name=None):
+    def _seen(cls, pid, starttime, create_time):
         """The Process a walk found: pid with that start time (-1: not
         known, the process is hidden from us), with no descriptor open
         yet. Its accessors check the start time when they first open
@@ -363,7 +373,7 @@ class Process(object):
         self._lock = threading.Lock()
         self._ident = self._lazy = starttime
         self._create_time = create_time
-        self._name = name
+        self._name = None
         self._sets = _NO_SETS                      # made when it attaches
         return self
 
@@ -387,10 +397,8 @@ class Process(object):
         try:
             if self._lazy != -1:
                 pi = ctypes.c_void_p()
-                rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT, ctypes.byref(pi))
-                if rc in _EMFILE and _drop_info(None, all_others=True):
-                    rc = lib.procwait_procinfo_open_proc(p, _lib.PROCINFO_ONESHOT,
-                                                         ctypes.byref(pi))
+                rc = _retry_out_of_fds(lambda: lib.procwait_procinfo_open_proc(
+                    p, _lib.PROCINFO_ONESHOT, ctypes.byref(pi)))
                 if rc == 0:
                     start = _starttime_of(pi)
                     lib.procwait_procinfo_close(pi)
@@ -532,9 +540,7 @@ class Process(object):
         if self._pi is None:
             pi = ctypes.c_void_p()
             _drop_info(self)
-            rc = self._open_info(pi)
-            if rc in _EMFILE and _drop_info(self, all_others=True):
-                rc = self._open_info(pi)
+            rc = _retry_out_of_fds(lambda: self._open_info(pi), self)
             if rc < 0:
                 raise_for(rc, self._pid, self._name)
             self._pi = pi
@@ -560,10 +566,7 @@ class Process(object):
         """fn(procinfo handle, *args) with self._lock held; once more when
         the process was out of descriptors and others could be closed."""
         with self._lock:
-            rc = fn(self._pi or self._info(), *args)
-            if rc in _EMFILE and _drop_info(self, all_others=True):
-                rc = fn(self._pi or self._info(), *args)
-        return rc
+            return _retry_out_of_fds(lambda: fn(self._pi or self._info(), *args), self)
 
     def oneshot(self) -> "_OneShot":
         """psutil's oneshot(): inside the block, every accessor is served

@@ -18,8 +18,8 @@ from typing import Any, Iterable, Iterator, List, Optional
 
 from . import _lib
 from ._errors import AccessDenied, Error, NoSuchProcess, ZombieProcess, raise_for
-from ._process import (_EMFILE, _NAME, _SNAP_FIELDS, _SNAPSHOT_SIZE, Process, _drop_info,
-                       _exe_of, _full_name, _getpriority, _present, _read_buffer,
+from ._process import (_NAME, _SNAP_FIELDS, _SNAPSHOT_SIZE, Process, _exe_of, _full_name,
+                       _getpriority, _present, _read_buffer, _retry_out_of_fds,
                        _split_cmdline, _username, attr_names)
 
 lib = _lib.lib
@@ -29,7 +29,6 @@ _STARTTIME = _lib.INFO_STARTTIME | _lib.INFO_CREATE_TIME
 _UIDS = _lib.INFO_UIDS
 _ONESHOT = _lib.PROCINFO_ONESHOT
 _ESRCH, _EACCES = -errno.ESRCH, -errno.EACCES
-_ENOHANDLE = 1      # (not a return code of the library)
 _cmdline_c = lib.procwait_procinfo_cmdline
 
 # The Processes of the last walk, by pid (as psutil's process_iter keeps
@@ -72,16 +71,15 @@ class _Walk(object):
         """Put the handle on pid (a oneshot scope: stat read once): 0, or
         the library's code (< 0). Out of descriptors, the Processes'
         procinfo handles are closed and the open is tried once more."""
-        for attempt in (0, 1):
-            if self.pi is None:
-                pi = ctypes.c_void_p()
-                rc = lib.procwait_procinfo_open(pid, _ONESHOT, ctypes.byref(pi))
-                if rc == 0:
-                    self.pi = pi
-            else:
-                rc = lib.procwait_procinfo_reopen(self.pi, pid, _ONESHOT)
-            if rc not in _EMFILE or attempt or not _drop_info(None, all_others=True):
-                return rc
+        return _retry_out_of_fds(lambda: self._move(pid))
+
+    def _move(self, pid):
+        if self.pi is not None:
+            return lib.procwait_procinfo_reopen(self.pi, pid, _ONESHOT)
+        pi = ctypes.c_void_p()
+        rc = lib.procwait_procinfo_open(pid, _ONESHOT, ctypes.byref(pi))
+        if rc == 0:
+            self.pi = pi
         return rc
 
     def _call(self, fn, buf, size):
@@ -191,7 +189,7 @@ def process_iter(attrs: Optional[Iterable[str]] = None,
     names = None if attrs is None else attr_names(attrs)
     plan = [(n, _GETTERS[n]) for n in names or ()]
     mask = _mask(names)
-    snapshot, reopen = lib.procwait_procinfo_snapshot, lib.procwait_procinfo_reopen
+    snapshot = lib.procwait_procinfo_snapshot
     global _last
     with _last_lock:
         before = _last
@@ -200,10 +198,7 @@ def process_iter(attrs: Optional[Iterable[str]] = None,
     snap, snapref = walk.snap, walk.snapref
     try:
         for pid in pids():
-            # (the common case first: the walk's handle moves on)
-            rc = reopen(walk.pi, pid, _ONESHOT) if walk.pi is not None else _ENOHANDLE
-            if rc in _EMFILE or rc == _ENOHANDLE:
-                rc = walk.go(pid)
+            rc = walk.go(pid)
             walk.pid, walk.name, walk.args = pid, None, None
             if rc == 0:
                 rc = snapshot(walk.pi, mask, snapref)
