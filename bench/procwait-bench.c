@@ -493,6 +493,7 @@ static void usage(FILE *f)
 	        "  --only SECTION[,...] wait, scale, procinfo, forkserver, python, pypreload,\n"
 	        "                       pytest\n"
 	        "  -h, --help           this help\n"
+	        "  -V, --version        the version, and exit\n"
 	        "\n"
 	        "Environment: PROCWAIT_BENCH_PYTHON (interpreter for the peers),\n"
 	        "PROCWAIT_BENCH_PEERS (directory of the peer scripts), PROCWAIT_TOOL and\n"
@@ -572,6 +573,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("procwait-bench %s (library %s)\n", PACKAGE_VERSION,
+			       procwait_version_string());
 			exit(0);
 		} else if (!strcmp(a, "--quick")) {
 			o->quick = 1;

@@ -46,6 +46,7 @@ static void usage(FILE *out)
 	        "                         caller's terminal in raw mode, window size mirrored)\n"
 	        "      --no-pty           hand over the descriptors themselves (default)\n"
 	        "  -h, --help             show this help\n"
+	        "  -V, --version          show the version and exit\n"
 	        "\n"
 	        "Exit status: COMMAND's exit code, or 128+N when signal N killed it;\n"
 	        "125 when the server cannot run it (none listening, refused, too big,\n"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 		{ "pty", no_argument, NULL, 'p' },
 		{ "no-pty", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const int forwarded[] = {
@@ -184,7 +186,7 @@ int main(int argc, char **argv)
 	if (cli_fill_stdio() < 0)
 		return RUN_EXIT_ERROR;
 
-	while ((opt = getopt_long(argc, argv, "+s:n:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:n:t:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': socket_path = optarg; break;
 		case 'n': name = optarg; break;
@@ -198,6 +200,10 @@ int main(int argc, char **argv)
 		case 'p': use_pty = 1; break;
 		case 'P': use_pty = 0; break;
 		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("%s %s (library %s)\n", cli_progname, PACKAGE_VERSION,
+			       procwait_version_string());
+			return 0;
 		default: usage(stderr); return CLI_EXIT_USAGE;
 		}
 	}
