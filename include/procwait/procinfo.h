@@ -441,9 +441,10 @@ PROCWAIT_EXTERN int procwait_procinfo_status(procwait_procinfo *pi);
 /**
  * @brief psutil's status string for a state letter.
  * @param state a letter as procwait_procinfo_status() returns it.
- * @return "running", "sleeping", "disk-sleep", "stopped", "tracing-stop",
- *         "zombie", "dead", "wake-kill", "waking", "idle", "parked", or "?"
- *         for a letter psutil has no name for. Never NULL.
+ * @return psutil's name of the state: "running", "sleeping", "disk-sleep",
+ *         "stopped", "tracing-stop", "zombie", "dead", "wake-kill",
+ *         "waking", "idle", "parked", or "?" for a letter psutil has no
+ *         name for. Never NULL.
  * @since 0.1
  */
 PROCWAIT_EXTERN const char *procwait_state_name(int state);
