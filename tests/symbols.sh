@@ -32,4 +32,30 @@ for s in $syms; do
 		exit 1
 	fi
 done
+
+# The exported set, with its version nodes, is the one that
+# debian/libprocwait0.symbols records: a symbol gone is an ABI break (it
+# needs a new soname, not a new file); a new one is recorded by running
+# debian/gen-symbols.sh.
+symfile="${srcdir:-.}/debian/libprocwait0.symbols"
+if [ ! -f "$symfile" ]; then
+	echo "FAIL: no $symfile"
+	exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@@/, "@", $3); print $3 }' | sort >"$tmp/have"
+awk 'NR > 2 { split($1, a, "@"); if (a[1] != a[2]) print $1 }' "$symfile" | sort >"$tmp/listed"
+gone=$(comm -13 "$tmp/have" "$tmp/listed")
+new=$(comm -23 "$tmp/have" "$tmp/listed")
+if [ -n "$gone" ]; then
+	echo "FAIL: in $symfile but no longer exported (an ABI break):"
+	printf '  %s\n' $gone
+fi
+if [ -n "$new" ]; then
+	echo "FAIL: exported but not in $symfile (run debian/gen-symbols.sh):"
+	printf '  %s\n' $new
+fi
+[ -z "$gone$new" ] || exit 1
+echo "the exports match $symfile ($(wc -l <"$tmp/have") symbols)"
 exit 0
