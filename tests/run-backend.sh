@@ -14,6 +14,24 @@ name=${marker##*/}
 base=tests/${name%.*}
 PROCWAIT_BACKEND=$backend
 export PROCWAIT_BACKEND
+# The suites expect "not found" (ENOENT, 127) for a program that is on
+# no PATH directory. execvp's search, which procwait's follows, answers
+# EACCES (126) instead when an entry of PATH may not be searched, as
+# another user's ~/.pyenv/bin in a PATH kept by su: leave such entries
+# out, and the empty one (the current directory).
+clean=""
+old_ifs=$IFS
+IFS=:
+set -f
+for d in $PATH; do
+	if [ -n "$d" ] && [ -d "$d" ] && [ -x "$d" ]; then
+		clean=${clean:+$clean:}$d
+	fi
+done
+IFS=$old_ifs
+set +f
+PATH=${clean:-/usr/bin:/bin}
+export PATH
 if [ "$backend" = kqueue ] && [ -x "tests/kqemu/${name%.*}" ]; then
 	exec "tests/kqemu/${name%.*}"
 fi

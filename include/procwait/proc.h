@@ -119,7 +119,10 @@ PROCWAIT_EXTERN void *procwait_proc_handle(const procwait_proc *proc);
  */
 enum procwait_spawn_flags {
 	/** Search @c PATH for the program when its name has no '/', as
-	 *  execvp(3) does. */
+	 *  execvp(3) does, with its errors: @c -ENOENT when no directory
+	 *  has the program, @c -EACCES when one has it not executable or
+	 *  a directory of @c PATH may not be searched (a shell says "not
+	 *  found" there). */
 	PROCWAIT_SPAWN_SEARCH_PATH = 1u << 0,
 	/** Start the child in a new session (setsid(2)). */
 	PROCWAIT_SPAWN_SETSID = 1u << 1,
