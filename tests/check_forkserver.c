@@ -415,8 +415,9 @@ struct srv_cfg {
 	long nofile;            /* > 0: the server's RLIMIT_NOFILE soft limit */
 	int request_ms;         /* options.request_ms */
 	int spares;             /* procwait_forkserver_set_spares() */
+	int pause_ms;           /* a nap between new() and serve() */
 };
-#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0, 0, 0 }
+#define SRV_CFG_INIT { 0, -1, 0, 0, -1, 0u, 0, 0, NULL, 0, 0, 0, 0, 0, 0 }
 
 static struct {
 	pid_t owner;            /* the test process */
@@ -470,6 +471,8 @@ static void server_main(const void *arg, int readyfd)
 	/* State a child must not inherit: an ignored signal, a blocked one,
 	 * a descriptor without close-on-exec. */
 	fst_server_taint(MARK_FD);
+	if (!(cfg->flags & PROCWAIT_FORKSERVER_NO_SIGNALS))
+		fst_block_stop_signals();
 	o.socket_path = S.path;
 	o.max_children = cfg->max_children;
 	o.max_queue = cfg->max_queue;
@@ -507,6 +510,8 @@ static void server_main(const void *arg, int readyfd)
 	}
 	if (cfg->spares && procwait_forkserver_set_spares(fs, cfg->spares) < 0)
 		_exit(4);
+	if (cfg->pause_ms)
+		pwt_nap_ms(cfg->pause_ms);
 	rc = procwait_forkserver_serve(fs, &req);
 	if (rc == 1 && cfg->child_mode) {
 		char *const *av = procwait_request_argv(req);
@@ -2878,6 +2883,21 @@ START_TEST(test_idle_stop)
 }
 END_TEST
 
+/* A SIGTERM that comes after new() has made the socket but before serve()
+ * runs: with SIGTERM blocked from before new() (server_main(), as
+ * procwait serve does), it waits and stops the loop at once; exit 0, the
+ * socket removed. (Unblocked, it killed the server, socket left behind:
+ * teardowns that stopped a server right after its start failed so.) */
+START_TEST(test_sigterm_before_serve)
+{
+	struct srv_cfg cfg = SRV_CFG_INIT;
+
+	cfg.pause_ms = 400;
+	srv_start(&cfg);
+	srv_stop();
+}
+END_TEST
+
 START_TEST(test_sigterm_stops_children)
 {
 	char *const argv[] = { "@wait-stdin", NULL };
@@ -3952,6 +3972,12 @@ static Suite *forkserver_suite(void)
 	tcase_add_checked_fixture(tc, setup_dir, teardown);
 	tcase_add_test(tc, test_uid_allowed);
 	tcase_add_test(tc, test_uid_refused_client_api);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stop-early");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup_dir, teardown);
+	tcase_add_test(tc, test_sigterm_before_serve);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("paths");

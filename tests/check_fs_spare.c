@@ -168,6 +168,7 @@ static void server_main(const void *arg, int readyfd)
 	 * ignored signal, a blocked one, a descriptor without close-on-exec,
 	 * an environment variable, a directory. */
 	fst_server_taint(MARK_FD);
+	fst_block_stop_signals();
 	setenv(SERVER_ONLY_VAR, "1", 1);
 	if (chdir("/") < 0)
 		_exit(5);

@@ -460,6 +460,16 @@ void fst_server_taint(int mark_fd)
 	dup2(fst_devnull(), mark_fd);
 }
 
+void fst_block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static int srv_logfd = -1;
 
 static void log_path(const char *dir, char *out, size_t size)

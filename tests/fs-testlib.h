@@ -95,6 +95,11 @@ void fst_expect_dump(const struct fst_buf *got, char *const *argv, char *const *
  * tests then look for: SIGUSR2 ignored, SIGUSR1 blocked, /dev/null on
  * mark_fd without close-on-exec. */
 void fst_server_taint(int mark_fd);
+/* Block SIGTERM and SIGINT in a server process before
+ * procwait_forkserver_new(), as a host should: one sent before serve()
+ * runs stays pending and stops the loop at its start, instead of killing
+ * the process with its socket left behind. */
+void fst_block_stop_signals(void);
 
 /* The server's log: fst_log_open() opens DIR/server.log (close-on-exec)
  * for fst_srv_log() to append to; fst_log_close() closes it. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,9 @@ int cmd_serve(int argc, char **argv)
 	procwait_uid uids[64];
 	size_t nuids = 0;
 	int c, rc, v, spare = 1;
+#ifdef HAVE_FORKSERVER
+	sigset_t stopsigs;
+#endif
 
 #ifndef HAVE_WIN32_BACKEND
 	uids[nuids++] = geteuid();   /* (Windows has no uids, nor a fork server) */
@@ -203,6 +207,16 @@ int cmd_serve(int argc, char **argv)
 	}
 	o.allowed_uids = uids;
 	o.n_allowed_uids = nuids;
+	/* SIGTERM and SIGINT blocked from before the socket exists: one that
+	 * comes before the loop runs waits for its signalfd, and the stop is
+	 * clean (socket removed, exit 0) instead of a death by signal. The
+	 * loop keeps them blocked; a child's mask is emptied. */
+#ifdef HAVE_FORKSERVER
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
+#endif
 	rc = procwait_forkserver_new(&o, &fs);
 #ifndef HAVE_FORKSERVER
 	/* Not built here: the library's stubs answer -ENOSYS. (Where it is

@@ -270,6 +270,11 @@ enum procwait_forkserver_next_result {
  * reaps children and reports their exits, runs timeouts and kills. With
  * @c PROCWAIT_FORKSERVER_NO_SIGNALS unset, SIGTERM and SIGINT are blocked in
  * the calling thread while the call runs; receiving one stops the server.
+ * Outside the call they have the caller's disposition: a host that must
+ * not die of one that comes between procwait_forkserver_new() (the socket
+ * exists) and the loop blocks both before new(); one that came meanwhile
+ * is pending and stops the server at the loop's start, as
+ * <tt>procwait serve</tt> does.
  *
  * When a request is returned, the caller must fork and call
  * procwait_forkserver_child() in the child and procwait_forkserver_parent()
