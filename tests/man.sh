@@ -43,10 +43,15 @@ check_page() {       # check_page PAGE PROGRAM-WITH---version|"" HELP-COMMAND...
 	for cmd in "$@"; do
 		# shellcheck disable=SC2086
 		help=$($cmd --help 2>&1) || { fail "$cmd --help exited $?"; continue; }
+		k=0
 		for opt in $(printf '%s\n' "$help" | help_options); do
-			n=$((n + 1))
-			printf '%s\n' "$text" | grep -qF -e "$opt" || fail "$page lacks $opt (from $cmd --help)"
+			k=$((k + 1))
+			# the option itself, not a part of a longer one (-t in --timeout)
+			printf '%s\n' "$text" | grep -qE -e "(^|[^-[:alnum:]])$opt([^-[:alnum:]]|\$)" ||
+				fail "$page lacks $opt (from $cmd --help)"
 		done
+		[ "$k" -gt 0 ] || fail "no option found in $cmd --help: has its format changed?"
+		n=$((n + k))
 	done
 	if [ -n "$prog" ]; then
 		v=$("$prog" --version 2>&1 | head -1)

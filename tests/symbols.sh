@@ -45,7 +45,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@@/, "@", $3); print $3 }' | sort >"$tmp/have"
-awk 'NR > 2 { split($1, a, "@"); if (a[1] != a[2]) print $1 }' "$symfile" | sort >"$tmp/listed"
+awk '/^ / { split($1, a, "@"); if (a[1] != a[2]) print $1 }' "$symfile" | sort >"$tmp/listed"
 gone=$(comm -13 "$tmp/have" "$tmp/listed")
 new=$(comm -23 "$tmp/have" "$tmp/listed")
 if [ -n "$gone" ]; then
@@ -57,5 +57,12 @@ if [ -n "$new" ]; then
 	printf '  %s\n' $new
 fi
 [ -z "$gone$new" ] || exit 1
+# The packages' version is the release's (debian/changelog's first line).
+want=$(sed -n 's/^AC_INIT(\[procwait\], *\[\([^]]*\)\].*/\1/p' "${srcdir:-.}/configure.ac")
+have=$(sed -n '1s/^procwait (\([^)]*\)).*/\1/p' "${srcdir:-.}/debian/changelog")
+if [ "$want" != "$have" ]; then
+	echo "FAIL: debian/changelog is at version '$have', configure.ac at '$want' (add a changelog entry)"
+	exit 1
+fi
 echo "the exports match $symfile ($(wc -l <"$tmp/have") symbols)"
 exit 0
