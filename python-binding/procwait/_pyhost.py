@@ -29,6 +29,7 @@ from . import _lib
 from . import _pyservers
 from ._forkserver import ForkServer
 from ._pyrun import Unsupported, parse, prepare, prepare_early, run, server_ready
+from ._sigfd import SignalFd
 
 __all__ = ["BOOT", "package_dir", "serve", "module_files", "split_modules"]
 
@@ -343,9 +344,15 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
     # SIGTERM and SIGINT reach the server through its signalfd, also
     # between two calls of next(); the children get an empty mask.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    hup = None
     if launched is not None:
-        # A hang-up stops it as SIGTERM does, its files removed.
-        signal.signal(signal.SIGHUP, lambda _s, _f: fs.stop())
+        # A hang-up stops it as SIGTERM does, its files removed; blocked
+        # and read from a signalfd by the loop, so that one that comes
+        # just before a blocking call is not left waiting.
+        try:
+            hup = SignalFd({signal.SIGHUP})
+        except OSError as e:
+            _log("SIGHUP will not stop this server: %s" % e)
     for s in (sys.stdout, sys.stderr):
         try:
             s.flush()
@@ -365,8 +372,10 @@ def _serve(fs, mods, started, report_fd, stale_check, watch, path0, gc_freeze, l
         huge_pages = True   # (the launcher's servers have no option for it)
     try:
         return _loop(fs, stale, path0, info, _pytier_prewarm() if pytest_tier else None,
-                     rewriter, huge_pages)
+                     rewriter, huge_pages, hup)
     finally:
+        if hup is not None:
+            hup.close()
         if stale is not None:
             stale.ino.close()
         if rewriter is not None:
@@ -396,12 +405,16 @@ def _max_servers():
     return n
 
 
-def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None, huge_pages=False):
+def _loop(fs, stale, path0, info=None, prewarm=None, rewriter=None, huge_pages=False,
+          hup=None):
     draining = None
     forks = 0
     while True:
+        if hup is not None and hup.read():
+            fs.stop()
         fds = [fs.fileno()] + ([stale.ino.fileno()] if stale is not None else []) + \
-              ([rewriter.fileno()] if rewriter is not None and rewriter.fd is not None else [])
+              ([rewriter.fileno()] if rewriter is not None and rewriter.fd is not None else []) + \
+              ([hup.fileno()] if hup is not None else [])
         if draining is not None:
             if fs.children() == 0:
                 fs.stop()

@@ -264,6 +264,12 @@ class LifecycleTest(DropInCase):
             r = self.launch(["-c", PRELUDE + "print(1)"])
             pid = self.ppid_of(r)
             self.assertTrue(any(f.endswith(".json") for f in self.server_files()))
+            # Both wait blocked, read by the loop (a signalfd each): one
+            # sent just before a blocking call cannot be left waiting, as
+            # SIGHUP was under a Python handler (a CI run under load).
+            with open("/proc/%d/status" % pid) as f:
+                blk = int([l.split()[1] for l in f if l.startswith("SigBlk:")][0], 16)
+            self.assertTrue(blk & (1 << (sig - 1)), "%s is not blocked in the server" % sig.name)
             os.kill(pid, sig)
             self.assertTrue(wait_until(lambda: not _util.running(pid), SERVER_EXIT),
                             "%s did not stop the server" % sig.name)
