@@ -92,7 +92,14 @@ if [ -x "$bindir/procwait-run" ]; then
 		"$top"/lib/backend.c
 	# procwait-python has no option of its own (its --help is python3's):
 	# its page is checked for the variables it and its server read.
-	check_page procwait-python ""
+	# The module's commands are checked as the tools are.
+	if [ -n "${PYTHON3:-}" ] && "$PYTHON3" -c 'import procwait' 2>/dev/null; then
+		check_page procwait-python "" "$PYTHON3 -m procwait serve" "$PYTHON3 -m procwait watch" \
+			"$PYTHON3 -m procwait servers" "$PYTHON3 -m procwait stop"
+	else
+		echo "(python3 -m procwait is not importable here: its commands' options are not checked)"
+		check_page procwait-python ""
+	fi
 	check_env procwait-python "$top"/tools/procwait-python.c "$top"/tools/python-*.c \
 		"$top"/python-binding/procwait/_lib.py "$top"/python-binding/procwait/_py*.py \
 		"$top"/python-binding/procwait/_hugepages.py "$top"/python-binding/procwait/__main__.py
