@@ -15,9 +15,17 @@ __all__ = ["SignalFd"]
 _SFD_CLOEXEC = 0o2000000
 _SFD_NONBLOCK = 0o4000
 _SIGINFO_SIZE = 128       # struct signalfd_siginfo
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.signalfd.restype = ctypes.c_int
-_libc.signalfd.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.signalfd.restype = ctypes.c_int
+        libc.signalfd.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+        _libc = libc
+    return _libc
 
 
 class SignalFd(object):
@@ -30,7 +38,7 @@ class SignalFd(object):
         for s in signals:
             mask[(s - 1) // word] |= 1 << ((s - 1) % word)
         signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-        fd = _libc.signalfd(-1, ctypes.byref(mask), _SFD_CLOEXEC | _SFD_NONBLOCK)
+        fd = _c().signalfd(-1, ctypes.byref(mask), _SFD_CLOEXEC | _SFD_NONBLOCK)
         if fd < 0:
             e = ctypes.get_errno()
             raise OSError(e, "signalfd: %s" % os.strerror(e))
